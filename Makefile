@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint dashboard bench bench-quick browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The daily pipeline on the embedded default (DuckDB + local replay API).
+run: setup
+	$(BIN)/blotter run
+
+## Every test: pytest (incl. dbt builds, bqemulator and browser tests).
+test: setup browser
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check ingestion ml orchestration dashboard tests
+	$(BIN)/ruff format --check ingestion ml orchestration dashboard tests
+	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
+
+dashboard: setup
+	$(BIN)/blotter dashboard
+
+bench: setup
+	$(BIN)/python -m tests.bench.run --full
+
+bench-quick: setup
+	$(BIN)/python -m tests.bench.run --quick
+
+## Debian's headless Chromium for the dashboard tests (no browser downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "error: could not install chromium (apt-get); the browser tests need /usr/bin/chromium" >&2; exit 1; }; }
+
+clean:
+	rm -rf $(VENV) target logs data .pytest_cache

@@ -1,0 +1,247 @@
+"""The daily graph of ``blotter run``: ingest → audit build → forecast → ML build → publish → docs.
+
+Each step is retried when it fails for a transient reason (network, lock, timeout); a permanent
+failure (a failed test, a broken model, bad data) stops every downstream step, which the ledger
+records as ``skipped``. The run is recorded in ``ops.run_ledger`` when it starts and when it ends,
+and a notification goes to ``BLOTTER_NOTIFY_WEBHOOK`` (if set) either way.
+
+Environment variables read here: none directly; ``orchestration.settings`` reads ``BLOTTER_*``
+and the values are passed down (see :class:`RunContext`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration import ledger, notify
+from orchestration.logs import get_logger
+from orchestration.settings import Settings
+
+log = get_logger("run")
+
+STEP_NAMES = ("ingest", "build_warehouse", "forecast", "build_ml", "publish", "docs")
+
+
+class TransientError(RuntimeError):
+    """A failure worth retrying (the step raises it, or :func:`is_transient` recognises one)."""
+
+
+_TRANSIENT_HINTS = (
+    "could not set lock",
+    "conflicting lock",
+    "timed out",
+    "timeout",
+    "connection reset",
+    "connection refused",
+    "connection aborted",
+    "temporarily unavailable",
+    "too many requests",
+    " 429",
+    " 502",
+    " 503",
+    " 504",
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` (or anything in its cause chain) is a network, lock or timeout error."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TransientError | ConnectionError | TimeoutError):
+            return True
+        if type(current).__module__.startswith(("requests", "urllib3")):
+            return True
+        text = str(current).lower()
+        if any(hint in text for hint in _TRANSIENT_HINTS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+@dataclass
+class RunContext:
+    """Everything a step needs; steps put their outputs in ``outputs``."""
+
+    run_id: str
+    as_of: date
+    target: str
+    settings: Settings
+    log_format: str = "text"
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The embedded warehouse (also home of the ledger)."""
+        return self.settings.duckdb_path
+
+
+Step = Callable[[RunContext], dict[str, Any] | None]
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one run, as stored in the ledger and sent to the webhook."""
+
+    record: ledger.RunRecord
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every step succeeded."""
+        return self.record.status == "succeeded"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (dates as ISO strings)."""
+        rec = self.record
+        return {
+            "run_id": rec.run_id,
+            "status": rec.status,
+            "as_of": rec.as_of.isoformat(),
+            "target": rec.target,
+            "started_at": rec.started_at.isoformat(),
+            "ended_at": rec.ended_at.isoformat() if rec.ended_at else None,
+            "steps": rec.steps,
+            "rows_fetched": rec.rows_fetched,
+            "rows_loaded": rec.rows_loaded,
+            "rows_rejected": rec.rows_rejected,
+            "tests_passed": rec.tests_passed,
+            "tests_failed": rec.tests_failed,
+            "failing_tests": rec.failing_tests,
+            "error": rec.error,
+        }
+
+
+def new_run_id(as_of: date) -> str:
+    """Sortable, unique: ``20240305T101500Z-<as_of>-<6 hex>``."""
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{now}-{as_of.isoformat()}-{uuid.uuid4().hex[:6]}"
+
+
+def run_step(
+    name: str,
+    step: Step,
+    ctx: RunContext,
+    retries: int,
+    backoff_seconds: float,
+) -> tuple[dict[str, Any], dict[str, Any] | None, BaseException | None]:
+    """Run one step with retries on transient failures.
+
+    Returns:
+        (step status dict for the ledger, the step's output, the final exception or None).
+    """
+    attempts = 0
+    started = time.monotonic()
+    while True:
+        attempts += 1
+        try:
+            output = step(ctx) or {}
+        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+            transient = is_transient(exc)
+            if transient and attempts <= retries:
+                delay = backoff_seconds * 2 ** (attempts - 1)
+                log.warning(
+                    f"step {name} failed (transient), retrying in {delay:.0f}s",
+                    extra={"step": name, "attempt": attempts, "error": str(exc)[:500]},
+                )
+                time.sleep(delay)
+                continue
+            status = {
+                "status": "failed",
+                "attempts": attempts,
+                "seconds": round(time.monotonic() - started, 2),
+                "transient": transient,
+                "error": str(exc)[:2000],
+            }
+            log.error(
+                f"step {name} failed",
+                extra={"step": name, "attempt": attempts, "error": str(exc)[:2000]},
+            )
+            return status, None, exc
+        status = {
+            "status": "succeeded",
+            "attempts": attempts,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+        log.info(f"step {name} succeeded", extra={"step": name, **_loggable(output)})
+        return status, output, None
+
+
+def _loggable(output: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in output.items() if isinstance(v, int | float | str | bool)}
+
+
+def _apply_output(rec: ledger.RunRecord, output: dict[str, Any]) -> None:
+    for key in ("rows_fetched", "rows_loaded", "rows_rejected"):
+        if key in output:
+            setattr(rec, key, output[key])
+    if "tests_passed" in output:
+        rec.tests_passed = (rec.tests_passed or 0) + output["tests_passed"]
+    if "tests_failed" in output:
+        rec.tests_failed = (rec.tests_failed or 0) + output["tests_failed"]
+    rec.failing_tests.extend(output.get("failing_tests", []))
+
+
+def execute(
+    ctx: RunContext,
+    steps: list[tuple[str, Step]],
+    retries: int = 2,
+    backoff_seconds: float = 5.0,
+    on_step: Callable[[str, str], None] | None = None,
+) -> RunSummary:
+    """Run ``steps`` in order, recording the run in the ledger and notifying.
+
+    Args:
+        ctx: the run context.
+        steps: (name, callable) pairs; each returns a dict of outputs merged into the ledger row
+            (``rows_*``, ``tests_*``, ``failing_tests``) and into ``ctx.outputs[name]``.
+        retries: extra attempts per step for transient failures.
+        backoff_seconds: first retry delay (doubles each attempt).
+        on_step: progress callback ``(step_name, status)``; status is ``running``,
+            ``succeeded``, ``failed`` or ``skipped``.
+    """
+    rec = ledger.RunRecord(run_id=ctx.run_id, as_of=ctx.as_of, target=ctx.target)
+    rec.steps = {name: {"status": "pending"} for name, _ in steps}
+    ledger.record(ctx.duckdb_path, rec)
+    log.info(
+        "run started",
+        extra={"run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "target": ctx.target},
+    )
+    failure: BaseException | None = None
+    for name, step in steps:
+        if failure is not None:
+            rec.steps[name] = {"status": "skipped"}
+            if on_step:
+                on_step(name, "skipped")
+            continue
+        rec.steps[name] = {"status": "running"}
+        if on_step:
+            on_step(name, "running")
+        status, output, failure = run_step(name, step, ctx, retries, backoff_seconds)
+        rec.steps[name] = status
+        failing = getattr(failure, "failing_tests", None)
+        if output is not None:
+            ctx.outputs[name] = output
+            _apply_output(rec, output)
+        elif failing:
+            _apply_output(rec, getattr(failure, "outputs", {}) or {"failing_tests": failing})
+        if failure is not None:
+            rec.error = f"{name}: {failure}"[:4000]
+        if on_step:
+            on_step(name, status["status"])
+    rec.status = "failed" if failure is not None else "succeeded"
+    rec.ended_at = datetime.now(UTC)
+    ledger.record(ctx.duckdb_path, rec)
+    summary = RunSummary(rec)
+    log.info(
+        f"run {rec.status}",
+        extra={"run_id": ctx.run_id, "status": rec.status, "error": rec.error},
+    )
+    notify.notify_run(ctx.settings.notify_webhook, summary.to_dict())
+    return summary

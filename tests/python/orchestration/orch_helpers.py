@@ -1,0 +1,76 @@
+"""Helpers for the orchestration tests: a real local webhook receiver, schema digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+
+
+class Receiver:
+    """A Slack-like webhook on 127.0.0.1 that records every JSON body it is sent."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                receiver.bodies.append(
+                    {"content_type": self.headers.get("Content-Type"), **json.loads(body)}
+                )
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/secretpath"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def schema_digest(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
+    """Content hash of every table (columns + order-independent row hashes) and view (its SQL).
+
+    Views are hashed by definition: their rows follow ``raw``, which is never rolled back.
+    """
+    digests: dict[str, str] = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where list_contains(?, schema_name) order by 1, 2",
+            [list(schemas)],
+        ).fetchall()
+        for schema, name in tables:
+            rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
+            row_hashes = sorted(hashlib.sha256(repr(r).encode()).hexdigest() for r in rows)
+            cols = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+            digests[f"{schema}.{name}"] = hashlib.sha256(
+                repr((cols, row_hashes)).encode()
+            ).hexdigest()
+        views = con.execute(
+            "select schema_name, view_name, sql from duckdb_views() "
+            "where not internal and list_contains(?, schema_name)",
+            [list(schemas)],
+        ).fetchall()
+        for schema, name, sql in views:
+            digests[f"{schema}.{name}"] = hashlib.sha256(sql.encode()).hexdigest()
+    return digests

@@ -1,0 +1,133 @@
+"""Write-audit-publish on a real DuckDB file with small hand-built audit schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from orch_helpers import schema_digest
+
+from orchestration.publish import (
+    PUBLISHED_SCHEMAS,
+    PublishBlocked,
+    prepare_audit,
+    publish,
+    rewrite_view_sql,
+)
+
+
+def _build_audit(path: Path, day: int) -> None:
+    """What one dbt + ml build leaves behind: tables and views (views chained across schemas)."""
+    with duckdb.connect(str(path)) as con:
+        for schema in ("audit_staging", "audit_intermediate", "audit_marts", "audit_ml"):
+            con.execute(f"drop schema if exists {schema} cascade")
+            con.execute(f"create schema {schema}")
+        con.execute("create schema if not exists raw")
+        con.execute(
+            "create or replace table raw.incidents as select range as n from range(?)", [day * 10]
+        )
+        con.execute('create view audit_staging.stg_incidents as select n from "raw".incidents')
+        # A view over a view in another audit schema, qualified with the database name.
+        db = con.execute("select current_database()").fetchone()[0]
+        con.execute(
+            f'create view "{db}"."audit_intermediate"."int_incidents" as '
+            f'select n, n % 3 as district from "{db}"."audit_staging"."stg_incidents"'
+        )
+        con.execute(
+            "create table audit_marts.fct_incident_counts as select district, count(*) as "
+            "incidents from audit_intermediate.int_incidents group by all"
+        )
+        con.execute(
+            "create view audit_marts.v_counts as select * from audit_marts.fct_incident_counts"
+        )
+        con.execute("create table audit_ml.forecasts as select ? as day, 1.5 as yhat", [day])
+
+
+def test_rewrite_view_sql_moves_every_qualifier() -> None:
+    sql = 'CREATE VIEW audit_marts.v AS SELECT * FROM w.audit_staging.t JOIN "audit_ml".f USING (x)'
+    out = rewrite_view_sql(sql, ("staging", "marts", "ml"))
+    assert out == 'CREATE VIEW "marts".v AS SELECT * FROM w."staging".t JOIN "ml".f USING (x)'
+    # Not a qualifier of a published schema: untouched.
+    assert rewrite_view_sql("select 'audit_marts' as x, my_audit_marts.y", ("marts",)) == (
+        "select 'audit_marts' as x, my_audit_marts.y"
+    )
+
+
+def test_publish_replaces_schemas_and_views_point_at_published(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    result = publish(path)
+    assert result.schemas == ["staging", "intermediate", "marts", "ml"]
+    assert (result.tables, result.views) == (2, 3)
+
+    _build_audit(path, day=2)
+    publish(path)
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select sum(incidents) from marts.fct_incident_counts").fetchone() == (
+            20,
+        )
+        assert con.execute("select day from ml.forecasts").fetchall() == [(2,)]
+        # Dropping the audit schemas must not break published views: they no longer point there.
+        for schema in ("audit_staging", "audit_intermediate", "audit_marts", "audit_ml"):
+            con.execute(f"drop schema {schema} cascade")
+        assert con.execute("select count(*) from intermediate.int_incidents").fetchone() == (20,)
+        assert con.execute("select count(*) from marts.v_counts").fetchone() == (3,)
+        sql = con.execute(
+            "select string_agg(sql, ' ') from duckdb_views() where schema_name in "
+            "('staging', 'intermediate', 'marts')"
+        ).fetchone()[0]
+        assert "audit_" not in sql
+
+
+def test_failing_tests_leave_published_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    before = schema_digest(path, PUBLISHED_SCHEMAS)
+    assert len(before) == 5
+
+    _build_audit(path, day=2)
+    with pytest.raises(PublishBlocked, match="source_unique_raw_incidents_case_number"):
+        publish(path, failing_tests=["source_unique_raw_incidents_case_number"])
+    assert schema_digest(path, PUBLISHED_SCHEMAS) == before
+
+
+def test_publish_is_all_or_nothing_when_it_breaks_midway(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    before = schema_digest(path, PUBLISHED_SCHEMAS)
+    _build_audit(path, day=3)
+
+    def crash_after_marts(schema: str) -> None:
+        if schema == "marts":  # staging, intermediate and marts are already replaced here
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        publish(path, on_schema=crash_after_marts)
+    assert schema_digest(path, PUBLISHED_SCHEMAS) == before
+    # And the same audit publishes cleanly afterwards.
+    publish(path)
+    assert schema_digest(path, PUBLISHED_SCHEMAS) != before
+
+
+def test_prepare_audit_restarts_from_published_tables(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("insert into audit_ml.forecasts values (99, 0)")  # debris of a failed run
+    assert prepare_audit(path) == 2
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select day from audit_ml.forecasts").fetchall() == [(1,)]
+        assert con.execute(
+            "select count(*) from duckdb_views() where schema_name like 'audit_%'"
+        ).fetchone() == (0,)
+
+
+def test_publish_without_audit_schemas_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(RuntimeError, match="no audit_"):
+        publish(path)

@@ -12,12 +12,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 
-from ingestion.socrata.settings import DatasetSettings
+if TYPE_CHECKING:  # ingestion.socrata imports this module
+    from ingestion.socrata.settings import DatasetSettings
 
 REJECTED_COLUMNS = ("reason", "payload", "case_number", "rejected_at")
 

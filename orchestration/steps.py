@@ -20,7 +20,10 @@ from typing import Any
 from orchestration import publish as wap
 from orchestration.run import RunContext, Step, TransientError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The dbt project is the repository root; an installed (non-editable) package, as in the Docker
+# image, runs from the project directory instead.
+_REPO = Path(__file__).resolve().parent.parent
+PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
 AUDIT_VARS = {"schema_prefix": wap.AUDIT_PREFIX}
 FORECASTING = "path:models/marts/forecasting"
 
@@ -48,14 +51,24 @@ class DbtOutcome:
 
 @contextmanager
 def _dbt_env(ctx: RunContext) -> Iterator[None]:
-    """Expose the settings to ``profiles.yml`` for the duration of one dbt call."""
+    """Expose the settings that ``profiles.yml`` reads with ``env_var`` for one dbt call.
+
+    Settings may come from ``.env``, which dbt does not read, so they are set explicitly.
+    """
+    s = ctx.settings
     wanted = {
-        "BLOTTER_DUCKDB_PATH": str(ctx.duckdb_path),
-        "BLOTTER_PSEUDONYM_KEY": ctx.settings.pseudonym_key,
-        "DBT_TARGET": ctx.target,
+        "BLOTTER_DUCKDB_PATH": str(s.duckdb_path),
+        "BLOTTER_PSEUDONYM_KEY": s.pseudonym_key,
+        "BLOTTER_TARGET": ctx.target,
+        "BLOTTER_GCP_PROJECT": s.gcp_project,
+        "BLOTTER_BQ_DATASET_PREFIX": s.bq_dataset_prefix,
+        "BLOTTER_BQ_LOCATION": s.bq_location,
+        "BLOTTER_BQ_AUTH_METHOD": s.bq_auth_method,
+        "BLOTTER_BQ_KEYFILE": s.bq_keyfile,
+        "BLOTTER_BQ_API_ENDPOINT": s.bq_api_endpoint,
     }
     saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
+    os.environ.update({k: v for k, v in wanted.items() if v is not None})
     try:
         yield
     finally:

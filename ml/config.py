@@ -1,0 +1,131 @@
+"""Configuration of the forecaster: one frozen dataclass, so train/backtest/predict are pure.
+
+No environment variables are read here (orchestration passes values down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+FREQS = ("daily", "weekly", "monthly")
+GEO_LEVELS = ("city", "police_district", "council_district", "neighborhood")
+MODEL_NAME = "hgb-poisson-ratio"
+
+# Largest horizon per frequency (issue 4: up to 366 days / 53 weeks / 12 months).
+MAX_HORIZON = {"daily": 366, "weekly": 53, "monthly": 12}
+DEFAULT_HORIZON = {"daily": 28, "weekly": 12, "monthly": 6}
+
+
+@dataclass(frozen=True)
+class FreqSpec:
+    """Per-frequency constants of the feature builder.
+
+    Attributes:
+        season: Seasonal period of the seasonal-naive baseline and of MASE (7 / 52 / 12).
+        year: Periods in a year, for year-ago features (364 keeps the weekday for daily data).
+        level_window: Trailing periods averaged into the level that targets are scaled by.
+        short_window: Trailing periods of the "recent momentum" feature.
+        shift_min: Shortest post-shift segment the level-shift detector accepts.
+        shift_max: Longest post-shift segment it considers.
+        shift_step: Step between candidate segments (7 for daily keeps whole weeks).
+        shift_pre: Periods before the candidate change point used as the old level.
+        train_window: Origins older than this many periods are not used for training.
+        halflife: Half-life (periods) of the recency weight of training rows.
+        min_ml_history: Fewer complete periods than this -> simple methods only.
+    """
+
+    season: int
+    year: int
+    level_window: int
+    short_window: int
+    shift_min: int
+    shift_max: int
+    shift_step: int
+    shift_pre: int
+    train_window: int
+    halflife: float
+    min_ml_history: int
+
+
+FREQ_SPECS: dict[str, FreqSpec] = {
+    "daily": FreqSpec(7, 364, 28, 7, 7, 56, 7, 56, 3 * 364, 365.0, 140),
+    "weekly": FreqSpec(52, 52, 8, 3, 2, 12, 1, 16, 5 * 52, 104.0, 60),
+    "monthly": FreqSpec(12, 12, 12, 3, 2, 9, 1, 12, 10 * 12, 36.0, 36),
+}
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Everything that determines a forecast, hashed into the model version.
+
+    Attributes:
+        horizons: Periods ahead per frequency.
+        backtest_origins: Rolling origins of the backtest (spaced one horizon apart).
+        random_state: Seed of the gradient-boosting model.
+        max_iter: Boosting iterations.
+        learning_rate: Boosting learning rate.
+        max_leaf_nodes: Tree size.
+        min_samples_leaf: Minimum rows per leaf.
+        l2_regularization: L2 penalty of the leaves.
+        max_train_rows: Cap on training rows per fit; origins are thinned to respect it.
+        shift_z: z-score a level change must exceed to re-base the level.
+        shift_min_rel: Relative change a level shift must exceed (0.15 = 15 %).
+        holiday_country: Country of the holiday calendar.
+        holiday_subdiv: Subdivision of the holiday calendar.
+        promotion_tolerance: A challenger is promoted when its score is at most
+            champion_score * (1 + tolerance) (score = mean MASE over frequencies).
+        required_mase_below_one: Frequencies whose MASE must be < 1 for promotion.
+        reconcile: Scale lower geography levels so they sum to the city forecast.
+    """
+
+    horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
+    backtest_origins: int = 3
+    random_state: int = 0
+    max_iter: int = 150
+    learning_rate: float = 0.08
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    l2_regularization: float = 1.0
+    max_train_rows: int = 200_000
+    shift_z: float = 4.5
+    shift_min_rel: float = 0.15
+    holiday_country: str = "US"
+    holiday_subdiv: str = "NY"
+    promotion_tolerance: float = 0.02
+    required_mase_below_one: tuple[str, ...] = ("daily", "weekly")
+    reconcile: bool = True
+
+    def __post_init__(self) -> None:
+        for freq, horizon in self.horizons.items():
+            if freq not in MAX_HORIZON:
+                raise ValueError(f"unknown frequency {freq!r}; expected one of {FREQS}")
+            if not 1 <= int(horizon) <= MAX_HORIZON[freq]:
+                raise ValueError(
+                    f"{freq} horizon must be between 1 and {MAX_HORIZON[freq]}, got {horizon}"
+                )
+
+    def to_params(self) -> dict[str, object]:
+        """The config as JSON-ready params (stored in ml.model_runs)."""
+        params = asdict(self)
+        params["required_mase_below_one"] = list(self.required_mase_below_one)
+        return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, object]) -> ForecastConfig:
+        """Rebuild a config from ``to_params`` output (ignores unknown keys)."""
+        known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
+        if "required_mase_below_one" in known:
+            known["required_mase_below_one"] = tuple(known["required_mase_below_one"])  # type: ignore[arg-type]
+        return cls(**known)  # type: ignore[arg-type]
+
+    @property
+    def model_version(self) -> str:
+        """Stable version id: model name plus a hash of the params (not of the data)."""
+        blob = json.dumps(self.to_params(), sort_keys=True).encode()
+        return f"{MODEL_NAME}-{hashlib.sha256(blob).hexdigest()[:10]}"
+
+    def horizon(self, freq: str) -> int:
+        """Horizon of ``freq`` (the default when not configured)."""
+        return int(self.horizons.get(freq, DEFAULT_HORIZON[freq]))

@@ -1,0 +1,231 @@
+"""Model-specific features: a robust level per series and origin, and ratios to it.
+
+Every target is ``y[origin + h] / level[origin]`` and every history feature is a ratio to a
+level, so the model learns shapes (weekday, season, holidays, horizon) rather than absolute
+volumes. When a city's counts shift abruptly, the level re-bases on the post-shift segment
+(``shifted_level``) and the forecast follows the new level within a week or two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
+from ml.panel import Panel
+
+RATIO_CLIP = 10.0
+
+
+def quantize_ratio(r: np.ndarray) -> np.ndarray:
+    """Ratios on a fixed grid of < 255 values (0.02 steps to 3, 0.1 steps to 10).
+
+    HistGradientBoosting bins features with more than 255 distinct values by weighted
+    percentiles, which is slow with sample weights; a fixed grid takes its fast exact path
+    and costs no accuracy at this resolution.
+    """
+    r = np.clip(r, 0.0, RATIO_CLIP)
+    return np.where(r <= 3.0, np.round(r * 50) / 50, np.round(r * 10) / 10)
+
+
+def trailing_sum_count(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-aware sums and counts of ``y[:, t-window+1 : t+1]`` for every t."""
+    valid = ~np.isnan(y)
+    zero = np.zeros((y.shape[0], 1))
+    csum = np.concatenate([zero, np.cumsum(np.where(valid, y, 0.0), axis=1)], axis=1)
+    ccnt = np.concatenate([zero, np.cumsum(valid, axis=1, dtype=float)], axis=1)
+    t = np.arange(y.shape[1])
+    lo = np.maximum(t + 1 - window, 0)
+    return csum[:, t + 1] - csum[:, lo], ccnt[:, t + 1] - ccnt[:, lo]
+
+
+def trailing_mean(y: np.ndarray, window: int, min_frac: float = 0.5) -> np.ndarray:
+    """Trailing mean over ``window`` periods; NaN when under ``min_frac`` of them exist."""
+    total, count = trailing_sum_count(y, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / count
+    return np.where(count >= max(1.0, min_frac * window), out, np.nan)
+
+
+def shift_right(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` delayed by ``k`` periods along axis 1 (NaN-padded)."""
+    out = np.full_like(a, np.nan)
+    if k < a.shape[1]:
+        out[:, k:] = a[:, : a.shape[1] - k]
+    return out
+
+
+def seasonal_index(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
+    """Last year's seasonal factor of each period (1 where there is no year of history).
+
+    factor[t] = mean around t - year / yearly mean around t - year; it reads only data up
+    to t - year / 2, so it is known at t.
+    """
+    half = {7: 14, 52: 2, 12: 0}.get(spec.season, 0)
+    local = shift_right(trailing_mean(y, 2 * half + 1, min_frac=1.0), spec.year - half)
+    yearly = shift_right(trailing_mean(y, spec.year, min_frac=1.0), spec.year - spec.year // 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = local / yearly
+    return np.where(np.isfinite(factor) & (factor > 0), np.clip(factor, 0.2, 5.0), 1.0)
+
+
+def shifted_level(y: np.ndarray, spec: FreqSpec, config: ForecastConfig) -> np.ndarray:
+    """Level per series and period, re-based after a detected abrupt level shift.
+
+    The base level is the trailing mean over ``spec.level_window``. Shifts are searched on
+    the seasonally adjusted series inside a window of ``shift_pre + shift_max`` periods: for
+    each split (last j periods vs the rest) a two-sample z uses one common noise scale
+    (the larger of the Poisson variance and the mean absolute seasonal difference), so the
+    true change point maximises z. When the best split passes ``shift_z`` and
+    ``shift_min_rel``, the level becomes the post-shift mean, re-seasonalised to the level
+    window.
+    """
+    level = trailing_mean(y, spec.level_window)
+    factor = seasonal_index(y, spec)
+    adj = y / factor
+    window = spec.shift_pre + spec.shift_max
+    lag = spec.season if spec.season == 7 else 1
+    total, count = trailing_sum_count(adj, window)
+    mad, mad_n = trailing_sum_count(np.abs(adj - shift_right(adj, lag)), window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_w = total / count
+        sigma2 = np.maximum((0.886 * mad / mad_n) ** 2, mean_w)
+    full = count == window
+    best_z = np.zeros_like(level)
+    best_post = np.full_like(level, np.nan)
+    for j in range(spec.shift_min, spec.shift_max + 1, spec.shift_step):
+        post_sum, _ = trailing_sum_count(adj, j)
+        post = post_sum / j
+        pre = (total - post_sum) / (window - j)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.abs(post - pre) / np.sqrt(sigma2 * (1 / j + 1 / (window - j)))
+            rel = np.abs(post / pre - 1)
+        best = full & (z > best_z)
+        candidate = best & (z > config.shift_z) & (rel > config.shift_min_rel)
+        best_post = np.where(candidate, post, np.where(best, np.nan, best_post))
+        best_z = np.where(best, z, best_z)
+    rebased = best_post * trailing_mean(factor, spec.level_window)
+    level = np.where(np.isnan(rebased), level, rebased)
+    # A series silent for a whole window falls back to its yearly mean (sparse geographies).
+    yearly = trailing_mean(y, spec.year)
+    return np.where((level > 0) | np.isnan(yearly), level, yearly)
+
+
+def calendar_features(
+    dates: pd.DatetimeIndex, freq: str, config: ForecastConfig
+) -> dict[str, np.ndarray]:
+    """Calendar features of each target period (holidays from the configured calendar)."""
+    years = range(int(dates.year.min()) - 1, int(dates.year.max()) + 2)
+    cal = holidays.country_holidays(
+        config.holiday_country, subdiv=config.holiday_subdiv, years=years
+    )
+    days = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal))
+    month = dates.month.to_numpy(float)
+    if freq == "daily":
+        is_hol = dates.isin(days)
+        near = dates.isin(days + pd.Timedelta(days=1)) | dates.isin(days - pd.Timedelta(days=1))
+        return {
+            "dow": dates.dayofweek.to_numpy(float),
+            "month": month,
+            "day_of_year_4": (dates.dayofyear.to_numpy() // 4).astype(float),
+            "holiday": is_hol.astype(float),
+            "near_holiday": near.astype(float),
+        }
+    if freq == "weekly":
+        n_hol = np.zeros(len(dates))
+        for k in range(7):
+            n_hol += (dates + pd.Timedelta(days=k)).isin(days)
+        return {
+            "week_of_year": dates.isocalendar().week.to_numpy(float),
+            "month": month,
+            "holidays_in_period": n_hol,
+        }
+    return {"month": month, "days_in_month": dates.days_in_month.to_numpy(float)}
+
+
+@dataclass
+class FeatureContext:
+    """Precomputed arrays of one panel from which rows for any (origin, h) are gathered."""
+
+    panel: Panel
+    config: ForecastConfig
+    max_h: int
+
+    def __post_init__(self) -> None:
+        spec = FREQ_SPECS[self.panel.freq]
+        self.spec = spec
+        y = self.panel.y
+        self.level = shifted_level(y, spec, self.config)
+        self.short = trailing_mean(y, spec.short_window)
+        self.half = {"daily": 3, "weekly": 1, "monthly": 0}[self.panel.freq]
+        # Centred mean around each period (used only where the whole window is history).
+        self.centred = trailing_mean(y, 2 * self.half + 1)
+        if self.panel.freq == "daily":  # mean of the same weekday over the last 4 weeks
+            stack = np.stack([shift_right(y, 7 * k) for k in range(4)])
+            count = (~np.isnan(stack)).sum(axis=0)
+            total = np.where(np.isnan(stack), 0.0, stack).sum(axis=0)
+            self.profile = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        dates = self.panel.extended_periods(self.max_h)
+        self.calendar = calendar_features(dates, self.panel.freq, self.config)
+        self.level_codes = self._codes(self.panel.keys["geo_level"])
+        geo_keys = self.panel.keys["geo_level"] + "/" + self.panel.keys["geo"]
+        self.use_geo = self.panel.n_series <= 250  # HGB categoricals need < 255 levels
+        self.geo_codes = self._codes(geo_keys)
+
+    @staticmethod
+    def _codes(values: pd.Series) -> np.ndarray:
+        order = {v: i for i, v in enumerate(sorted(set(values)))}
+        return values.map(order).to_numpy(float)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column names of ``rows`` output (categoricals last)."""
+        names = ["h", "log_level", "short_ratio", "last_ratio", "year1", "year2", "year1_raw"]
+        if self.panel.freq == "daily":
+            names.append("weekday_profile")
+        names += list(self.calendar) + ["geo_level"]
+        return names + (["geo"] if self.use_geo else [])
+
+    @property
+    def categorical_mask(self) -> np.ndarray:
+        """Boolean mask of the categorical columns."""
+        names = self.feature_names
+        return np.array([n in ("geo_level", "geo") for n in names])
+
+    def _take(self, mat: np.ndarray, s: np.ndarray, t: np.ndarray, limit: np.ndarray) -> np.ndarray:
+        ok = (t >= 0) & (t <= limit) & (t < mat.shape[1])
+        out = np.full(len(s), np.nan)
+        out[ok] = mat[s[ok], t[ok]]
+        return out
+
+    def rows(self, s: np.ndarray, o: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Feature matrix and level for series ``s`` at origins ``o`` and horizon ``h``.
+
+        Only values at indices <= the origin are read, so no row sees its own future.
+        """
+        year, half = self.spec.year, self.half
+        lvl = self._take(self.level, s, o, o)
+        d = o + h
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols = [
+                np.full(len(s), float(h)),
+                np.round(np.clip(np.log1p(lvl), 0.0, 10.0) * 25) / 25,
+                self._take(self.short, s, o, o) / lvl,
+                self._take(self.panel.y, s, o, o) / lvl,
+            ]
+            for k in (1, 2):
+                past_lvl = self._take(self.level, s, o - k * year, o)
+                cols.append(self._take(self.centred, s, d - k * year + half, o) / past_lvl)
+            past_lvl = self._take(self.level, s, o - year, o)
+            cols.append(self._take(self.panel.y, s, d - year, o) / past_lvl)
+            if self.panel.freq == "daily":
+                last_same_weekday = d - 7 * int(np.ceil(h / 7))
+                cols.append(self._take(self.profile, s, last_same_weekday, o) / lvl)
+        ratios = quantize_ratio(np.column_stack(cols[2:]))
+        cal = np.column_stack([v[d] for v in self.calendar.values()])
+        cats = [self.level_codes[s]] + ([self.geo_codes[s]] if self.use_geo else [])
+        x = np.column_stack([cols[0], cols[1], ratios, cal, *cats])
+        return x, lvl

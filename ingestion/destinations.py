@@ -118,6 +118,30 @@ def bigquery_destination(target: BigQueryTarget) -> Any:
     return dlt.destinations.bigquery(credentials=gcp_credentials(target), location=target.location)
 
 
+def bigquery_client(target: BigQueryTarget) -> Any:
+    """A google-cloud-bigquery client for ``target`` (publish, ML reads and writes, tests)."""
+    from google.cloud import bigquery
+
+    options: dict[str, str] = {}
+    credentials: Any = None
+    if target.api_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+        options["api_endpoint"] = target.api_endpoint.rstrip("/")
+    elif target.auth_method == "service-account":
+        from google.oauth2 import service_account
+
+        credentials = service_account.Credentials.from_service_account_file(target.keyfile)
+    # oauth: the client resolves application-default credentials itself.
+    return bigquery.Client(
+        project=target.project,
+        credentials=credentials,
+        location=target.location,
+        client_options=options or None,
+    )
+
+
 def duckdb_destination(duckdb_path: Path) -> Any:
     """dlt's DuckDB destination writing into the warehouse file ``duckdb_path``."""
     return dlt.destinations.duckdb(str(duckdb_path))

@@ -72,7 +72,14 @@ def rewrite_view_sql(sql: str, audit_datasets: dict[str, str]) -> str:
     names = "|".join(re.escape(a) for a in sorted(audit_datasets, key=len, reverse=True))
     # A dataset name sits between a backtick or dot and a backtick or dot.
     pattern = re.compile(rf"(?<=[`.])({names})(?=[`.])")
-    return pattern.sub(lambda m: audit_datasets[m.group(1)], sql)
+    renamed = pattern.sub(lambda m: audit_datasets[m.group(1)], sql)
+    # `p.ds.t` -> `p`.`ds`.`t`: the same path; the emulator's naive check for BigQuery ML
+    # functions would otherwise take `p.ml.forecasts` for ML.FORECAST.
+    return re.sub(
+        r"`([^`\s]+\.[^`\s]+)`",
+        lambda m: ".".join(f"`{x}`" for x in m.group(1).split(".")),
+        renamed,
+    )
 
 
 def _view_order(views: dict[tuple[str, str], str]) -> list[tuple[str, str]]:

@@ -83,7 +83,7 @@ def test_rewrite_view_sql_only_touches_dataset_names() -> None:
     renames = {"x_audit_marts": "x_marts", "x_audit_staging": "x_staging"}
     assert rewrite_view_sql(sql, renames) == (
         "select a.audit_marts from `p`.`x_marts`.`t` a "
-        "join `p.x_staging.s` using (k) where note = 'x_audit_marts'"
+        "join `p`.`x_staging`.`s` using (k) where note = 'x_audit_marts'"
     )
 
 

@@ -42,11 +42,15 @@ def run_backtest(
 ) -> pd.DataFrame:
     """Long frame: origin, geo_level, geo, h, y, scale and ``yhat_<method>`` per method.
 
-    A method appears only when every origin produced it (the GBM needs enough history).
+    A method appears only when every origin produced it (the GBM needs enough history); when
+    some origins have enough history for the GBM, only those are used.
     """
     panel = ctx.panel
     frames = []
-    for origin in backtest_origins(panel.n_periods, horizon, config.backtest_origins):
+    origins = backtest_origins(panel.n_periods, horizon, config.backtest_origins)
+    # Judge every method on the origins where the main model can train, when there are any.
+    origins = [o for o in origins if has_ml_history(ctx, o, horizon)] or origins
+    for origin in origins:
         h_max = min(horizon, panel.n_periods - 1 - origin)
         with_gbm = has_ml_history(ctx, origin, h_max)
         preds = forecast_methods(ctx, origin, h_max, config, with_gbm, groups)

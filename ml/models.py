@@ -88,7 +88,9 @@ def fit_gbm(
         early_stopping=False,
         random_state=config.random_state,
     )
-    model.fit(np.concatenate(xs), np.concatenate(ys), sample_weight=np.concatenate(ws))
+    x = np.concatenate(xs)
+    x[:, np.isnan(x).all(axis=0)] = 0.0  # sklearn's binning fails on an all-missing column
+    model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
     return model
 
 
@@ -157,4 +159,4 @@ def reconcile(pred: np.ndarray, city: int, groups: list[np.ndarray]) -> np.ndarr
 
 def has_ml_history(ctx: FeatureContext, origin: int, horizon: int) -> bool:
     """Whether there is enough history before ``origin`` to train the global model."""
-    return origin + 1 >= FREQ_SPECS[ctx.panel.freq].min_ml_history + horizon
+    return origin + 1 >= FREQ_SPECS[ctx.panel.freq].min_ml_history + horizon // 2

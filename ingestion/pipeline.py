@@ -139,6 +139,10 @@ def ingest(
     Raises:
         IngestError: with a one-line message when the source or the load fails.
     """
+    try:
+        duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IngestError(f"cannot create {duckdb_path.parent}: {exc.strerror}") from None
     common = dict(
         duckdb_path=duckdb_path,
         start_date=start_date,
@@ -177,7 +181,6 @@ def _run(
     except UnknownDatasetError as exc:
         raise IngestError(str(exc)) from None
     _configure_dlt()
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir_for(duckdb_path)),

@@ -30,6 +30,23 @@ def column_name(api_name: str) -> str:
     return api_name
 
 
+def api_name(landing_name: str) -> str:
+    """Inverse of :func:`column_name` (``socrata_id`` → ``:id``)."""
+    if landing_name.startswith("socrata_"):
+        return ":" + landing_name.removeprefix("socrata_")
+    return landing_name
+
+
+def _from_text(value: str) -> Any:
+    """Best-effort inverse of :func:`_as_text` for objects such as ``location``."""
+    if value[:1] in "{[":
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            pass
+    return value
+
+
 def _as_text(value: Any) -> str | None:
     """Strings stay as they are; anything else (objects, numbers, booleans) becomes JSON text."""
     if value is None or isinstance(value, str):
@@ -146,11 +163,13 @@ class FetchQuarantine:
     Attributes:
         fetched: Records received from the API.
         rejections: Records that failed validation (duplicates are added by :meth:`tables`).
+        duplicates: Records superseded by another version of their key in this fetch.
         max_cursor: Highest cursor value among accepted records (the next run's bookmark).
     """
 
     dataset: DatasetSettings
     fetched: int = 0
+    duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     max_cursor: str | None = None
     _pages: list[pa.Table] = field(default_factory=list)
@@ -175,17 +194,15 @@ class FetchQuarantine:
             if kept is None or cursor > kept[0]:
                 if kept is not None:
                     self._losers.setdefault(kept[1], []).append(kept[2])
+                    self.duplicates += 1
                 self._best[key] = (cursor, page_no, len(good))
             else:
                 self._losers.setdefault(page_no, []).append(len(good))
+                self.duplicates += 1
             good.append(record)
             if self.max_cursor is None or cursor > self.max_cursor:
                 self.max_cursor = cursor
         self._pages.append(rows_to_table(good, dataset))
-
-    @property
-    def duplicates(self) -> int:
-        return sum(len(rows) for rows in self._losers.values())
 
     def tables(self) -> Iterator[pa.Table]:
         """Yield the buffered pages without superseded duplicates (which become rejections)."""
@@ -205,7 +222,9 @@ class FetchQuarantine:
     def _reject_duplicates(self, rows: pa.Table) -> None:
         key = self.dataset.key
         for row in rows.to_pylist():
-            record = {k: v for k, v in row.items() if v is not None}
+            # Rebuilt from the landed text (the original page is gone): API names, objects
+            # parsed back; scalars that drifted to another JSON type stay as text.
+            record = {api_name(k): _from_text(v) for k, v in row.items() if v is not None}
             reason = f"duplicate {key} in this fetch; a version with a later or equal "
             reason += f"{self.dataset.cursor} was kept"
             self.rejections.append(Rejection(reason, _payload(record), row[key]))

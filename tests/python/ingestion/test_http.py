@@ -1,0 +1,120 @@
+"""SodaClient against a scripted local HTTP server: retries, Retry-After, permanent 4xx, token."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ingestion.socrata.helpers import SodaClient, SourceError, build_where, redact
+from ingestion.socrata.settings import DATASETS
+
+DATASET = DATASETS["d6g9-xbgu"]
+TOKEN = "tok-SECRET-123"
+
+
+class Script:
+    """Responses to serve in order (status, headers, body); then 200 with ``[]``."""
+
+    def __init__(self) -> None:
+        self.responses: list[tuple[int, dict[str, str], bytes]] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            script.requests.append((self.path, dict(self.headers)))
+            status, headers, body = (
+                script.responses.pop(0) if script.responses else (200, {}, b"[]")
+            )
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/resource/d6g9-xbgu.json", script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_429_and_5xx_are_retried_honouring_retry_after(server, caplog):
+    url, script = server
+    script.responses = [
+        (429, {"Retry-After": "2"}, b'{"message": "slow down"}'),
+        (503, {}, b"<html>busy</html>"),
+        (200, {}, b'[{"case_number": "A"}]'),
+    ]
+    delays: list[float] = []
+    client = SodaClient(url, DATASET, app_token=TOKEN, sleep=delays.append)
+    with caplog.at_level(logging.WARNING, logger="blotter.ingestion"):
+        assert client.get_rows({"$limit": 1}) == [{"case_number": "A"}]
+    assert delays[0] == 2.0 and 0 < delays[1] <= 1.0 and client.retries == 2
+    assert all(headers.get("X-App-Token") == TOKEN for _, headers in script.requests)
+    assert all(TOKEN not in path for path, _ in script.requests)
+    assert "HTTP 429" in caplog.text and TOKEN not in caplog.text
+
+
+def test_a_permanent_4xx_stops_with_the_socrata_message(server):
+    url, script = server
+    body = {"errorCode": "query.soql.no-such-column", "message": "No such column: nope"}
+    script.responses = [(400, {}, json.dumps(body).encode())]
+    client = SodaClient(url + "?$$app_token=" + TOKEN, DATASET, sleep=lambda _: None)
+    with pytest.raises(SourceError) as error:
+        client.get_rows({"$where": "nope > 1"})
+    message = str(error.value)
+    assert message == f"{url} answered HTTP 400: No such column: nope"
+    assert len(script.requests) == 1  # not retried
+
+
+def test_retries_give_up_with_a_clear_message(server):
+    url, script = server
+    script.responses = [(500, {}, b"{}")] * 20
+    client = SodaClient(url, DATASET, sleep=lambda _: None)
+    with pytest.raises(SourceError, match="kept failing with HTTP 500 after 8 attempts"):
+        client.get_rows({})
+
+
+def test_paging_stops_on_a_short_page(server):
+    url, script = server
+    page = json.dumps([{"n": i} for i in range(3)]).encode()
+    script.responses = [(200, {}, page), (200, {}, page), (200, {}, b'[{"n": 9}]')]
+    small = type(DATASET)(dataset_id=DATASET.dataset_id, page_size=3)
+    pages = list(SodaClient(url, small).pages("x"))
+    assert [len(p) for p in pages] == [3, 3, 1]
+    offsets = sorted(int(path.split("%24offset=")[1].split("&")[0]) for path, _ in script.requests)
+    assert offsets == [0, 3, 6]
+    assert "%24order=%3Aupdated_at%2C%3Aid" in script.requests[0][0]
+    assert "%24select=%3A%2A%2C%2A" in script.requests[0][0]
+
+
+def test_where_clause_and_redaction():
+    assert (
+        build_where(DATASET, date(2025, 1, 1)) == "incident_datetime >= '2025-01-01T00:00:00.000'"
+    )
+    where = build_where(
+        DATASET, date(2025, 1, 1), since=datetime(2025, 6, 7, 19, 7), until=datetime(2025, 6, 11)
+    )
+    assert where == (
+        "incident_datetime >= '2025-01-01T00:00:00.000' and :updated_at >= "
+        "'2025-06-07T19:07:00.000' and :updated_at < '2025-06-11T00:00:00.000'"
+    )
+    assert redact("https://x.org/resource/a.json?$$app_token=abc&a=1") == (
+        "https://x.org/resource/a.json?a=1"
+    )

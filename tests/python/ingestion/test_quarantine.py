@@ -1,0 +1,114 @@
+"""Validation and de-duplication rules, on hand-made records (no server needed)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from ingestion.quarantine import FetchQuarantine, column_name, problems, text_array
+from ingestion.socrata.settings import DATASETS
+
+DATASET = DATASETS["d6g9-xbgu"]
+
+
+def record(case: str | None = "24-0000001", updated: str = "2024-03-05T19:07:00.000Z", **extra):
+    row = {
+        ":id": f"row-{case}",
+        ":updated_at": updated,
+        "case_number": case,
+        "incident_datetime": "2024-03-05T14:07:00.000",
+        "latitude": "42.912",
+        "longitude": "-78.851",
+        "location": {"type": "Point", "coordinates": [-78.851, 42.912]},
+    }
+    row.update(extra)
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def test_a_good_record_has_no_problems():
+    assert problems(record(), DATASET) == []
+    assert problems(record(latitude="UNKNOWN", longitude=None), DATASET) == []
+    assert problems(record(latitude=42.9, longitude=-78.8), DATASET) == []  # drifted to numbers
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"case_number": None}, "missing case_number"),
+        ({"case_number": "  "}, "missing case_number"),
+        ({"case_number": 12345}, "missing case_number"),
+        ({"incident_datetime": "2024-13-45T99:00:00"}, "unparsable incident_datetime"),
+        ({"incident_datetime": "yesterday"}, "unparsable incident_datetime"),
+        ({"incident_datetime": None}, "missing incident_datetime"),
+        ({"latitude": "north-ish"}, "non-numeric latitude"),
+        ({"longitude": ""}, "non-numeric longitude"),
+        ({"longitude": "NaN"}, "non-numeric longitude"),
+        ({":updated_at": None}, "missing or unparsable :updated_at"),
+    ],
+)
+def test_each_rule_names_its_reason(change, reason):
+    assert reason in problems(record(**change), DATASET)
+
+
+def test_a_non_object_record_is_rejected():
+    assert problems(["not", "a", "dict"], DATASET) == ["record is a JSON list, not an object"]
+
+
+def test_system_fields_are_renamed():
+    assert column_name(":id") == "socrata_id"
+    assert column_name(":updated_at") == "socrata_updated_at"
+    assert column_name("case_number") == "case_number"
+
+
+def test_type_drift_and_objects_become_text():
+    array = text_array(["7", 7, 7.5, True, {"type": "Point", "coordinates": [-78.8, 42.9]}, None])
+    assert array.to_pylist() == [
+        "7",
+        "7",
+        "7.5",
+        "true",
+        '{"type":"Point","coordinates":[-78.8,42.9]}',
+        None,
+    ]
+
+
+def test_fetch_keeps_the_latest_version_and_rejects_the_rest():
+    quarantine = FetchQuarantine(DATASET)
+    quarantine.add_page(
+        [
+            record("A", "2024-03-05T19:07:00.000Z", incident_description="first"),
+            record("B", "2024-03-05T19:08:00.000Z"),
+            record(None),  # malformed
+        ]
+    )
+    quarantine.add_page(
+        [
+            record("B", "2024-03-05T19:08:00.000Z"),  # same version again (paging overlap)
+            record("A", "2024-03-06T10:00:00.000Z", incident_description="revised"),
+        ]
+    )
+    tables = list(quarantine.tables())
+    rows = [row for table in tables for row in table.to_pylist()]
+    assert sorted(r["case_number"] for r in rows) == ["A", "B"]
+    assert {r["case_number"]: r.get("incident_description") for r in rows}["A"] == "revised"
+    assert quarantine.fetched == 5
+    assert len(rows) + len(quarantine.rejections) == quarantine.fetched
+    assert quarantine.duplicates == 2
+    reasons = sorted(r.reason.split(" ")[0] for r in quarantine.rejections)
+    assert reasons == ["duplicate", "duplicate", "missing"]
+    first_a = next(r for r in quarantine.rejections if r.case_number == "A")
+    payload = orjson.loads(first_a.payload)
+    assert payload["incident_description"] == "first" and payload[":id"] == "row-A"
+    assert payload["location"]["type"] == "Point"
+    assert quarantine.max_cursor == "2024-03-06T10:00:00.000Z"
+
+
+def test_landed_columns_are_all_text_with_location_as_json():
+    quarantine = FetchQuarantine(DATASET)
+    quarantine.add_page([record("A"), record("B", hour_of_day=14)])
+    (table,) = quarantine.tables()
+    assert all(str(field.type) == "string" for field in table.schema)
+    assert "socrata_updated_at" in table.column_names
+    row = table.to_pylist()[1]
+    assert row["hour_of_day"] == "14"
+    assert orjson.loads(row["location"]) == {"type": "Point", "coordinates": [-78.851, 42.912]}

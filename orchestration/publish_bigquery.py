@@ -30,10 +30,31 @@ from orchestration.publish import (
     PublishBlocked,
     PublishResult,
 )
+from orchestration.settings import Settings
 
 _IDENT = re.compile(r"^[A-Za-z0-9_]*$")
 
-__all__ = ["PublishBlocked", "PublishResult", "prepare_audit", "publish", "rewrite_view_sql"]
+
+def bigquery_target(settings: Settings) -> BigQueryTarget:
+    """The prod target's BigQuery project from the settings (one-line error when incomplete)."""
+    return BigQueryTarget(
+        project=settings.gcp_project or "",
+        location=settings.bq_location,
+        dataset_prefix=settings.bq_dataset_prefix,
+        auth_method=settings.bq_auth_method,
+        keyfile=settings.bq_keyfile,
+        api_endpoint=settings.bq_api_endpoint,
+    )
+
+
+__all__ = [
+    "PublishBlocked",
+    "PublishResult",
+    "bigquery_target",
+    "prepare_audit",
+    "publish",
+    "rewrite_view_sql",
+]
 
 
 def _checked(target: BigQueryTarget, prefix: str) -> None:

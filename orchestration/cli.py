@@ -3,6 +3,7 @@
 import orchestration.commands.forecast  # noqa: F401  (forecast, model)
 from orchestration.app import app
 from orchestration.commands import ingest  # noqa: F401  (registers commands)
+from orchestration.commands import run  # noqa: F401
 
 __all__ = ["app"]
 

@@ -142,20 +142,39 @@ def _build(ctx: RunContext, selection: Sequence[str]) -> dict[str, Any]:
     return outcome.outputs()
 
 
+def _is_bigquery(ctx: RunContext) -> bool:
+    return ctx.target == "prod"
+
+
+def _bigquery(ctx: RunContext) -> tuple[Any, Any]:
+    """(BigQueryTarget, client) for the prod target, made once per run."""
+    if "_bigquery" not in ctx.outputs:
+        from ingestion.destinations import bigquery_client
+        from orchestration.publish_bigquery import bigquery_target
+
+        target = bigquery_target(ctx.settings)
+        ctx.outputs["_bigquery"] = (target, bigquery_client(target))
+    return ctx.outputs["_bigquery"]
+
+
 def step_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land new and changed incidents in ``raw`` (raw is never rolled back)."""
+    from ingestion.destinations import landing_destination
     from ingestion.pipeline import ingest
 
     s = ctx.settings
-    result = ingest(
-        source_url=s.source_url,
-        duckdb_path=s.duckdb_path,
-        start_date=s.start_date,
-        as_of=ctx.as_of,
-        app_token=s.app_token,
-        faults=s.demo_faults,
-        show_progress=False,
-    )
+    bq_target = _bigquery(ctx)[0] if _is_bigquery(ctx) else None
+    with landing_destination(ctx.target, s.duckdb_path, bq_target) as destination:
+        result = ingest(
+            source_url=s.source_url,
+            duckdb_path=s.duckdb_path,
+            start_date=s.start_date,
+            as_of=ctx.as_of,
+            app_token=s.app_token,
+            faults=s.demo_faults,
+            show_progress=False,
+            destination=destination,
+        )
     return {
         "rows_fetched": result.fetched,
         "rows_loaded": result.loaded,
@@ -166,7 +185,12 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
 
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
     """Reset the audit schemas from the published ones, then build and test everything but ML."""
-    copied = wap.prepare_audit(ctx.duckdb_path)
+    if _is_bigquery(ctx):
+        from orchestration import publish_bigquery
+
+        copied = publish_bigquery.prepare_audit(_bigquery(ctx)[1], _bigquery(ctx)[0])
+    else:
+        copied = wap.prepare_audit(ctx.duckdb_path)
     out = _build(ctx, ["--exclude", FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 
@@ -175,13 +199,28 @@ def step_forecast(ctx: RunContext) -> dict[str, Any]:
     """Train, backtest and forecast from ``audit_marts`` into ``audit_ml``."""
     from ml.pipeline import run_pipeline
 
+    if _is_bigquery(ctx):
+        from ml.bigquery_warehouse import BigQueryWarehouse
+
+        target, client = _bigquery(ctx)
+        warehouse: Any = BigQueryWarehouse(client, target.dataset_prefix, target.location)
+    else:
+        from ml.warehouse import DuckDBWarehouse
+
+        warehouse = DuckDBWarehouse(ctx.duckdb_path)
     result = run_pipeline(
-        duckdb_path=ctx.duckdb_path,
+        warehouse,
         marts_schema=wap.AUDIT_PREFIX + "marts",
         ml_schema=wap.AUDIT_PREFIX + "ml",
         as_of=ctx.as_of,
     )
-    return result if isinstance(result, dict) else {"result": str(result)}
+    return {
+        "forecast_run_id": result.run_id,
+        "model_version": result.model_version,
+        "model_status": result.status,
+        "forecasts": result.forecasts,
+        "data_cutoff": result.data_cutoff,
+    }
 
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
@@ -190,8 +229,18 @@ def step_build_ml(ctx: RunContext) -> dict[str, Any]:
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:
-    """Swap the audit schemas in, in one transaction (only reached when every test passed)."""
-    failing = [t for out in ctx.outputs.values() for t in out.get("failing_tests", [])]
+    """Swap the audit schemas in (only reached when every test passed; checked again here)."""
+    failing = [
+        t
+        for out in ctx.outputs.values()
+        if isinstance(out, dict)
+        for t in out.get("failing_tests", [])
+    ]
+    if _is_bigquery(ctx):
+        from orchestration import publish_bigquery
+
+        target, client = _bigquery(ctx)
+        return publish_bigquery.publish(client, target, failing_tests=failing).to_dict()
     return wap.publish(ctx.duckdb_path, failing_tests=failing).to_dict()
 
 

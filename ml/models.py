@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from ml.config import FREQ_SPECS, ForecastConfig
 from ml.features import FeatureContext, trailing_mean
@@ -90,7 +91,8 @@ def fit_gbm(
     )
     x = np.concatenate(xs)
     x[:, np.isnan(x).all(axis=0)] = 0.0  # sklearn's binning fails on an all-missing column
-    model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
+    with threadpool_limits(limits=config.n_threads, user_api="openmp"):
+        model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
     return model
 
 
@@ -102,7 +104,8 @@ def predict_gbm(
     s = np.arange(n)
     o = np.full(n, origin)
     xs, lvls = zip(*(ctx.rows(s, o, h) for h in range(1, horizon + 1)), strict=True)
-    ratio = model.predict(np.concatenate(xs)).reshape(horizon, n).T
+    with threadpool_limits(limits=1, user_api="openmp"):
+        ratio = model.predict(np.concatenate(xs)).reshape(horizon, n).T
     lvl = np.stack(lvls, axis=1)
     return np.where(lvl > 0, lvl * ratio, np.where(lvl == 0, 0.0, np.nan))
 

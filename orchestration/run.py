@@ -223,7 +223,17 @@ def execute(
         rec.steps[name] = {"status": "running"}
         if on_step:
             on_step(name, "running")
-        status, output, failure = run_step(name, step, ctx, retries, backoff_seconds)
+        try:
+            status, output, failure = run_step(name, step, ctx, retries, backoff_seconds)
+        except BaseException:  # Ctrl-C or SystemExit: the ledger must not say "running"
+            rec.steps[name] = {"status": "failed", "error": "interrupted"}
+            rec.status, rec.error, rec.ended_at = (
+                "failed",
+                f"{name}: interrupted",
+                datetime.now(UTC),
+            )
+            ledger.record(ctx.duckdb_path, rec)
+            raise
         rec.steps[name] = status
         failing = getattr(failure, "failing_tests", None)
         if output is not None:

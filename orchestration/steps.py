@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration import publish as wap
+from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step, TransientError
 
 # The dbt project is the repository root; an installed (non-editable) package, as in the Docker
@@ -26,6 +27,7 @@ _REPO = Path(__file__).resolve().parent.parent
 PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
 AUDIT_VARS = {"schema_prefix": wap.AUDIT_PREFIX}
 FORECASTING = "path:models/marts/forecasting"
+log = get_logger("steps")
 
 
 @dataclass
@@ -119,12 +121,22 @@ def invoke_dbt(ctx: RunContext, args: Sequence[str], audit: bool = True) -> DbtO
         str(PROJECT_DIR),
         "--target",
         ctx.target,
-        "--quiet",
+        # dbt's own console lines would break `--log-format json`; its log file keeps them.
+        *(["--log-level", "none"] if ctx.log_format == "json" else ["--quiet"]),
     ]
     if audit:
         full += ["--vars", json.dumps(AUDIT_VARS)]
     with _dbt_env(ctx):
         outcome = summarise(dbtRunner().invoke(full))
+    log.info(
+        f"dbt {' '.join(args)}: {'ok' if outcome.success else 'failed'}",
+        extra={
+            "tests_passed": outcome.tests_passed,
+            "tests_warned": outcome.tests_warned,
+            "failing_tests": outcome.failing_tests,
+            "failing_nodes": outcome.failing_nodes[:5],
+        },
+    )
     if outcome.error and "lock" in outcome.error.lower():
         raise TransientError(outcome.error)
     return outcome

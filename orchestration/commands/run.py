@@ -74,17 +74,20 @@ def run_command(
     ctx = RunContext(
         run_id=new_run_id(day), as_of=day, target=chosen_target, settings=settings, log_format=fmt
     )
-    if fmt == "text":
-        with console.status(f"run {ctx.run_id}") as status:
-            summary = execute(
-                ctx,
-                default_steps(),
-                retries=retries,
-                on_step=lambda name, st: status.update(f"run {ctx.run_id}: {name} {st}"),
-            )
-        console.print(_summary_table(summary.to_dict()))
-    else:
-        summary = execute(ctx, default_steps(), retries=retries)
+    try:
+        if fmt == "text":
+            with console.status(f"run {ctx.run_id}") as status:
+                summary = execute(
+                    ctx,
+                    default_steps(),
+                    retries=retries,
+                    on_step=lambda name, st: status.update(f"run {ctx.run_id}: {name} {st}"),
+                )
+            console.print(_summary_table(summary.to_dict()))
+        else:
+            summary = execute(ctx, default_steps(), retries=retries)
+    except duckdb.Error as exc:  # the ledger itself is unreachable (e.g. the file is locked)
+        fail(f"cannot write the run ledger in {settings.duckdb_path}: {exc}".splitlines()[0])
     data = summary.to_dict()
     if summary_file:
         with open(summary_file, "w", encoding="utf-8") as fh:

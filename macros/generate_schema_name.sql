@@ -1,0 +1,21 @@
+{#
+    Schemas are exactly staging / intermediate / marts / snapshots whatever the
+    target, so that dev, CI and prod agree on names. Orchestration's
+    write-audit-publish prepends var('schema_prefix') (e.g. audit_staging). On
+    BigQuery every dataset also carries BLOTTER_BQ_DATASET_PREFIX so that several
+    deployments can share one GCP project.
+#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ dataset_prefix() }}{{ var('schema_prefix', '') }}{{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro dataset_prefix() -%}
+    {%- if target.type == 'bigquery' -%}
+        {{ env_var('BLOTTER_BQ_DATASET_PREFIX', '') }}
+    {%- endif -%}
+{%- endmacro %}

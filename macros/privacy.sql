@@ -1,0 +1,68 @@
+{#
+    Privacy rules of issue 8, applied where marts are built. Raw, staging,
+    intermediate and snapshots keep the originals and are not published.
+#}
+
+{#- The pseudonym key: BLOTTER_PSEUDONYM_KEY, with a dev default prod refuses. -#}
+{% macro pseudonym_key() -%}
+    {%- set dev_default = 'blotter-dev-pseudonym-key' -%}
+    {%- set key = env_var('BLOTTER_PSEUDONYM_KEY', dev_default) -%}
+    {%- if execute and target.name == 'prod' and key in (dev_default, '') -%}
+        {{ exceptions.raise_compiler_error(
+            'BLOTTER_PSEUDONYM_KEY is unset or the dev default; '
+            ~ 'the prod target needs its own secret key') }}
+    {%- endif -%}
+    {{ return(key) }}
+{%- endmacro %}
+
+
+{#-
+    Keyed hash (sha256 of key || ':' || value) as 64 hex characters: stable
+    across runs so analysts can join, not reversible without the key even
+    though case numbers are guessable.
+-#}
+{% macro pseudonymise(expression) -%}
+    {%- set key_literal = "'" ~ (pseudonym_key() | replace("'", "''")) ~ ":'" -%}
+    case
+        when {{ expression }} is not null
+            then {{ sha256_hex(dbt.concat([key_literal, expression])) }}
+    end
+{%- endmacro %}
+
+
+{#-
+    Street address -> hundred block: '2712 Bailey Ave Apt 3' and
+    '2700 Block BAILEY AVE' both become '2700 BLOCK BAILEY AVE'. Intersections
+    ('MAIN ST & UTICA ST') name an exact corner and have no house number to
+    generalise, so they become null (the grid cell still locates the incident).
+    A bare street name is already generalised and is kept.
+-#}
+{% macro generalise_address(expression) -%}
+    {%- set address = "upper(trim(" ~ expression ~ "))" -%}
+    {%- set house_number = regex_extract(address, '^([0-9]+) ') -%}
+    case
+        when {{ expression }} is null or trim({{ expression }}) = '' then null
+        when {{ regex_contains(address, '( & | / | AND | AT |@)') }} then null
+        when {{ house_number }} is not null
+            then concat(
+                cast(
+                    cast(
+                        floor({{ dbt.safe_cast(house_number, dbt.type_bigint()) }} / 100)
+                        * 100 as {{ dbt.type_bigint() }}
+                    ) as {{ dbt.type_string() }}
+                ),
+                ' BLOCK ',
+                trim({{ regex_remove(
+                    regex_remove(address, '^[0-9]+ +(BLOCK +)?(OF +)?'),
+                    ' +(APT|UNIT|STE|SUITE|FL|RM|#).*$'
+                ) }})
+            )
+        else {{ address }}
+    end
+{%- endmacro %}
+
+
+{#- Snaps a coordinate to the grid (3 decimals: ~111 m of latitude here). -#}
+{% macro snap_coordinate(expression) -%}
+    round({{ expression }}, {{ var('coordinate_grid_decimals', 3) }})
+{%- endmacro %}

@@ -1,0 +1,26 @@
+{#
+    dlt merges on case_number, so raw should already hold one row per case;
+    this guards the marts when a replayed or partial load leaves duplicates
+    (the source unique test still fails the build on raw duplicates).
+#}
+with
+
+incidents as (
+
+    select * from {{ ref('stg_socrata__incidents') }}
+    where case_number is not null
+
+),
+
+deduplicated as (
+
+    select *
+    from incidents
+    qualify row_number() over (
+        partition by case_number
+        order by source_updated_at desc nulls last, dlt_load_id desc
+    ) = 1
+
+)
+
+select * from deduplicated

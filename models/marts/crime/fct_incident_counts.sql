@@ -1,0 +1,190 @@
+{#
+    Zero-filled incident counts: every active area (one with at least one
+    incident at its level) has a row for every period from the first to the
+    last period of data. Incidents without a date cannot be placed in a period
+    and are not counted. The forecasting module reads this table; its columns
+    are a contract.
+#}
+with
+
+incidents as (
+
+    select * from {{ ref('fct_incidents') }}
+    where occurred_date is not null
+
+),
+
+by_area as (
+
+    select
+        occurred_date,
+        police_district,
+        council_district,
+        neighborhood,
+        count(*) as incidents
+    from incidents
+    group by occurred_date, police_district, council_district, neighborhood
+
+),
+
+unpivoted as (
+
+    select
+        occurred_date,
+        'city' as geo_level,
+        '{{ var("city_name") }}' as geo,
+        incidents
+    from by_area
+    union all
+    select occurred_date, 'police_district' as geo_level, police_district as geo, incidents
+    from by_area
+    union all
+    select occurred_date, 'council_district' as geo_level, council_district as geo, incidents
+    from by_area
+    union all
+    select occurred_date, 'neighborhood' as geo_level, neighborhood as geo, incidents
+    from by_area
+
+),
+
+daily_counts as (
+
+    select
+        occurred_date,
+        geo_level,
+        geo,
+        sum(incidents) as incidents
+    from unpivoted
+    group by occurred_date, geo_level, geo
+
+),
+
+calendar as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+data_end as (
+
+    select max(date_day) as last_date from calendar
+
+),
+
+periods as (
+
+    select distinct
+        'daily' as freq,
+        date_day as period_start,
+        date_day as period_end
+    from calendar
+    union all
+    select distinct
+        'weekly' as freq,
+        week_start_date as period_start,
+        {{ dbt.dateadd('day', 6, 'week_start_date') }} as period_end
+    from calendar
+    union all
+    select distinct
+        'monthly' as freq,
+        month_start_date as period_start,
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start_date')) }}
+            as period_end
+    from calendar
+
+),
+
+active_areas as (
+
+    select distinct geo_level, geo from daily_counts
+
+),
+
+counts_by_period as (
+
+    select
+        'daily' as freq,
+        occurred_date as period_start,
+        geo_level,
+        geo,
+        incidents
+    from daily_counts
+    union all
+    select
+        'weekly' as freq,
+        calendar.week_start_date as period_start,
+        daily_counts.geo_level,
+        daily_counts.geo,
+        daily_counts.incidents
+    from daily_counts
+    inner join calendar on daily_counts.occurred_date = calendar.date_day
+    union all
+    select
+        'monthly' as freq,
+        calendar.month_start_date as period_start,
+        daily_counts.geo_level,
+        daily_counts.geo,
+        daily_counts.incidents
+    from daily_counts
+    inner join calendar on daily_counts.occurred_date = calendar.date_day
+
+),
+
+aggregated as (
+
+    select
+        freq,
+        period_start,
+        geo_level,
+        geo,
+        sum(incidents) as incidents
+    from counts_by_period
+    group by freq, period_start, geo_level, geo
+
+),
+
+zero_filled as (
+
+    select
+        periods.freq,
+        periods.period_start,
+        periods.period_end,
+        active_areas.geo_level,
+        active_areas.geo,
+        coalesce(aggregated.incidents, 0) as incidents
+    from periods
+    cross join active_areas
+    left join aggregated
+        on
+            periods.freq = aggregated.freq
+            and periods.period_start = aggregated.period_start
+            and active_areas.geo_level = aggregated.geo_level
+            and active_areas.geo = aggregated.geo
+
+),
+
+final as (
+
+    select
+        ---------- dates
+        cast(zero_filled.period_start as date) as period_start,
+
+        ---------- strings
+        cast(zero_filled.freq as {{ dbt.type_string() }}) as freq,
+        cast(zero_filled.geo_level as {{ dbt.type_string() }}) as geo_level,
+        cast(zero_filled.geo as {{ dbt.type_string() }}) as geo,
+
+        ---------- numerics
+        cast(zero_filled.incidents as {{ dbt.type_bigint() }}) as incidents,
+
+        ---------- booleans
+        {# The last week or month is partial until its last day has data. #}
+        cast(zero_filled.period_end as date) <= data_end.last_date
+            as is_complete_period
+
+    from zero_filled
+    cross join data_end
+
+)
+
+select * from final

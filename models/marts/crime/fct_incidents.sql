@@ -1,0 +1,102 @@
+{#
+    Published incident facts, privacy-safe by construction (issue 8):
+    pseudonymised id, block-level address, coordinates snapped to a ~100 m
+    grid, and for sensitive offence types no address and no coordinates.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key='incident_id',
+    on_schema_change='append_new_columns',
+    partition_by=(
+        {'field': 'occurred_date', 'data_type': 'date', 'granularity': 'month'}
+        if target.type == 'bigquery' else none
+    ),
+    cluster_by=(
+        ['police_district', 'parent_incident_type']
+        if target.type == 'bigquery' else none
+    ),
+) }}
+
+{%- set window_start = incremental_lookback_start('source_updated_at') %}
+
+with
+
+incidents as (
+
+    select * from {{ ref('int_incidents_classified') }}
+    {%- if window_start is not none %}
+        {# Rows without :updated_at cannot be windowed; they are re-merged. #}
+        where
+            source_updated_at >= {{ window_start }}
+            or source_updated_at is null
+    {%- endif %}
+
+),
+
+generalised as (
+
+    select
+        {{ pseudonymise('case_number') }} as incident_id,
+        incident_type,
+        parent_incident_type,
+        incident_category,
+        police_district,
+        council_district,
+        neighborhood,
+        is_sensitive,
+        occurred_date,
+        occurred_at_local,
+        occurred_at,
+        reported_at,
+        source_updated_at,
+        case
+            when not is_sensitive then {{ generalise_address('address') }}
+        end as address_block,
+        case
+            when not is_sensitive then {{ snap_coordinate('latitude') }}
+        end as grid_latitude,
+        case
+            when not is_sensitive then {{ snap_coordinate('longitude') }}
+        end as grid_longitude
+    from incidents
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        cast(incident_id as {{ dbt.type_string() }}) as incident_id,
+
+        ---------- strings
+        incident_type,
+        parent_incident_type,
+        incident_category,
+        police_district,
+        council_district,
+        neighborhood,
+        address_block,
+
+        ---------- numerics
+        grid_latitude,
+        grid_longitude,
+
+        ---------- booleans
+        is_sensitive,
+        grid_latitude is not null as has_grid_location,
+
+        ---------- dates
+        occurred_date,
+
+        ---------- timestamps
+        occurred_at_local,
+        occurred_at,
+        reported_at,
+        source_updated_at
+
+    from generalised
+
+)
+
+select * from final

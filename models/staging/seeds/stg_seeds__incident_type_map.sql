@@ -1,0 +1,18 @@
+with
+
+source as (
+
+    select * from {{ ref('incident_type_map') }}
+
+),
+
+final as (
+
+    select
+        upper(trim(incident_type)) as incident_type,
+        trim(parent_incident_type) as parent_incident_type
+    from source
+
+)
+
+select * from final

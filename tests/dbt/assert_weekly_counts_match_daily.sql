@@ -1,0 +1,50 @@
+{#- Weekly and monthly counts are the sums of their days, per area. -#}
+with
+
+counts as (
+
+    select * from {{ ref('fct_incident_counts') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+daily_rolled_up as (
+
+    select
+        'weekly' as freq,
+        calendar.week_start_date as period_start,
+        counts.geo_level,
+        counts.geo,
+        sum(counts.incidents) as incidents
+    from counts
+    inner join calendar on counts.period_start = calendar.date_day
+    where counts.freq = 'daily'
+    group by calendar.week_start_date, counts.geo_level, counts.geo
+    union all
+    select
+        'monthly' as freq,
+        calendar.month_start_date as period_start,
+        counts.geo_level,
+        counts.geo,
+        sum(counts.incidents) as incidents
+    from counts
+    inner join calendar on counts.period_start = calendar.date_day
+    where counts.freq = 'daily'
+    group by calendar.month_start_date, counts.geo_level, counts.geo
+
+)
+
+select daily_rolled_up.*
+from daily_rolled_up
+left join counts
+    on
+        daily_rolled_up.freq = counts.freq
+        and daily_rolled_up.period_start = counts.period_start
+        and daily_rolled_up.geo_level = counts.geo_level
+        and daily_rolled_up.geo = counts.geo
+where counts.incidents is null or counts.incidents != daily_rolled_up.incidents

@@ -1,0 +1,279 @@
+"""Run dbt in-process (``dbtRunner``) and report what happened to each node.
+
+``run_dbt("build", select=..., vars=..., target=...)`` returns a :class:`DbtRunResult` with one
+:class:`NodeResult` per model, seed, snapshot, test and unit test: status, message, rows (rows
+written for models and seeds, failing rows for tests) and timing. :func:`print_summary` renders it
+with rich; :func:`progress_callback` shows a live progress line while dbt runs.
+
+Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (for example
+``BLOTTER_DUCKDB_PATH``, ``BLOTTER_PSEUDONYM_KEY``) are set for the duration of the dbt call, since
+``profiles.yml`` and the models read them with ``env_var``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+# The dbt project (dbt_project.yml + profiles.yml) is the repository root.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEST_TYPES = ("test", "unit_test")
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """Outcome of one dbt node."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    message: str | None
+    rows: int | None
+    seconds: float
+
+
+@dataclass
+class DbtRunResult:
+    """Outcome of one dbt invocation."""
+
+    command: str
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    def _tests(self, *statuses: str) -> list[NodeResult]:
+        return [n for n in self.nodes if n.resource_type in TEST_TYPES and n.status in statuses]
+
+    @property
+    def tests_passed(self) -> int:
+        """Tests and unit tests that passed."""
+        return len(self._tests("pass"))
+
+    @property
+    def tests_warned(self) -> int:
+        """Tests that failed at warn severity."""
+        return len(self._tests("warn"))
+
+    @property
+    def tests_failed(self) -> int:
+        """Tests that failed at error severity or errored."""
+        return len(self._tests("fail", "error"))
+
+    @property
+    def failing_tests(self) -> list[str]:
+        """Names of the tests that failed or errored."""
+        return [n.name for n in self._tests("fail", "error")]
+
+    @property
+    def warning_tests(self) -> list[str]:
+        """Names of the tests that warned."""
+        return [n.name for n in self._tests("warn")]
+
+    @property
+    def failing_nodes(self) -> list[str]:
+        """Models, seeds and snapshots that errored (``type name: message``)."""
+        return [
+            f"{n.resource_type} {n.name}: {n.message}"
+            for n in self.nodes
+            if n.resource_type not in TEST_TYPES and n.status == "error"
+        ]
+
+    def node(self, name: str) -> NodeResult:
+        """The result of the node called ``name`` (KeyError when absent)."""
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary, with every node."""
+        return {
+            "command": self.command,
+            "success": self.success,
+            "seconds": round(self.seconds, 2),
+            "error": self.error,
+            "tests_passed": self.tests_passed,
+            "tests_warned": self.tests_warned,
+            "tests_failed": self.tests_failed,
+            "failing_tests": self.failing_tests,
+            "failing_nodes": self.failing_nodes,
+            "nodes": [asdict(n) for n in self.nodes],
+        }
+
+
+@contextmanager
+def _temporary_env(env: Mapping[str, str | None]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v for k, v in env.items() if v is not None})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _rows(res: Any) -> int | None:
+    if res.node.resource_type in TEST_TYPES:
+        return getattr(res, "failures", None)
+    response = getattr(res, "adapter_response", None) or {}
+    rows = response.get("rows_affected") if isinstance(response, dict) else None
+    return rows if isinstance(rows, int) and rows >= 0 else None
+
+
+def _node_result(res: Any) -> NodeResult:
+    node = res.node
+    return NodeResult(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=str(getattr(node.resource_type, "value", node.resource_type)),
+        status=str(getattr(res.status, "value", res.status)),
+        message=res.message,
+        rows=_rows(res),
+        seconds=round(float(res.execution_time or 0.0), 3),
+    )
+
+
+def dbt_args(
+    command: str,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    full_refresh: bool = False,
+    project_dir: Path = PROJECT_DIR,
+    extra_args: Sequence[str] = (),
+) -> list[str]:
+    """The dbt CLI arguments for one invocation (exposed for logging and tests)."""
+    args = [*command.split(), "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    if select:
+        args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    if vars:
+        args += ["--vars", json.dumps(dict(vars))]
+    if target:
+        args += ["--target", target]
+    if full_refresh:
+        args.append("--full-refresh")
+    return [*args, *extra_args]
+
+
+def run_dbt(
+    command: str = "build",
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    full_refresh: bool = False,
+    project_dir: Path = PROJECT_DIR,
+    env: Mapping[str, str | None] | None = None,
+    extra_args: Sequence[str] = ("--quiet",),
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> DbtRunResult:
+    """Run one dbt command in this process and collect per-node results.
+
+    dbt uses global state: never call this from two threads at once.
+
+    Args:
+        command: dbt command, e.g. ``"build"``, ``"test"``, ``"docs generate"``.
+        select: ``--select`` selectors.
+        exclude: ``--exclude`` selectors.
+        vars: project variables (``--vars``), e.g. ``{"schema_prefix": "audit_"}``.
+        target: profile target (default: ``BLOTTER_TARGET`` or ``dev``).
+        full_refresh: rebuild incremental models and seeds from scratch.
+        project_dir: directory holding dbt_project.yml and profiles.yml.
+        env: environment variables set for the call (None values are left alone).
+        extra_args: further CLI arguments (default ``--quiet``).
+        callbacks: dbt event callbacks (see :func:`progress_callback`).
+
+    Returns:
+        The invocation's outcome; ``success`` is False when any node failed or dbt crashed.
+    """
+    from dbt.cli.main import dbtRunner
+
+    args = dbt_args(
+        command,
+        select=select,
+        exclude=exclude,
+        vars=vars,
+        target=target,
+        full_refresh=full_refresh,
+        project_dir=project_dir,
+        extra_args=extra_args,
+    )
+    started = time.perf_counter()
+    with _temporary_env(env or {}):
+        outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
+    result = DbtRunResult(
+        command=command, success=bool(outcome.success), seconds=time.perf_counter() - started
+    )
+    if outcome.exception is not None:
+        result.success = False
+        result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
+    for res in getattr(outcome.result, "results", None) or []:
+        result.nodes.append(_node_result(res))
+    return result
+
+
+def build(**kwargs: Any) -> DbtRunResult:
+    """``dbt build`` (seeds, models, snapshots, tests in DAG order); see :func:`run_dbt`."""
+    return run_dbt("build", **kwargs)
+
+
+def progress_callback(console: Console) -> Callable[[Any], None]:
+    """A dbt event callback that prints one status line per finished node."""
+    styles = {"pass": "green", "success": "green", "warn": "yellow", "fail": "red"}
+    styles |= {"error": "red", "skipped": "dim"}
+
+    def on_event(event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        info = event.data.node_info
+        status = info.node_status
+        console.print(
+            f"[{styles.get(status, 'white')}]{status:>7}[/] {info.resource_type} {info.node_name}",
+            highlight=False,
+        )
+
+    return on_event
+
+
+def print_summary(result: DbtRunResult, console: Console, *, show_passed: bool = False) -> None:
+    """Render a rich table of the run (failures and warnings first) and a one-line total."""
+    table = Table(title=f"dbt {result.command}", show_lines=False)
+    for column in ("status", "type", "name", "rows", "s"):
+        table.add_column(column, justify="right" if column in ("rows", "s") else "left")
+    order = {"error": 0, "fail": 1, "warn": 2}
+    shown = [n for n in result.nodes if show_passed or n.status in order]
+    for n in sorted(shown, key=lambda n: (order.get(n.status, 3), n.resource_type, n.name)):
+        colour = {"error": "red", "fail": "red", "warn": "yellow"}.get(n.status, "green")
+        rows = "" if n.rows is None else f"{n.rows:,}"
+        table.add_row(f"[{colour}]{n.status}[/]", n.resource_type, n.name, rows, f"{n.seconds:.2f}")
+    if shown:
+        console.print(table)
+    built = sum(1 for n in result.nodes if n.resource_type not in TEST_TYPES)
+    verdict = "[bold green]ok[/]" if result.success else "[bold red]failed[/]"
+    console.print(
+        f"dbt {result.command} {verdict}: {built} nodes built, {result.tests_passed} tests "
+        f"passed, {result.tests_warned} warned, {result.tests_failed} failed "
+        f"in {result.seconds:.1f} s",
+        highlight=False,
+    )
+    if result.error:
+        console.print(f"[red]{result.error}[/]", highlight=False, soft_wrap=True)

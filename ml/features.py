@@ -128,9 +128,9 @@ def calendar_features(
         is_hol = dates.isin(days)
         near = dates.isin(days + pd.Timedelta(days=1)) | dates.isin(days - pd.Timedelta(days=1))
         return {
-            "dow": dates.dayofweek.to_numpy(float),
+            "dow": dates.day_of_week.to_numpy(float),
             "month": month,
-            "day_of_year_4": (dates.dayofyear.to_numpy() // 4).astype(float),
+            "day_of_year_4": (dates.day_of_year.to_numpy() // 4).astype(float),
             "holiday": is_hol.astype(float),
             "near_holiday": near.astype(float),
         }

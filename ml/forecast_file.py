@@ -97,7 +97,7 @@ def check_grid(frame: pd.DataFrame, freq: str) -> str | int:
     """Check every series is gap-free on one shared grid; returns the monthly rule."""
     dates = pd.DatetimeIndex(frame["period_start"].unique())
     rule: str | int = "month_start"
-    if freq == "weekly" and dates.dayofweek.nunique() > 1:
+    if freq == "weekly" and dates.day_of_week.nunique() > 1:
         raise ForecastInputError("weekly period_start values fall on different weekdays")
     if freq == "monthly":
         found = month_rule_of(dates)

@@ -19,8 +19,8 @@ def daily_neighbourhood_counts(
     rng = np.random.default_rng(seed)
     days = pd.date_range(start, end, freq="D")
     t = np.arange(len(days))
-    weekday = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.05])[days.dayofweek]
-    yearly = 1 + 0.25 * np.sin(2 * np.pi * (days.dayofyear.to_numpy() - 100) / 365.25)
+    weekday = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.05])[days.day_of_week]
+    yearly = 1 + 0.25 * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 100) / 365.25)
     trend = 1 - 0.2 * t / len(days)
     holiday = np.where((days.month == 12) & (days.day == 25), 0.6, 1.0)
     shift = np.ones(len(days))
@@ -52,7 +52,7 @@ def fct_incident_counts(daily: pd.DataFrame, partial_last: bool = True) -> pd.Da
     out = []
     for freq, key in (
         ("daily", geo["day"]),
-        ("weekly", geo["day"] - pd.to_timedelta(geo["day"].dt.dayofweek, unit="D")),
+        ("weekly", geo["day"] - pd.to_timedelta(geo["day"].dt.day_of_week, unit="D")),
         ("monthly", geo["day"].dt.to_period("M").dt.start_time),
     ):
         agg = (

@@ -1,0 +1,1 @@
+"""Blotter dashboard: a Streamlit app over the published marts (see ``dashboard/app.py``)."""

@@ -1,0 +1,128 @@
+"""Blotter dashboard: incidents, forecasts and run health from the published marts.
+
+Start it with ``blotter dashboard`` (or ``make dashboard``).
+
+Environment variables read here:
+
+- ``BLOTTER_DUCKDB_PATH``: the warehouse file (default ``data/blotter.duckdb``; ``blotter
+  dashboard`` passes the configured path).
+
+The warehouse is read with short-lived read-only connections (see ``dashboard/warehouse.py``);
+while a run holds the write lock the page keeps showing the last results it read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import components, status  # noqa: E402
+from dashboard.queries import FREQS, GEO_LEVELS, AreaView, Overview, load_area, load_overview  # noqa: E402
+from dashboard.warehouse import DuckDBReader, WarehouseBusy, WarehouseUnavailable  # noqa: E402
+
+TTL = 120  # seconds a query result is cached: at most one read per area every 2 minutes
+DB_PATH = os.environ.get("BLOTTER_DUCKDB_PATH") or "data/blotter.duckdb"
+
+
+@st.cache_resource
+def _reader(path: str) -> DuckDBReader:
+    return DuckDBReader(Path(path))
+
+
+@st.cache_resource
+def _last_good() -> dict[tuple, tuple[object, datetime]]:
+    """Last successful result per query key, served while a run holds the write lock."""
+    return {}
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _overview(path: str) -> Overview:
+    return load_overview(_reader(path))
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the warehouse…")
+def _area(path: str, freq: str, level: str, geo: str, last_day: date | None) -> AreaView:
+    return load_area(_reader(path), freq, level, geo, last_day)
+
+
+def _fetch(key: tuple, loader, *args):  # noqa: ANN001, ANN202  (returns loader's type)
+    """Call a cached loader; when the warehouse is busy fall back to the last good result."""
+    store = _last_good()
+    try:
+        value = loader(*args)
+    except WarehouseBusy as exc:
+        if key in store:
+            value, when = store[key]
+            st.info(f"A run is writing the warehouse; showing results read at {when:%H:%M:%S} UTC.")
+            return value
+        st.warning(f"{exc}. This page will show data as soon as the run releases the file.")
+        st.stop()
+    except WarehouseUnavailable as exc:
+        st.title("Blotter")
+        components.empty(str(exc))
+        st.stop()
+    store[key] = (value, datetime.now(UTC))
+    return value
+
+
+def _sidebar(overview: Overview) -> tuple[str, str, str]:
+    st.sidebar.header("Area")
+    levels = [lvl for lvl in GEO_LEVELS if overview.geos.get(lvl)] or ["city"]
+    level = st.sidebar.selectbox(
+        "Geography level", levels, format_func=components.LEVEL_LABELS.get, key="level"
+    )
+    areas = overview.geos.get(level) or ["Buffalo"]
+    geo = st.sidebar.selectbox("Area", areas, key=f"geo_{level}")
+    freq = st.sidebar.radio(
+        "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
+    )
+    st.sidebar.caption(f"Warehouse: `{DB_PATH}` · cached {TTL} s")
+    return level, geo, freq
+
+
+def main() -> None:
+    """Render the page."""
+    st.set_page_config(
+        page_title="Blotter", layout="wide"
+    )  # no page_icon: it would load from a CDN
+    overview = _fetch(("overview", DB_PATH), _overview, DB_PATH)
+    level, geo, freq = _sidebar(overview)
+    view = _fetch(
+        ("area", DB_PATH, freq, level, geo, overview.last_data_day),
+        _area,
+        DB_PATH,
+        freq,
+        level,
+        geo,
+        overview.last_data_day,
+    )
+
+    st.title("Blotter: incidents and forecasts")
+    components.banner(status.banner(overview.runs, overview.last_data_day))
+    today = datetime.now(UTC).date()
+    ref = status.reference_day(overview.last_data_day, today)
+    components.headlines(status.headlines(view.daily, ref), view.daily, ref, geo)
+
+    components.forecast(view.actuals, view.forecasts, level, geo, freq)
+    left, right = st.columns([3, 2])
+    with left:
+        components.incident_map(view.points, geo)
+    with right:
+        components.incident_types(view.types, geo)
+    components.model(overview.models, view.forecasts, view.accuracy, level, freq)
+    components.runs(overview.runs)
+    notes = overview.notes + view.notes
+    if notes:
+        with st.expander(f"Data notes ({len(notes)})"):
+            for note in notes:
+                st.markdown(f"- {note}")
+
+
+main()

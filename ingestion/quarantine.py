@@ -8,85 +8,21 @@ go through dlt's row-by-row normalizer at ~1.6k rows/s, Arrow tables at ~35k row
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
+
+from ingestion.validation import api_name, column_name, from_text, problem_masks, records_to_table
 
 if TYPE_CHECKING:  # ingestion.socrata imports this module
     from ingestion.socrata.settings import DatasetSettings
 
 REJECTED_COLUMNS = ("reason", "payload", "case_number", "rejected_at")
-
-
-def column_name(api_name: str) -> str:
-    """Landing name of an API field: system fields ``:id`` → ``socrata_id`` etc."""
-    if api_name.startswith(":"):
-        return "socrata_" + api_name.lstrip(":@")
-    return api_name
-
-
-def api_name(landing_name: str) -> str:
-    """Inverse of :func:`column_name` (``socrata_id`` → ``:id``)."""
-    if landing_name.startswith("socrata_"):
-        return ":" + landing_name.removeprefix("socrata_")
-    return landing_name
-
-
-def _from_text(value: str) -> Any:
-    """Best-effort inverse of :func:`_as_text` for objects such as ``location``."""
-    if value[:1] in "{[":
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            pass
-    return value
-
-
-def _as_text(value: Any) -> str | None:
-    """Strings stay as they are; anything else (objects, numbers, booleans) becomes JSON text."""
-    if value is None or isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
-
-
-def text_array(values: list[Any]) -> pa.Array:
-    """A string Arrow array; values of another type (drift, ``location``) are stringified."""
-    try:
-        return pa.array(values, type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([_as_text(v) for v in values], type=pa.string())
-
-
-def _is_timestamp(value: Any) -> bool:
-    if not isinstance(value, str) or "T" not in value:
-        return False
-    try:
-        datetime.fromisoformat(value.removesuffix("Z"))
-    except ValueError:
-        return False
-    return True
-
-
-def _is_coordinate(value: Any, sentinels: frozenset[str]) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return math.isfinite(value)
-    if not isinstance(value, str):
-        return False
-    if value in sentinels:
-        return True
-    try:
-        return math.isfinite(float(value))
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -98,47 +34,8 @@ class Rejection:
     case_number: str | None
 
 
-def problems(record: Any, dataset: DatasetSettings) -> list[str]:
-    """Why a record cannot be loaded (empty when it is fine)."""
-    if not isinstance(record, dict):
-        return [f"record is a JSON {type(record).__name__}, not an object"]
-    found = []
-    key = record.get(dataset.key)
-    if not isinstance(key, str) or not key.strip():
-        found.append(f"missing {dataset.key}")
-    when = record.get(dataset.date_field)
-    if when is None:
-        found.append(f"missing {dataset.date_field}")
-    elif not _is_timestamp(when):
-        found.append(f"unparsable {dataset.date_field}")
-    for name in dataset.coordinate_fields:
-        if not _is_coordinate(record.get(name), dataset.coordinate_sentinels):
-            found.append(f"non-numeric {name}")
-    if not _is_timestamp(record.get(dataset.cursor)):
-        found.append(f"missing or unparsable {dataset.cursor}")
-    return found
-
-
 def _payload(record: Any) -> str:
     return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _key_of(record: Any, dataset: DatasetSettings) -> str | None:
-    key = record.get(dataset.key) if isinstance(record, dict) else None
-    return key if isinstance(key, str) and key.strip() else None
-
-
-def rows_to_table(rows: list[dict[str, Any]], dataset: DatasetSettings) -> pa.Table:
-    """Turn validated records into a text-only Arrow table with landing column names."""
-    names: dict[str, None] = {}
-    for row in rows:  # union of keys in first-seen order: Socrata omits null keys per row
-        names.update(dict.fromkeys(row))
-    fields, arrays = [], []
-    for api_name in names:
-        arrays.append(text_array([row.get(api_name) for row in rows]))
-        # The key is never null here; saying so keeps dlt's primary-key hint and Arrow in step.
-        fields.append(pa.field(column_name(api_name), pa.string(), api_name != dataset.key))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def rejected_table(rejections: list[Rejection], rejected_at: datetime) -> pa.Table:
@@ -180,29 +77,56 @@ class FetchQuarantine:
     def add_page(self, records: list[Any]) -> None:
         """Validate one page of records and buffer its good rows."""
         self.fetched += len(records)
-        dataset, good = self.dataset, []
+        objects = [r for r in records if type(r) is dict]
+        if len(objects) < len(records):
+            for record in records:
+                if type(record) is not dict:
+                    reason = f"record is a JSON {type(record).__name__}, not an object"
+                    self.rejections.append(Rejection(reason, _payload(record), None))
+        table = records_to_table(objects)
+        if not table.num_rows:
+            return
+        table = self._drop_invalid(table, objects)
+        self._deduplicate(table)
+
+    def _drop_invalid(self, table: pa.Table, objects: list[dict[str, Any]]) -> pa.Table:
+        masks = problem_masks(table, self.dataset)
+        bad = np.logical_or.reduce([mask for _, mask in masks])
+        if bad.any():
+            key_name, key_invalid = column_name(self.dataset.key), masks[0][1]
+            keys = table.column(key_name).to_pylist()
+            for row in np.flatnonzero(bad):
+                reason = "; ".join(why for why, mask in masks if mask[row])
+                key = None if key_invalid[row] else keys[row]
+                self.rejections.append(Rejection(reason, _payload(objects[row]), key))
+            table = table.filter(pa.array(~bad))
+        # The key is never null from here on; saying so keeps dlt's primary-key hint in step.
+        schema = pa.schema(
+            [f.with_nullable(f.name != column_name(self.dataset.key)) for f in table.schema]
+        )
+        return table.cast(schema)
+
+    def _deduplicate(self, table: pa.Table) -> None:
         page_no = len(self._pages)
-        for record in records:
-            found = problems(record, dataset)
-            if found:
-                self.rejections.append(
-                    Rejection("; ".join(found), _payload(record), _key_of(record, dataset))
-                )
-                continue
-            key, cursor = record[dataset.key], record[dataset.cursor]
-            kept = self._best.get(key)
-            if kept is None or cursor > kept[0]:
-                if kept is not None:
-                    self._losers.setdefault(kept[1], []).append(kept[2])
-                    self.duplicates += 1
-                self._best[key] = (cursor, page_no, len(good))
-            else:
-                self._losers.setdefault(page_no, []).append(len(good))
+        keys = table.column(column_name(self.dataset.key)).to_pylist()
+        cursors = table.column(column_name(self.dataset.cursor)).to_pylist()
+        best, losers = self._best, self._losers
+        for row, (key, cursor) in enumerate(zip(keys, cursors, strict=True)):
+            kept = best.get(key)
+            if kept is None:
+                best[key] = (cursor, page_no, row)
+            elif cursor > kept[0]:  # same fixed-timestamp format: text order is time order
+                losers.setdefault(kept[1], []).append(kept[2])
+                best[key] = (cursor, page_no, row)
                 self.duplicates += 1
-            good.append(record)
-            if self.max_cursor is None or cursor > self.max_cursor:
-                self.max_cursor = cursor
-        self._pages.append(rows_to_table(good, dataset))
+            else:
+                losers.setdefault(page_no, []).append(row)
+                self.duplicates += 1
+        if cursors:
+            top = max(cursors)
+            if self.max_cursor is None or top > self.max_cursor:
+                self.max_cursor = top
+        self._pages.append(table)
 
     def tables(self) -> Iterator[pa.Table]:
         """Yield the buffered pages without superseded duplicates (which become rejections)."""
@@ -224,7 +148,7 @@ class FetchQuarantine:
         for row in rows.to_pylist():
             # Rebuilt from the landed text (the original page is gone): API names, objects
             # parsed back; scalars that drifted to another JSON type stay as text.
-            record = {api_name(k): _from_text(v) for k, v in row.items() if v is not None}
+            record = {api_name(k): from_text(v) for k, v in row.items() if v is not None}
             reason = f"duplicate {key} in this fetch; a version with a later or equal "
             reason += f"{self.dataset.cursor} was kept"
             self.rejections.append(Rejection(reason, _payload(record), row[key]))

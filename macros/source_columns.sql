@@ -58,3 +58,10 @@
         else trim({{ expression }})
     end
 {%- endmacro %}
+
+
+{#- clean_text of the first existing candidate column (a name or a list). -#}
+{% macro raw_text(available, candidates) -%}
+    {%- set names = [candidates] if candidates is string else candidates -%}
+    {{ return(clean_text(first_existing_column(available, names))) }}
+{%- endmacro %}

@@ -1,6 +1,6 @@
 {#
-    The daily city series has one row per day from the first to the last day
-    of data, with no gap even on days without any incident.
+    The daily city series has one row per calendar day from the first to the
+    last day of data (dim_date), with no gap even on days without incidents.
 #}
 with
 
@@ -12,16 +12,19 @@ city_daily as (
 
 ),
 
-span as (
+calendar as (
 
-    select
-        count(*) as days_present,
-        {{ dbt.datediff('min(period_start)', 'max(period_start)', 'day') }} + 1
-            as days_expected
-    from city_daily
+    select date_day from {{ ref('dim_date') }}
+
+),
+
+missing_days as (
+
+    select calendar.date_day
+    from calendar
+    left join city_daily on calendar.date_day = city_daily.period_start
+    where city_daily.period_start is null
 
 )
 
-select *
-from span
-where days_present != days_expected
+select * from missing_days

@@ -51,8 +51,9 @@ classified as (
         coalesce(parent_incident_types.is_sensitive, true) as is_sensitive
     from typed
     left join parent_incident_types
-        on typed.mapped_parent_incident_type
-        = parent_incident_types.parent_incident_type
+        on
+            typed.mapped_parent_incident_type
+            = parent_incident_types.parent_incident_type
 
 ),
 

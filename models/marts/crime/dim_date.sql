@@ -33,8 +33,10 @@ final as (
             as month_number,
         cast(extract(day from date_day) as {{ dbt.type_bigint() }})
             as day_of_month,
-        cast({{ iso_day_of_week('cast(date_day as date)') }} as {{ dbt.type_bigint() }})
-            as day_of_week,
+        cast(
+            {{ iso_day_of_week('cast(date_day as date)') }}
+            as {{ dbt.type_bigint() }}
+        ) as day_of_week,
 
         ---------- booleans
         {{ iso_day_of_week('cast(date_day as date)') }} in (6, 7) as is_weekend

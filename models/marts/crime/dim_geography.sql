@@ -18,16 +18,28 @@ incidents as (
 
 observed as (
 
-    select 'city' as geo_level, '{{ var("city_name") }}' as geo, occurred_date
+    select
+        'city' as geo_level,
+        '{{ var("city_name") }}' as geo,
+        occurred_date
     from incidents
     union all
-    select 'police_district' as geo_level, police_district as geo, occurred_date
+    select
+        'police_district' as geo_level,
+        police_district as geo,
+        occurred_date
     from incidents
     union all
-    select 'council_district' as geo_level, council_district as geo, occurred_date
+    select
+        'council_district' as geo_level,
+        council_district as geo,
+        occurred_date
     from incidents
     union all
-    select 'neighborhood' as geo_level, neighborhood as geo, occurred_date
+    select
+        'neighborhood' as geo_level,
+        neighborhood as geo,
+        occurred_date
     from incidents
 
 ),
@@ -47,17 +59,28 @@ observed_summary as (
 
 official as (
 
-    select geo_level, geo from geographies
+    select
+        geo_level,
+        geo
+    from geographies
     union all
-    select 'city' as geo_level, '{{ var("city_name") }}' as geo
+    select
+        'city' as geo_level,
+        '{{ var("city_name") }}' as geo
 
 ),
 
 all_areas as (
 
-    select geo_level, geo from official
+    select
+        geo_level,
+        geo
+    from official
     union distinct
-    select geo_level, geo from observed_summary
+    select
+        geo_level,
+        geo
+    from observed_summary
 
 ),
 
@@ -65,8 +88,9 @@ final as (
 
     select
         ---------- ids
-        {{ dbt.hash(dbt.concat(['all_areas.geo_level', "'|'", 'all_areas.geo'])) }}
-            as geography_id,
+        {{ dbt.hash(
+            dbt.concat(['all_areas.geo_level', "'|'", 'all_areas.geo'])
+        ) }} as geography_id,
 
         ---------- strings
         all_areas.geo_level,

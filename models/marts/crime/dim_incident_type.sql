@@ -1,4 +1,4 @@
-{#- Every primary incident type: the mapped ones (seed) and any seen in data. -#}
+{#- Every primary incident type: seeded ones and any seen in the data. -#}
 with
 
 incident_type_map as (
@@ -37,14 +37,16 @@ observed_primary as (
     from observed
     qualify row_number() over (
         partition by incident_type
-        order by incidents desc, parent_incident_type
+        order by incidents desc, parent_incident_type asc
     ) = 1
 
 ),
 
 observed_totals as (
 
-    select incident_type, sum(incidents) as incidents
+    select
+        incident_type,
+        sum(incidents) as incidents
     from observed
     group by incident_type
 
@@ -53,8 +55,9 @@ observed_totals as (
 all_types as (
 
     select
-        coalesce(incident_type_map.incident_type, observed_primary.incident_type)
-            as incident_type,
+        coalesce(
+            incident_type_map.incident_type, observed_primary.incident_type
+        ) as incident_type,
         coalesce(
             incident_type_map.parent_incident_type,
             observed_primary.parent_incident_type
@@ -88,8 +91,9 @@ final as (
 
     from all_types
     left join parent_incident_types
-        on all_types.parent_incident_type
-        = parent_incident_types.parent_incident_type
+        on
+            all_types.parent_incident_type
+            = parent_incident_types.parent_incident_type
     left join observed_totals
         on all_types.incident_type = observed_totals.incident_type
 

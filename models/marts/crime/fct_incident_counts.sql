@@ -36,13 +36,25 @@ unpivoted as (
         incidents
     from by_area
     union all
-    select occurred_date, 'police_district' as geo_level, police_district as geo, incidents
+    select
+        occurred_date,
+        'police_district' as geo_level,
+        police_district as geo,
+        incidents
     from by_area
     union all
-    select occurred_date, 'council_district' as geo_level, council_district as geo, incidents
+    select
+        occurred_date,
+        'council_district' as geo_level,
+        council_district as geo,
+        incidents
     from by_area
     union all
-    select occurred_date, 'neighborhood' as geo_level, neighborhood as geo, incidents
+    select
+        occurred_date,
+        'neighborhood' as geo_level,
+        neighborhood as geo,
+        incidents
     from by_area
 
 ),
@@ -88,15 +100,19 @@ periods as (
     select distinct
         'monthly' as freq,
         month_start_date as period_start,
-        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start_date')) }}
-            as period_end
+        {{ dbt.dateadd(
+            'day', -1, dbt.dateadd('month', 1, 'month_start_date')
+        ) }} as period_end
     from calendar
 
 ),
 
 active_areas as (
 
-    select distinct geo_level, geo from daily_counts
+    select distinct
+        geo_level,
+        geo
+    from daily_counts
 
 ),
 

@@ -49,18 +49,30 @@ weekly_by_area as (
 unpivoted as (
 
     select
-        period_start, 'police_district' as geo_level, police_district as geo,
-        parent_incident_type, incident_category, incidents
+        period_start,
+        'police_district' as geo_level,
+        police_district as geo,
+        parent_incident_type,
+        incident_category,
+        incidents
     from weekly_by_area
     union all
     select
-        period_start, 'council_district' as geo_level, council_district as geo,
-        parent_incident_type, incident_category, incidents
+        period_start,
+        'council_district' as geo_level,
+        council_district as geo,
+        parent_incident_type,
+        incident_category,
+        incidents
     from weekly_by_area
     union all
     select
-        period_start, 'neighborhood' as geo_level, neighborhood as geo,
-        parent_incident_type, incident_category, incidents
+        period_start,
+        'neighborhood' as geo_level,
+        neighborhood as geo,
+        parent_incident_type,
+        incident_category,
+        incidents
     from weekly_by_area
 
 ),
@@ -78,6 +90,12 @@ counted as (
 
 ),
 
+data_end as (
+
+    select max(date_day) as last_date from calendar
+
+),
+
 weeks as (
 
     select distinct week_start_date as period_start from calendar
@@ -86,13 +104,19 @@ weeks as (
 
 active_areas as (
 
-    select distinct geo_level, geo from unpivoted
+    select distinct
+        geo_level,
+        geo
+    from unpivoted
 
 ),
 
 active_types as (
 
-    select distinct parent_incident_type, incident_category from unpivoted
+    select distinct
+        parent_incident_type,
+        incident_category
+    from unpivoted
 
 ),
 
@@ -181,7 +205,7 @@ final as (
         <= data_end.last_date as is_complete_period
 
     from suppressed
-    cross join (select max(date_day) as last_date from calendar) as data_end
+    cross join data_end
 
 )
 

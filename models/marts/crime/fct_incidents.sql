@@ -26,10 +26,10 @@ incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
     {%- if window_start is not none %}
-        {# Rows without :updated_at cannot be windowed; they are re-merged. #}
-        where
-            source_updated_at >= {{ window_start }}
-            or source_updated_at is null
+    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
+    where
+        source_updated_at >= {{ window_start }}
+        or source_updated_at is null
     {%- endif %}
 
 ),

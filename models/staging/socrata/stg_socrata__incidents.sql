@@ -4,7 +4,7 @@
     Optional and drifting columns go through first_existing_column so that an
     older snapshot (neighborhood_1) or a new column (zip_code) does not break.
 #}
-{%- set raw_columns = source_column_names('socrata', 'incidents') -%}
+{%- set cols = source_column_names('socrata', 'incidents') -%}
 {%- set bbox = var('city_bbox') -%}
 
 with
@@ -20,9 +20,9 @@ typed as (
     select
         ---------- ids
         trim(case_number) as case_number,
-        {{ clean_text(first_existing_column(raw_columns, ['incident_id'])) }}
+        {{ raw_text(cols, 'incident_id') }}
             as source_incident_id,
-        {{ first_existing_column(raw_columns, ['socrata_id']) }}
+        {{ first_existing_column(cols, ['socrata_id']) }}
             as socrata_row_id,
         _dlt_load_id as dlt_load_id,
 
@@ -30,78 +30,76 @@ typed as (
         {{ clean_text('incident_type_primary') }} as incident_type,
         {{ clean_text('parent_incident_type') }} as parent_incident_type,
         {{ clean_text('incident_description') }} as description,
-        {{ clean_text(first_existing_column(raw_columns, ['address_1'])) }}
+        {{ raw_text(cols, 'address_1') }}
             as address,
-        {{ clean_text(first_existing_column(raw_columns, ['city'])) }} as city,
-        {{ clean_text(first_existing_column(raw_columns, ['state'])) }} as state,
-        {{ clean_text(first_existing_column(raw_columns, ['zip_code'])) }}
+        {{ raw_text(cols, 'city') }} as city,
+        {{ raw_text(cols, 'state') }} as state,
+        {{ raw_text(cols, 'zip_code') }}
             as zip_code,
-        {{ clean_text(first_existing_column(
-            raw_columns, ['neighborhood', 'neighborhood_1']
-        )) }} as neighborhood,
+        {{ raw_text(cols, ['neighborhood', 'neighborhood_1']) }}
+            as neighborhood,
         {{ clean_text('police_district') }} as police_district,
         {{ clean_text('council_district') }} as council_district,
-        {{ clean_text(first_existing_column(raw_columns, ['census_tract'])) }}
+        {{ raw_text(cols, 'census_tract') }}
             as census_tract,
-        {{ clean_text(first_existing_column(raw_columns, ['census_block_group'])) }}
+        {{ raw_text(cols, 'census_block_group') }}
             as census_block_group,
-        {{ clean_text(first_existing_column(raw_columns, ['census_block'])) }}
+        {{ raw_text(cols, 'census_block') }}
             as census_block,
-        {{ clean_text(first_existing_column(raw_columns, ['census_tract_2010'])) }}
+        {{ raw_text(cols, 'census_tract_2010') }}
             as census_tract_2010,
-        {{ clean_text(first_existing_column(
-            raw_columns, ['census_block_group_2010']
-        )) }} as census_block_group_2010,
-        {{ clean_text(first_existing_column(raw_columns, ['census_block_2010'])) }}
+        {{ raw_text(cols, 'census_block_group_2010') }}
+            as census_block_group_2010,
+        {{ raw_text(cols, 'census_block_2010') }}
             as census_block_2010,
-        {{ clean_text(first_existing_column(raw_columns, ['tractce20'])) }}
+        {{ raw_text(cols, 'tractce20') }}
             as census_tract_code_2020,
-        {{ clean_text(first_existing_column(raw_columns, ['geoid20_tract'])) }}
+        {{ raw_text(cols, 'geoid20_tract') }}
             as census_tract_geoid_2020,
-        {{ clean_text(first_existing_column(
-            raw_columns, ['geoid20_blockgroup']
-        )) }} as census_block_group_geoid_2020,
-        {{ clean_text(first_existing_column(raw_columns, ['geoid20_block'])) }}
+        {{ raw_text(cols, 'geoid20_blockgroup') }}
+            as census_block_group_geoid_2020,
+        {{ raw_text(cols, 'geoid20_block') }}
             as census_block_geoid_2020,
 
         ---------- numerics
-        {# Separate latitude/longitude win; the GeoJSON point is the fallback. #}
+        {# latitude/longitude win; the GeoJSON point is the fallback. #}
         coalesce(
             {{ dbt.safe_cast(
-                clean_text(first_existing_column(raw_columns, ['latitude'])),
+                raw_text(cols, 'latitude'),
                 type_double()
             ) }},
             {{ dbt.safe_cast(
-                json_coordinate(first_existing_column(raw_columns, ['location']), 1),
+                json_coordinate(first_existing_column(cols, ['location']), 1),
                 type_double()
             ) }}
         ) as source_latitude,
         coalesce(
             {{ dbt.safe_cast(
-                clean_text(first_existing_column(raw_columns, ['longitude'])),
+                raw_text(cols, 'longitude'),
                 type_double()
             ) }},
             {{ dbt.safe_cast(
-                json_coordinate(first_existing_column(raw_columns, ['location']), 0),
+                json_coordinate(first_existing_column(cols, ['location']), 0),
                 type_double()
             ) }}
         ) as source_longitude,
         {{ dbt.safe_cast(
-            clean_text(first_existing_column(raw_columns, ['hour_of_day'])),
+            raw_text(cols, 'hour_of_day'),
             dbt.type_bigint()
         ) }} as source_hour_of_day,
-        {{ clean_text(first_existing_column(raw_columns, ['day_of_week'])) }}
+        {{ raw_text(cols, 'day_of_week') }}
             as source_day_of_week,
 
         ---------- timestamps
         {{ parse_local_timestamp('incident_datetime') }} as occurred_at_local,
-        {{ parse_local_timestamp(first_existing_column(raw_columns, ['created_at'])) }}
-            as reported_at_local,
+        {{ parse_local_timestamp(
+            first_existing_column(cols, ['created_at'])
+        ) }} as reported_at_local,
         {{ parse_utc_timestamp(
-            first_existing_column(raw_columns, ['socrata_created_at'])
+            first_existing_column(cols, ['socrata_created_at'])
         ) }} as source_created_at,
         {{ parse_utc_timestamp(
-            first_existing_column(raw_columns, ['socrata_updated_at'])
+            first_existing_column(cols, ['socrata_updated_at'])
         ) }} as source_updated_at
 
     from source
@@ -115,7 +113,8 @@ validated as (
         {# 0 and points outside the city are geocoding failures, not places. #}
         coalesce(
             source_latitude between {{ bbox.min_lat }} and {{ bbox.max_lat }}
-            and source_longitude between {{ bbox.min_lon }} and {{ bbox.max_lon }},
+            and source_longitude
+            between {{ bbox.min_lon }} and {{ bbox.max_lon }},
             false
         ) as has_valid_coordinates,
         {{ to_utc_timestamp('occurred_at_local') }} as occurred_at,

@@ -8,6 +8,7 @@ The app token travels only in the ``X-App-Token`` header, so no URL or message e
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
@@ -102,6 +103,18 @@ def _socrata_message(response: requests.Response) -> str:
     return text[:200] or response.reason or "no message"
 
 
+def _parse_page(body: bytes) -> Any:
+    """``orjson.loads`` with the cyclic GC paused: a 50,000-row page is ~1M new objects, and
+    the collections they trigger (none of them garbage) more than double the parse time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return orjson.loads(body)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _connection_reason(exc: Exception) -> str:
     text = str(exc)
     for needle, reason in (
@@ -172,7 +185,7 @@ class SodaClient:
                 status = response.status_code
                 if status == 200:
                     try:
-                        rows = orjson.loads(response.content)
+                        rows = _parse_page(response.content)
                     except orjson.JSONDecodeError:
                         what = "invalid JSON in a 200 response"
                     else:

@@ -54,7 +54,7 @@
                 ' BLOCK ',
                 trim({{ regex_remove(
                     regex_remove(address, '^[0-9]+ +(BLOCK +)?(OF +)?'),
-                    ' +(APT|UNIT|STE|SUITE|FL|RM|#).*$'
+                    ' *(#| (APT|UNIT|STE|SUITE|FL|RM)[.]?( |[0-9])).*$'
                 ) }})
             )
         else {{ address }}

@@ -19,7 +19,8 @@ forecasts as (
 
     select forecasts.*
     from {{ source('ml', 'forecasts') }} as forecasts
-    inner join latest_run on forecasts.forecast_run_id = latest_run.forecast_run_id
+    inner join latest_run
+        on forecasts.forecast_run_id = latest_run.forecast_run_id
 
 ),
 
@@ -38,7 +39,9 @@ per_geo as (
 
 horizons as (
 
-    select freq, max(n_periods) as horizon
+    select
+        freq,
+        max(n_periods) as horizon
     from per_geo
     group by freq
 
@@ -46,7 +49,10 @@ horizons as (
 
 active as (
 
-    select distinct freq, geo_level, geo
+    select distinct
+        freq,
+        geo_level,
+        geo
     from {{ ref('fct_incident_counts') }}
     where freq in (select horizons.freq from horizons)
 

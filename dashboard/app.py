@@ -62,6 +62,7 @@ def _fetch(key: tuple, loader, *args):  # noqa: ANN001, ANN202  (returns loader'
             value, when = store[key]
             st.info(f"A run is writing the warehouse; showing results read at {when:%H:%M:%S} UTC.")
             return value
+        st.title("Blotter")
         st.warning(f"{exc}. This page will show data as soon as the run releases the file.")
         st.stop()
     except WarehouseUnavailable as exc:
@@ -110,7 +111,8 @@ def main() -> None:
     ref = status.reference_day(overview.last_data_day, today)
     components.headlines(status.headlines(view.daily, ref), view.daily, ref, geo)
 
-    components.forecast(view.actuals, view.forecasts, level, geo, freq)
+    with st.container(key="forecast"):  # CSS class st-key-forecast: a stable hook for tests
+        components.forecast(view.actuals, view.forecasts, level, geo, freq)
     left, right = st.columns([3, 2])
     with left:
         components.incident_map(view.points, geo)

@@ -36,8 +36,10 @@ select
         else list_extract($districts, cast((h // 13) % 5 + 1 as integer)) end as police_district,
     list_extract($council, cast((h // 17) % 7 + 1 as integer)) as council_district,
     list_extract($hoods, cast((h // 19) % 5 + 1 as integer)) as neighborhood,
-    round(42.86 + ((h // 23) % 90) / 1000.0, 3) as latitude,
-    round(-78.89 + ((h // 29) % 80) / 1000.0, 3) as longitude
+    round(42.86 + ((h // 23) % 90) / 1000.0, 3) as grid_latitude,
+    round(-78.89 + ((h // 29) % 80) / 1000.0, 3) as grid_longitude,
+    false as is_sensitive,
+    true as has_grid_location
 from kept
 """
 
@@ -143,7 +145,8 @@ def build(
         )
         # Generalised locations only: sensitive offences carry no coordinates.
         con.execute(
-            "update marts.fct_incidents set latitude = null, longitude = null "
+            "update marts.fct_incidents set grid_latitude = null, grid_longitude = null, "
+            "is_sensitive = true, has_grid_location = false "
             "where parent_incident_type = 'Sexual Assault'"
         )
         con.execute(_COUNTS, {"end": end})
@@ -166,19 +169,26 @@ def _ml(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_FORECASTS, {"lag": 0, "scale": 1.0, "version": "hgb-v2", "run_id": "run-new"})
     con.execute("create schema ml")
     con.execute(
-        "create table ml.model_performance as select model_version, freq, geo_level, "
-        "mae, mae * 1.3 as rmse, mase, coverage_80, coverage_95, n from (values "
-        "('hgb-v2', 'daily', 'city', 5.1, 0.71, 0.81, 0.94, 364),"
-        "('hgb-v2', 'weekly', 'city', 21.0, 0.64, 0.79, 0.96, 52),"
-        "('hgb-v2', 'weekly', 'police_district', 6.2, 0.82, 0.80, 0.95, 260),"
-        "('hgb-v2', 'weekly', 'council_district', 4.9, 0.85, 0.78, 0.93, 364)"
-        ") v(model_version, freq, geo_level, mae, mase, coverage_80, coverage_95, n)"
+        "create table ml.model_performance as select 'run-new' as forecast_run_id, "
+        "'hgb-v2' as model_version, freq, geo_level, method, method = 'hgb' as is_selected, "
+        "n, mae, mae * 1.3 as rmse, mase, mae / mase as mae_seasonal_naive, coverage_80, "
+        "coverage_95, 4 as backtest_origins, timestamp '2026-01-02 06:00:00' as created_at "
+        "from (values "
+        "('daily', 'city', 'hgb', 5.1, 0.71, 0.81, 0.94, 364),"
+        "('daily', 'city', 'seasonal_naive', 7.2, 1.0, 0.70, 0.90, 364),"
+        "('weekly', 'city', 'hgb', 21.0, 0.64, 0.79, 0.96, 52),"
+        "('weekly', 'city', 'seasonal_naive', 32.8, 1.0, 0.74, 0.92, 52),"
+        "('weekly', 'police_district', 'hgb', 6.2, 0.82, 0.80, 0.95, 260),"
+        "('weekly', 'council_district', 'hgb', 4.9, 0.85, 0.78, 0.93, 364)"
+        ") v(freq, geo_level, method, mae, mase, coverage_80, coverage_95, n)"
     )
     con.execute(
-        "create table ml.model_runs as select * from (values "
-        "('mr-2', 'hgb-v2', 'champion', timestamptz '2026-01-02 06:00:00+00'),"
-        "('mr-1', 'hgb-v1', 'retired', timestamptz '2025-12-01 06:00:00+00')"
-        ") v(run_id, model_version, status, trained_at)"
+        "create table ml.model_runs as select *, '{}' as params, '{}' as metrics from (values "
+        "('run-new', 'hgb-v2', 'champion', timestamp '2026-01-02 06:00:00', "
+        "date '2026-01-01', 0.71),"
+        "('run-old', 'hgb-v1', 'retired', timestamp '2025-12-01 06:00:00', "
+        "date '2025-11-30', 0.80)"
+        ") v(run_id, model_version, status, trained_at, data_cutoff, score)"
     )
 
 

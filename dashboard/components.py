@@ -20,11 +20,14 @@ PERIOD_NAMES = {"daily": "day", "weekly": "week", "monthly": "month"}
 # Accuracy columns worth showing, in this order, when the table has them.
 METRICS = (
     "model_version",
+    "method",
+    "is_selected",
     "freq",
     "geo_level",
     "mae",
     "rmse",
     "mase",
+    "mae_seasonal_naive",
     "coverage_80",
     "coverage_95",
     "n",

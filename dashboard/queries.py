@@ -21,10 +21,12 @@ FREQS = ("daily", "weekly", "monthly")
 COUNTS = ("marts", "fct_incident_counts")
 INCIDENTS = ("marts", "fct_incidents")
 # First existing relation wins: the mart names may still change while the ML mart settles.
-FORECASTS = (("marts", "fct_forecasts"), ("marts", "fct_incident_forecasts"))
-ACCURACY = (("marts", "fct_forecast_accuracy"), ("ml", "model_performance"))
+FORECASTS = (("marts", "fct_forecasts"), ("marts", "fct_incident_forecasts"), ("ml", "forecasts"))
+# Backtest accuracy per run, method, freq and level (written by ml/).
+ACCURACY = (("ml", "model_performance"),)
 MODEL_RUNS = ("ml", "model_runs")
 LEDGER = ("ops", "run_ledger")
+MODEL_COLUMNS = ("run_id", "model_version", "status", "trained_at", "data_cutoff", "score")
 # Candidate column names in fct_incidents, most preferred first.
 DATE_COLUMNS = ("occurred_date", "incident_date", "occurred_on")
 TYPE_COLUMNS = (
@@ -36,8 +38,8 @@ TYPE_COLUMNS = (
     "incident_type_primary",
     "incident_type",
 )
-LAT_COLUMNS = ("latitude", "latitude_snapped", "lat")
-LON_COLUMNS = ("longitude", "longitude_snapped", "lon")
+LAT_COLUMNS = ("grid_latitude", "latitude")
+LON_COLUMNS = ("grid_longitude", "longitude")
 GEO_COLUMNS = {lvl: (lvl, f"{lvl}_name") for lvl in GEO_LEVELS if lvl != "city"}
 HISTORY = {
     "daily": timedelta(days=120),
@@ -137,12 +139,14 @@ def load_overview(reader: Reader) -> Overview:
         if columns is None:
             _missing(out.notes, *MODEL_RUNS, "no model registered")
         else:
+            shown = ", ".join(c for c in MODEL_COLUMNS if c in columns) or "*"
             where = "where status = 'champion'" if "status" in columns else ""
+            order = "order by trained_at desc" if "trained_at" in columns else ""
             out.models = _safe(
                 db,
                 out.notes,
                 "model registry",
-                f"select * from {db.rel(*MODEL_RUNS)} {where} limit 20",
+                f"select {shown} from {db.rel(*MODEL_RUNS)} {where} {order} limit 5",
                 {},
             )
     return out
@@ -263,13 +267,21 @@ def _load_accuracy(db: Session, out: AreaView, freq: str, geo_level: str) -> Non
         _missing(out.notes, *ACCURACY[0], "no measured accuracy yet")
         return
     columns = db.columns(*relation) or []
-    filters = [f"{c} = ${c}" for c in ("freq", "geo_level") if c in columns]
-    where = f"where {' and '.join(filters)}" if filters else ""
     params = {c: v for c, v in (("freq", freq), ("geo_level", geo_level)) if c in columns}
+    filters = [f"{c} = ${c}" for c in params]
+    rel = db.rel(*relation)
+    if "forecast_run_id" in columns:
+        # The backtest of the run whose forecasts are shown, else the latest backtest.
+        run = out.forecasts["forecast_run_id"].iloc[0] if not out.forecasts.empty else None
+        latest = "order by created_at desc" if "created_at" in columns else ""
+        params["run"] = run
+        filters.append(
+            "forecast_run_id = coalesce((select max(forecast_run_id) from "
+            f"{rel} where forecast_run_id = $run), (select forecast_run_id from {rel} "
+            f"{latest} limit 1))"
+        )
+    where = f"where {' and '.join(filters)}" if filters else ""
+    order = "order by is_selected desc" if "is_selected" in columns else ""
     out.accuracy = _safe(
-        db,
-        out.notes,
-        "forecast accuracy",
-        f"select * from {db.rel(*relation)} {where} limit 200",
-        params,
+        db, out.notes, "forecast accuracy", f"select * from {rel} {where} {order} limit 50", params
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -112,8 +113,11 @@ def _count(pipeline: dlt.Pipeline, load_id: str | None) -> tuple[int, int]:
     """Rows written by ``load_id`` (inserts + updates) and all rows in ``raw.incidents``."""
     with pipeline.sql_client() as client:
         table = client.make_qualified_table_name(INCIDENTS_TABLE)
-        with client.execute_query(f"select count(*) from {table}") as cursor:
-            total = cursor.fetchall()[0][0]
+        try:
+            with client.execute_query(f"select count(*) from {table}") as cursor:
+                total = cursor.fetchall()[0][0]
+        except DestinationUndefinedEntity:  # nothing has ever matched the window
+            return 0, 0
         if load_id is None:
             return 0, int(total)
         query = f"select count(*) from {table} where _dlt_load_id = %s"

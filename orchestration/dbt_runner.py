@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class NodeResult:
     message: str | None
     rows: int | None
     seconds: float
+    relation: str | None = None
 
 
 @dataclass
@@ -144,7 +145,32 @@ def _node_result(res: Any) -> NodeResult:
         message=res.message,
         rows=_rows(res),
         seconds=round(float(res.execution_time or 0.0), 3),
+        relation=getattr(node, "relation_name", None),
     )
+
+
+def _count_duckdb_rows(result: DbtRunResult, duckdb_path: Path) -> None:
+    """Fill ``rows`` of built relations by counting them (dbt-duckdb reports no row counts)."""
+    import duckdb
+
+    built = [
+        n
+        for n in result.nodes
+        if n.relation and n.resource_type not in TEST_TYPES and n.status == "success"
+    ]
+    if not built or not duckdb_path.is_file():
+        return
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        for i, n in enumerate(result.nodes):
+            if n in built:
+                # relation_name comes from dbt's manifest (quoted identifiers), not from data.
+                count = con.execute(f"select count(*) from {n.relation}").fetchone()[0]
+                result.nodes[i] = replace(n, rows=int(count))
+    except duckdb.Error:
+        return
+    finally:
+        con.close()
 
 
 def dbt_args(
@@ -185,6 +211,7 @@ def run_dbt(
     env: Mapping[str, str | None] | None = None,
     extra_args: Sequence[str] = ("--quiet",),
     callbacks: Sequence[Callable[[Any], None]] = (),
+    count_rows_in: Path | None = None,
 ) -> DbtRunResult:
     """Run one dbt command in this process and collect per-node results.
 
@@ -201,6 +228,8 @@ def run_dbt(
         env: environment variables set for the call (None values are left alone).
         extra_args: further CLI arguments (default ``--quiet``).
         callbacks: dbt event callbacks (see :func:`progress_callback`).
+        count_rows_in: the target's DuckDB file: count the rows of every built relation
+            (dbt-duckdb reports none). Leave None on BigQuery, which reports them.
 
     Returns:
         The invocation's outcome; ``success`` is False when any node failed or dbt crashed.
@@ -228,6 +257,8 @@ def run_dbt(
         result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
     for res in getattr(outcome.result, "results", None) or []:
         result.nodes.append(_node_result(res))
+    if count_rows_in is not None:
+        _count_duckdb_rows(result, count_rows_in)
     return result
 
 

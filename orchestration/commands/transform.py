@@ -72,6 +72,7 @@ def transform_command(
             full_refresh=full_refresh,
             env=env,
             callbacks=[progress_callback(console)] if verbose else (),
+            count_rows_in=settings.duckdb_path if settings.target != "prod" else None,
         )
     print_summary(result, console)
     if as_json:

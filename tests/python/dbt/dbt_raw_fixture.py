@@ -34,11 +34,11 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def make_rows(n: int, start: datetime, days: int, seed: int = 7) -> list[tuple]:
+def make_rows(n: int, start: datetime, days: int, seed: int = 7, first_id: int = 0) -> list[tuple]:
     """``n`` synthetic incidents spread over ``days`` days from ``start``."""
     rng = random.Random(seed)
     rows = []
-    for i in range(n):
+    for i in range(first_id, first_id + n):
         occurred = start + timedelta(minutes=rng.randrange(days * 24 * 60))
         primary, parent = rng.choice(TYPES)
         lat, lon = round(rng.uniform(42.83, 42.96), 6), round(rng.uniform(-78.91, -78.80), 6)
@@ -83,6 +83,33 @@ def write_raw(path: Path, n: int = 3000, start: datetime = datetime(2024, 1, 1),
         con.execute(f"create or replace table raw.incidents ({cols})")
         marks = ", ".join("?" for _ in COLUMNS)
         con.executemany(f"insert into raw.incidents values ({marks})", make_rows(n, start, days))
+    finally:
+        con.close()
+
+
+def add_next_day(path: Path, start: datetime, days: int, new: int = 120, revised: int = 25):
+    """Land the day after ``start + days``: ``new`` incidents plus ``revised`` old ones.
+
+    Revisions change the type of early incidents and bump ``socrata_updated_at`` to the new
+    day, as the portal does when BPD reclassifies a case.
+    """
+    day = start + timedelta(days=days)
+    con = duckdb.connect(str(path))
+    try:
+        marks = ", ".join("?" for _ in COLUMNS)
+        rows = make_rows(new, day, 1, seed=11, first_id=10_000_000)
+        con.executemany(f"insert into raw.incidents values ({marks})", rows)
+        con.execute(
+            """
+            update raw.incidents
+            set incident_type_primary = 'ROBBERY', parent_incident_type = 'Robbery',
+                socrata_updated_at = ?, _dlt_load_id = '1700000001.1'
+            where case_number in (
+                select case_number from raw.incidents order by incident_datetime limit ?
+            )
+            """,
+            [(day + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), revised],
+        )
     finally:
         con.close()
 

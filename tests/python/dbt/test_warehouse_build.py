@@ -1,0 +1,128 @@
+"""``dbt build`` on landed data: green, conserving, one row per incident, idempotent increments."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+from conftest import copy_db, dbt, next_day_raw, query
+
+from orchestration.dbt_runner import DbtRunResult
+
+MARTS = (
+    "fct_incidents",
+    "fct_incident_counts",
+    "fct_incident_counts_by_type",
+    "dim_geography",
+    "dim_incident_type",
+    "dim_date",
+)
+
+
+def test_build_is_green_with_at_least_40_tests(built: tuple[Path, DbtRunResult]) -> None:
+    db, result = built
+    assert result.success, result.failing_tests + result.failing_nodes
+    assert result.tests_passed >= 40
+    names = {n.name for n in result.nodes}
+    assert {*MARTS, "snap_incidents", "stg_socrata__incidents"} <= names
+    assert result.node("fct_incidents").rows and result.node("fct_incidents").rows > 0
+    assert any(n.resource_type == "unit_test" for n in result.nodes)
+
+
+def test_counts_conserve_incidents(built: tuple[Path, DbtRunResult]) -> None:
+    db, _ = built
+    [(dated,)] = query(
+        db, "select count(*) from marts.fct_incidents where occurred_date is not null"
+    )
+    sums = query(
+        db,
+        "select freq, geo_level, sum(incidents) from marts.fct_incident_counts group by all",
+    )
+    assert len(sums) == 12
+    assert {total for *_, total in sums} == {dated}
+
+
+def test_one_row_per_incident_with_keyed_pseudonyms(built: tuple[Path, DbtRunResult]) -> None:
+    db, _ = built
+    case_numbers = [c for (c,) in query(db, "select distinct trim(case_number) from raw.incidents")]
+    ids = {i for (i,) in query(db, "select incident_id from marts.fct_incidents")}
+    expected = {
+        hashlib.sha256(f"blotter-dev-pseudonym-key:{c}".encode()).hexdigest() for c in case_numbers
+    }
+    assert ids == expected
+
+
+def test_zero_filled_counts_and_partial_last_period(built: tuple[Path, DbtRunResult]) -> None:
+    db, _ = built
+    holes = query(
+        db,
+        """
+        select freq, geo_level
+        from marts.fct_incident_counts
+        group by all
+        having count(*) != count(distinct period_start) * count(distinct geo)
+        """,
+    )
+    assert holes == []
+    [(weeks_incomplete,)] = query(
+        db,
+        "select count(distinct period_start) from marts.fct_incident_counts "
+        "where freq = 'weekly' and not is_complete_period",
+    )
+    assert weeks_incomplete <= 1
+
+
+def test_no_raw_identifiers_reach_the_marts(built: tuple[Path, DbtRunResult]) -> None:
+    """No mart text value is a raw case number or an exact (non-block) source address."""
+    db, _ = built
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            "create temp table secrets as "
+            "select trim(case_number) as v from raw.incidents union "
+            "select upper(trim(address_1)) from raw.incidents "
+            "where address_1 is not null and upper(address_1) not like '%BLOCK%'"
+        )
+        for table in MARTS:
+            columns = con.execute(
+                "select column_name from information_schema.columns where table_schema = "
+                "'marts' and table_name = ? and data_type = 'VARCHAR'",
+                [table],
+            ).fetchall()
+            for (column,) in columns:
+                leaked = con.execute(
+                    f'select count(*) from marts."{table}" where upper("{column}") in '
+                    "(select v from secrets)"
+                ).fetchone()[0]
+                assert leaked == 0, f"{table}.{column} carries raw identifiers"
+    finally:
+        con.close()
+
+
+def test_incremental_next_day_equals_full_refresh(built_copy: Path, tmp_path: Path) -> None:
+    before = query(built_copy, "select count(*) from marts.fct_incidents")[0][0]
+    next_day_raw(built_copy)
+    full = copy_db(built_copy, tmp_path / "full")
+
+    incremental = dbt(built_copy)
+    refreshed = dbt(full, full_refresh=True)
+    assert incremental.success, incremental.failing_tests + incremental.failing_nodes
+    assert refreshed.success, refreshed.failing_tests + refreshed.failing_nodes
+    assert query(built_copy, "select count(*) from marts.fct_incidents")[0][0] > before
+
+    for table in MARTS:
+        sql = f"select * from marts.{table} order by all"
+        assert query(built_copy, sql) == query(full, sql), f"{table} differs"
+
+
+def test_duplicate_case_number_in_raw_fails_the_build(built_copy: Path) -> None:
+    con = duckdb.connect(str(built_copy))
+    try:
+        con.execute("insert into raw.incidents select * from raw.incidents limit 1")
+    finally:
+        con.close()
+    result = dbt(built_copy)
+    assert not result.success
+    assert "source_unique_socrata_incidents_case_number" in result.failing_tests
+    assert result.node("fct_incidents").status == "skipped"

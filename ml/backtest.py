@@ -83,12 +83,20 @@ def available_methods(bt: pd.DataFrame) -> list[str]:
 
 
 def select_method(bt: pd.DataFrame) -> str | None:
-    """The method with the lowest pooled backtest MAE (earlier in METHODS wins ties)."""
+    """The main model if its backtest MAE beats the seasonal naive, else the best fallback.
+
+    Preferring the main model whenever it beats the baseline (rather than taking the
+    overall minimum) keeps a flat "level" forecast from winning by luck on a backtest whose
+    origins straddle a level shift.
+    """
     methods = available_methods(bt)
     if bt.empty or not methods:
         return None
     mae = {m: float(np.mean(np.abs(bt["y"] - bt[f"yhat_{m}"]))) for m in methods}
-    return min(methods, key=lambda m: (round(mae[m], 9), METHODS.index(m)))
+    if "gbm" in mae and mae["gbm"] <= mae["seasonal_naive"]:
+        return "gbm"
+    rest = [m for m in methods if m != "gbm"]
+    return min(rest, key=lambda m: (round(mae[m], 9), METHODS.index(m)))
 
 
 def with_coverage(bt: pd.DataFrame, method: str) -> pd.DataFrame:

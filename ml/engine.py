@@ -67,6 +67,14 @@ def default_method(panel: Panel) -> str:
     return "seasonal_naive" if panel.n_periods >= 2 * FREQ_SPECS[panel.freq].season else "level"
 
 
+def recent_shift(ctx: FeatureContext, origin: int) -> bool:
+    """Whether the level is re-based at ``origin`` for the city (or most series)."""
+    keys = ctx.panel.keys["geo_level"].to_numpy()
+    city = np.flatnonzero(keys == "city")
+    shifted = ctx.shifted[:, origin]
+    return bool(shifted[city[0]]) if len(city) == 1 else bool(shifted.mean() >= 0.5)
+
+
 def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqResult:
     """Backtest every method, keep the best, calibrate its intervals and forecast.
 
@@ -80,6 +88,10 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     bt = run_backtest(ctx, config, horizon, groups)
     method = select_method(bt) or default_method(panel)
     origin = panel.n_periods - 1
+    if recent_shift(ctx, origin) and "yhat_gbm" in bt.columns:
+        # Backtest origins before a level shift say little about what works after it, and
+        # seasonal naive would repeat pre-shift counts: use the shift-aware model.
+        method = "gbm"
     with_gbm = method in ("gbm", "ensemble") and has_ml_history(ctx, origin, horizon)
     preds = forecast_methods(ctx, origin, horizon, config, with_gbm, groups)
     if method not in preds:

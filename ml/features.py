@@ -72,7 +72,9 @@ def seasonal_index(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
     return np.where(np.isfinite(factor) & (factor > 0), np.clip(factor, 0.2, 5.0), 1.0)
 
 
-def shifted_level(y: np.ndarray, spec: FreqSpec, config: ForecastConfig) -> np.ndarray:
+def shifted_level(
+    y: np.ndarray, spec: FreqSpec, config: ForecastConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """Level per series and period, re-based after a detected abrupt level shift.
 
     The base level is the trailing mean over ``spec.level_window``. Shifts are searched on
@@ -108,10 +110,11 @@ def shifted_level(y: np.ndarray, spec: FreqSpec, config: ForecastConfig) -> np.n
         best_post = np.where(candidate, post, np.where(best, np.nan, best_post))
         best_z = np.where(best, z, best_z)
     rebased = best_post * trailing_mean(factor, spec.level_window)
-    level = np.where(np.isnan(rebased), level, rebased)
+    shifted = ~np.isnan(rebased)
+    level = np.where(shifted, rebased, level)
     # A series silent for a whole window falls back to its yearly mean (sparse geographies).
     yearly = trailing_mean(y, spec.year)
-    return np.where((level > 0) | np.isnan(yearly), level, yearly)
+    return np.where((level > 0) | np.isnan(yearly), level, yearly), shifted
 
 
 def calendar_features(
@@ -158,7 +161,7 @@ class FeatureContext:
         spec = FREQ_SPECS[self.panel.freq]
         self.spec = spec
         y = self.panel.y
-        self.level = shifted_level(y, spec, self.config)
+        self.level, self.shifted = shifted_level(y, spec, self.config)
         self.short = trailing_mean(y, spec.short_window)
         self.half = {"daily": 3, "weekly": 1, "monthly": 0}[self.panel.freq]
         # Centred mean around each period (used only where the whole window is history).

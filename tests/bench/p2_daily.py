@@ -1,0 +1,114 @@
+"""P2: the daily ``blotter run`` (one new day + updates) on top of two history sizes.
+
+For each size a first ``blotter run --as-of D`` builds the history (backfill, audit build,
+forecast, publish: timed but not a target), then each repeat copies that state and times
+``blotter run --as-of D+1`` as a user runs it (the console script, a fresh process). The ratio
+t(large) / t(small) shows whether the daily cost follows the new data or the history.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.bench.context import Context, copy_home
+from tests.bench.data import human, replay, scale_for
+from tests.bench.proc import PYTHON
+from tests.bench.report import Bench, Target
+
+TARGET_SECONDS = 45.0
+TARGET_RATIO = 1.2
+BLOTTER = str(Path(PYTHON).parent / "blotter")
+
+
+def _blotter_run(
+    ctx: Context, home: Path, url: str, as_of: str, name: str
+) -> tuple[float, float, dict]:
+    """One ``blotter run``; returns (wall seconds, peak RSS MiB, summary with step seconds)."""
+    summary_file = home / f"summary-{as_of}.json"
+    env = ctx.env(home, BLOTTER_SOURCE=url)
+    argv = [
+        BLOTTER,
+        "run",
+        "--as-of",
+        as_of,
+        "--retries",
+        "0",
+        "--log-format",
+        "json",
+        "--summary-file",
+        str(summary_file),
+    ]
+    got = ctx.command(argv, name, env)
+    summary = json.loads(summary_file.read_text())
+    return got.wall, got.peak_rss_mib, summary
+
+
+def _steps(summary: dict) -> str:
+    parts = [f"{name} {step.get('seconds', '?')}" for name, step in summary["steps"].items()]
+    return ", ".join(parts)
+
+
+def _one_size(ctx: Context, rows: int, label: str) -> Bench:
+    plan = ctx.plan
+    bench = Bench(
+        id=f"P2-{human(rows)}",
+        what="daily `blotter run` (next day + updates)",
+        size=f"{human(rows)} incidents of history",
+    )
+    scale = scale_for(ctx, rows)
+    seed = ctx.fresh_dir(f"p2-{label}-history")
+    with replay(ctx, plan.as_of, scale) as url:
+        wall, rss, summary = _blotter_run(
+            ctx, seed, url, plan.as_of.isoformat(), f"p2-{label}-history"
+        )
+    bench.notes["history run s"] = round(wall, 1)
+    bench.notes["history rows"] = summary.get("rows_loaded")
+    bench.notes["history run peak RSS MiB"] = round(rss)
+    with replay(ctx, plan.next_day, scale) as url:
+        for i in range(plan.repeats):
+            home = copy_home(seed, ctx.workdir / f"p2-{label}-day-{i}")
+            wall, rss, summary = _blotter_run(
+                ctx, home, url, plan.next_day.isoformat(), f"p2-{label}-day"
+            )
+            bench.runs.append(wall)
+            bench.peak_rss_mib = max(bench.peak_rss_mib or 0, rss)
+            bench.notes["daily steps s"] = _steps(summary)
+            bench.notes["daily rows fetched"] = summary.get("rows_fetched")
+            shutil.rmtree(home)
+    shutil.rmtree(seed)
+    return bench
+
+
+def run(ctx: Context) -> list[Bench]:
+    """Measure P2 at both history sizes of the plan."""
+    small_rows, large_rows = ctx.plan.p2_rows
+    benches = []
+    for rows, label in ((small_rows, "small"), (large_rows, "large")):
+        try:
+            benches.append(_one_size(ctx, rows, label))
+        except Exception as exc:  # noqa: BLE001 - recorded, the other size still runs
+            line = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            benches.append(
+                Bench(
+                    id=f"P2-{human(rows)}",
+                    what="daily `blotter run`",
+                    size=f"{human(rows)} incidents of history",
+                    error=line,
+                )
+            )
+    small, large = benches
+    if small.runs and large.runs:
+        large.reference = f"same daily run on {small.size}"
+        large.reference_runs = list(small.runs)
+        large.ratio = large.median / small.median
+        large.ratio_text = "t(large) / t(small)"
+        large.targets = [
+            Target(
+                f"≤ {TARGET_SECONDS:.0f} s",
+                large.median <= TARGET_SECONDS if ctx.plan.judge else None,
+            ),
+            Target(f"ratio ≤ {TARGET_RATIO}", large.ratio <= TARGET_RATIO),
+        ]
+    return benches

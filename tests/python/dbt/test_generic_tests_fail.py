@@ -1,0 +1,169 @@
+"""Each project generic test fails on a deliberately bad model (issues 3 and 8).
+
+A temporary copy of the dbt project gets models/leaky/: models that leak PII, publish small
+cells, break conservation or zero-fill. Each test on them must FAIL; the same tests pass on the
+real marts (the session build). The copy's profiles.yml points target ``prod`` at DuckDB so
+that the prod-only pseudonym-key guard can run without BigQuery.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import dbt
+
+from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult
+
+LEAKY_MODELS = {
+    "leaky_incidents.sql": """
+select case_number, address, latitude, incident_type
+from {{ ref('stg_socrata__incidents') }}
+""",
+    "leaky_counts.sql": """
+{# Loses the first city day and duplicates one council-district row. #}
+with counts as (select * from {{ ref('fct_incident_counts') }})
+select * from counts
+where not (
+    freq = 'daily' and geo_level = 'city'
+    and period_start = (select min(period_start) from counts)
+)
+union all
+select * from (
+    select * from counts where geo_level = 'council_district' limit 1
+) as one_row
+""",
+    "leaky_cells.sql": """
+select 'Allentown' as geo, 3 as incidents, false as is_suppressed
+union all select 'Allentown' as geo, 12 as incidents, true as is_suppressed
+union all select 'Black Rock' as geo, 7 as incidents, false as is_suppressed
+""",
+}
+
+LEAKY_YAML = """
+version: 2
+models:
+  - name: leaky_incidents
+    description: Copies PII straight from staging.
+    data_tests:
+      - no_pii_columns: {name: leak_no_pii_columns}
+    columns:
+      - name: case_number
+        description: Raw case number.
+        data_tests:
+          - disjoint_from:
+              name: leak_disjoint_from
+              arguments:
+                to: ref('stg_socrata__incidents')
+                field: case_number
+  - name: leaky_counts
+    description: Counts that lose and duplicate rows.
+    data_tests:
+      - counts_conserve_incidents:
+          name: leak_counts_conserve_incidents
+          arguments:
+            incidents_model: ref('fct_incidents')
+            incidents_where: occurred_date is not null
+      - zero_filled_grid:
+          name: leak_zero_filled_grid
+          arguments: {partition_by: [freq, geo_level]}
+      - unique_combination_of_columns:
+          name: leak_unique_combination_of_columns
+          arguments:
+            combination_of_columns: [freq, period_start, geo_level, geo]
+  - name: leaky_cells
+    description: Small cells published, a suppressed cell with a value.
+    columns:
+      - name: incidents
+        description: Cell count.
+        data_tests:
+          - k_anonymity:
+              name: leak_k_anonymity
+              arguments: {suppression_flag: is_suppressed}
+          - accepted_range:
+              name: leak_accepted_range
+              arguments: {min_value: 5, max_value: 10}
+          - expression_is_true:
+              name: leak_expression_is_true
+              arguments: {expression: ">= 5"}
+"""
+
+PROD_ON_DUCKDB = """
+blotter:
+  target: ci
+  outputs:
+    ci: &duckdb
+      type: duckdb
+      path: "{{ env_var('BLOTTER_DUCKDB_PATH') }}"
+      threads: 2
+    prod: *duckdb
+"""
+
+EXPECTED_FAILURES = {
+    "leak_no_pii_columns": 3,  # case_number, address, latitude
+    "leak_disjoint_from": None,
+    "leak_counts_conserve_incidents": None,
+    "leak_zero_filled_grid": None,
+    "leak_unique_combination_of_columns": None,
+    "leak_k_anonymity": 2,  # the small published cell and the suppressed one with a value
+    "leak_accepted_range": 2,  # 3 is below 5, 12 above 10
+    "leak_expression_is_true": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def leaky_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("leaky_project")
+    for name in ("dbt_project.yml", "macros", "models", "seeds", "snapshots", "tests"):
+        src = PROJECT_DIR / name
+        if src.is_dir():
+            ignore = shutil.ignore_patterns("python", "__pycache__")
+            shutil.copytree(src, project / name, ignore=ignore)
+        else:
+            shutil.copy2(src, project / name)
+    leaky = project / "models" / "leaky"
+    leaky.mkdir()
+    for name, sql in LEAKY_MODELS.items():
+        (leaky / name).write_text(sql)
+    (leaky / "_leaky__models.yml").write_text(LEAKY_YAML)
+    (project / "profiles.yml").write_text(PROD_ON_DUCKDB)
+    return project
+
+
+@pytest.fixture(scope="module")
+def leaky_result(leaky_project: Path, built: tuple[Path, DbtRunResult]) -> DbtRunResult:
+    return dbt(built[0], project_dir=leaky_project, select=["path:models/leaky"])
+
+
+@pytest.mark.parametrize("test_name", sorted(EXPECTED_FAILURES))
+def test_generic_test_fails_on_bad_model(leaky_result: DbtRunResult, test_name: str) -> None:
+    node = leaky_result.node(test_name)
+    assert node.status == "fail", (node.status, node.message)
+    if EXPECTED_FAILURES[test_name] is not None:
+        assert node.rows == EXPECTED_FAILURES[test_name]
+
+
+def test_same_generic_tests_pass_on_the_real_marts(built: tuple[Path, DbtRunResult]) -> None:
+    _, result = built
+    for prefix in (
+        "no_pii_columns_fct_incidents",
+        "disjoint_from_fct_incidents",
+        "counts_conserve_incidents_fct_incident_counts",
+        "zero_filled_grid_fct_incident_counts",
+        "k_anonymity_fct_incident_counts_by_type",
+    ):
+        statuses = [n.status for n in result.nodes if n.name.startswith(prefix)]
+        assert statuses == ["pass"], prefix
+
+
+def test_prod_target_refuses_the_dev_pseudonym_key(leaky_project: Path, built_copy: Path) -> None:
+    args = {"project_dir": leaky_project, "select": ["fct_incidents"], "target_env": "prod"}
+    refused = dbt(built_copy, "compile", **args)
+    assert not refused.success
+    messages = " ".join([refused.error or ""] + [n.message or "" for n in refused.nodes])
+    assert "BLOTTER_PSEUDONYM_KEY" in messages
+
+    secret = "a-real-secret-for-tests"
+    accepted = dbt(built_copy, "compile", extra_env={"BLOTTER_PSEUDONYM_KEY": secret}, **args)
+    assert accepted.success, accepted.error

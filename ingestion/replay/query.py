@@ -1,0 +1,212 @@
+"""Run one SODA request against a published table: validate, filter, order, page, render.
+
+Filtering and ordering are numpy masks and ``lexsort`` over compact keys; the (where, order)
+result is memoised on the table so paging through it costs one slice per page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+
+from ingestion.replay import geo
+from ingestion.replay.columns import Column, Timestamp, TypeMismatch
+from ingestion.replay.faults import DUPLICATES_PER_PAGE
+from ingestion.replay.soql import (
+    BoolOp,
+    Compare,
+    IsNull,
+    SoqlError,
+    parse_order,
+    parse_select,
+    parse_where,
+    where_columns,
+)
+from ingestion.replay.table import Table
+
+MAX_LIMIT = 50_000
+DEFAULT_LIMIT = 1000
+_SUPPORTED = {"$select", "$where", "$order", "$limit", "$offset", "$$app_token"}
+_TS = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]00:?00)?$"
+)
+
+
+@dataclass
+class Result:
+    """A rendered page and the schema headers that describe it."""
+
+    body: bytes
+    fields: list[str]
+    types: list[str]
+    rows: int
+
+
+def schema(faults: frozenset[str]) -> dict[str, str]:
+    """Served user fields and their Socrata types under the given faults."""
+    fields = dict(geo.FIELDS)
+    if "drift_new_column" in faults:
+        fields.update(geo.DRIFT_FIELDS)
+    if "drift_type_change" in faults:
+        fields["hour_of_day"] = "number"
+    return fields
+
+
+def _timestamp(column: str, col: Timestamp, text: str) -> np.datetime64:
+    m = _TS.match(text)
+    if not m or (m.group(3) and not col.fixed):
+        raise SoqlError(
+            f"Type mismatch: '{text}' is not a valid {col.soda_type} for column {column}",
+            "query.soql.type-mismatch",
+            column=column,
+        )
+    try:
+        return np.datetime64(f"{m.group(1)}T{m.group(2) or '00:00'}", "ms")
+    except ValueError as exc:
+        raise SoqlError(
+            f"Type mismatch: '{text}' is not a valid timestamp", "query.soql.type-mismatch"
+        ) from exc
+
+
+def _mask(node: object, cols: dict[str, Column]) -> np.ndarray:
+    if isinstance(node, BoolOp):
+        masks = [_mask(arg, cols) for arg in node.args]
+        if node.op == "not":
+            return ~masks[0]
+        return np.logical_and.reduce(masks) if node.op == "and" else np.logical_or.reduce(masks)
+    col = cols[node.column]
+    if isinstance(node, IsNull):
+        nulls = col.null_mask()
+        return ~nulls if node.negated else nulls
+    assert isinstance(node, Compare)
+    value = node.value
+    if isinstance(col, Timestamp) and isinstance(value, str):
+        value = _timestamp(node.column, col, value)
+    try:
+        return col.compare(node.op, value)
+    except TypeMismatch as exc:
+        raise SoqlError(
+            f"Type mismatch: cannot compare {exc} column {node.column} with {node.value!r}",
+            "query.soql.type-mismatch",
+            column=node.column,
+        ) from exc
+
+
+def _check(names: list[str], known: set[str], dataset: str) -> None:
+    for name in names:
+        if name not in known:
+            raise SoqlError(
+                f"No such column: {name}", "query.soql.no-such-column", column=name, dataset=dataset
+            )
+
+
+def _int(params: dict[str, str], name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit():
+        raise SoqlError(f"Invalid {name}: {raw!r} is not a non-negative integer")
+    return int(raw)
+
+
+def _selection(params: dict[str, str], fields: dict[str, str], known: set[str]) -> list[str]:
+    out: list[str] = []
+    for item in parse_select(params.get("$select", "*")):
+        names = {"*": list(fields), ":*": [f for f, _ in geo.SYSTEM_FIELDS]}.get(item, [item])
+        _check(names, known, geo.DATASET_ID)
+        out += [n for n in names if n not in out]
+    return out
+
+
+def _indices(table: Table, params: dict[str, str], known: set[str]) -> np.ndarray:
+    """Row indices matching ``$where`` (and plain equality filters), in ``$order`` order."""
+    filters = [(k, v) for k, v in sorted(params.items()) if not k.startswith("$")]
+    _check([k for k, _ in filters], known, geo.DATASET_ID)
+    where = params.get("$where", "").strip()
+    tree = parse_where(where) if where else None
+    if tree is not None:
+        _check(where_columns(tree), known, geo.DATASET_ID)
+    order = parse_order(params["$order"]) if params.get("$order", "").strip() else []
+    _check([c for c, _ in order], known, geo.DATASET_ID)
+    if any(c == "location" for c, _ in order):
+        raise SoqlError("Cannot order by a point column", "query.soql.type-mismatch")
+
+    def compute() -> np.ndarray:
+        mask = np.ones(len(table), dtype=bool)
+        for column, value in filters:
+            mask &= _mask(Compare(column, "=", value), table.columns)
+        if tree is not None:
+            mask &= _mask(tree, table.columns)
+        if not order:
+            return np.flatnonzero(mask)
+        keys = []
+        for column, desc in reversed(order):  # lexsort: last key is the primary one
+            key = table.columns[column].sort_key()
+            keys.append(-key if desc else key)
+        perm = np.lexsort(keys) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
+        return perm[mask[perm]]
+
+    return table.cached((tuple(filters), where, tuple(order)), compute)
+
+
+def _render(table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]) -> bytes:
+    values = {name: table.columns[name].take(idx) for name in select}
+    if "malformed" in faults:
+        kinds = table.malformed[idx]
+        for kind, name, bad in (
+            (1, "incident_datetime", "not-a-date"),
+            (2, "latitude", "42.9x"),
+            (3, "case_number", None),
+        ):
+            if name in values:
+                for i in np.flatnonzero(kinds == kind).tolist():
+                    values[name][i] = bad
+    if "drift_type_change" in faults:
+        if "hour_of_day" in values:
+            values["hour_of_day"] = [int(v) for v in values["hour_of_day"]]
+        for name in ("latitude", "longitude"):
+            if name in values:
+                values[name] = [_number(v) for v in values[name]]
+    names = list(values)
+    rows = [
+        {k: v for k, v in zip(names, vals, strict=True) if v is not None}
+        for vals in zip(*values.values(), strict=True)
+    ]
+    return orjson.dumps(rows)
+
+
+def _number(value: str | None) -> float | str | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:  # the 'UNKNOWN' sentinel stays a string
+        return value
+
+
+def run_query(table: Table, params: dict[str, str], faults: frozenset[str]) -> Result:
+    """Answer one ``/resource`` request, raising SoqlError for a bad query."""
+    for name in params:
+        if name.startswith("$") and name not in _SUPPORTED:
+            raise SoqlError(f"Parameter {name} is not supported by the replay API")
+    fields = schema(faults)
+    known = set(fields) | {f for f, _ in geo.SYSTEM_FIELDS}
+    limit = _int(params, "$limit", DEFAULT_LIMIT)
+    if limit > MAX_LIMIT:
+        raise SoqlError(
+            f"$limit {limit} exceeds the maximum of {MAX_LIMIT}",
+            "query.execution.limit-exceeded",
+            limit=str(limit),
+        )
+    offset = _int(params, "$offset", 0)
+    select = _selection(params, fields, known)
+    matched = _indices(table, params, known)
+    window = matched[offset : offset + limit]
+    if "duplicates" in faults and offset > 0 and len(window):
+        # The first rows of this page repeat the last rows of the previous one.
+        window = matched[max(0, offset - DUPLICATES_PER_PAGE) : offset + limit]
+    types = dict(geo.SYSTEM_FIELDS) | fields
+    return Result(
+        _render(table, window, select, faults), select, [types[f] for f in select], len(window)
+    )

@@ -1,0 +1,199 @@
+"""The replay API: a real HTTP server speaking enough SODA 2.1 for a real client.
+
+Routes::
+
+    GET /resource/d6g9-xbgu.json   rows (SoQL $select/$where/$order/$limit/$offset)
+    GET /api/views/d6g9-xbgu.json  view metadata (columns, rowsUpdatedAt)
+    GET /__replay/stats            fault counters (not part of SODA; for tests)
+
+Errors are Socrata-shaped JSON: ``{"message", "errorCode", "code", "error", "data"}``.
+The ``X-App-Token`` header (or ``$$app_token``) is accepted and never logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+from ingestion.replay import geo
+from ingestion.replay.faults import FaultState, validate
+from ingestion.replay.query import run_query, schema
+from ingestion.replay.soql import SoqlError
+from ingestion.replay.table import get_table
+
+DEFAULT_START = date(2015, 1, 1)
+
+
+class ReplayServer(ThreadingHTTPServer):
+    """Threading HTTP server carrying the replay configuration."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        port: int,
+        as_of: date | None,
+        faults: tuple[str, ...],
+        scale: float = 1.0,
+        start: date = DEFAULT_START,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.as_of = as_of
+        self.scale = scale
+        self.start = start
+        self.fault_state = FaultState(validate(faults))
+        super().__init__((host, port), ReplayHandler)
+
+    @property
+    def resource_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/resource/{geo.DATASET_ID}.json"
+
+    def table(self):  # noqa: ANN201 - ingestion.replay.table.Table
+        """The table for the configured as-of (today, in local time, when unset)."""
+        return get_table(self.start, self.as_of or date.today(), self.scale)
+
+
+class ReplayHandler(BaseHTTPRequestHandler):
+    """One request; answers JSON, keeps the connection alive (HTTP/1.1)."""
+
+    protocol_version = "HTTP/1.1"
+    server: ReplayServer
+    server_version = "BlotterReplay/1.0"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        """Silence per-request logs (the request line may carry ``$$app_token``)."""
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json;charset=utf-8",
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, status: int, message: str, code: str, data: dict | None = None) -> None:
+        body = {"message": message, "errorCode": code, "code": code, "error": True}
+        body["data"] = data or {}
+        self._send(status, orjson.dumps(body))
+
+    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+        self.do_GET()
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        parts = urlsplit(self.path)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        path = parts.path.rstrip("/")
+        if path == "/__replay/stats":
+            self._send(200, orjson.dumps(self.server.fault_state.stats()))
+        elif path.startswith("/resource/"):
+            self._resource(path.removeprefix("/resource/"), params)
+        elif path == f"/api/views/{geo.DATASET_ID}.json":
+            self._metadata()
+        else:
+            self._error(404, "Not found", "not_found", {"path": parts.path})
+
+    def _resource(self, name: str, params: dict[str, str]) -> None:
+        dataset, _, ext = name.partition(".")
+        if dataset != geo.DATASET_ID:
+            self._error(404, f"Dataset {dataset} not found", "not_found", {"dataset": dataset})
+            return
+        if ext not in ("", "json"):
+            self._error(400, f"Format {ext!r} is not served by the replay API", "format.invalid")
+            return
+        outcome = self.server.fault_state.admit()
+        if outcome.delay:
+            time.sleep(outcome.delay)
+        if outcome.status is not None:
+            self._send(outcome.status, outcome.body, outcome.headers, outcome.content_type)
+            return
+        table = self.server.table()
+        try:
+            result = run_query(table, params, self.server.fault_state.faults)
+        except SoqlError as exc:
+            self._error(400, str(exc), exc.code, {"dataset": geo.DATASET_ID, **exc.data})
+            return
+        self._send(
+            200,
+            result.body,
+            {
+                "X-SODA2-Fields": orjson.dumps(result.fields).decode(),
+                "X-SODA2-Types": orjson.dumps(result.types).decode(),
+                "X-SODA2-Truth-Last-Modified": _http_date(table.last_modified_ms),
+                "Last-Modified": _http_date(table.last_modified_ms),
+            },
+        )
+
+    def _metadata(self) -> None:
+        table = self.server.table()
+        fields = schema(self.server.fault_state.faults)
+        body = {
+            "id": geo.DATASET_ID,
+            "name": "Crime Incidents (replay)",
+            "rowsUpdatedAt": table.last_modified_ms // 1000,
+            "columns": [
+                {"fieldName": f, "dataTypeName": t, "position": i + 1}
+                for i, (f, t) in enumerate(fields.items())
+            ],
+        }
+        self._send(200, orjson.dumps(body))
+
+
+def _http_date(epoch_ms: int) -> str:
+    return formatdate(epoch_ms / 1000, usegmt=True)
+
+
+def serve_forever(port: int, as_of: date | None, faults: tuple[str, ...]) -> None:
+    """Serve the replay API on 127.0.0.1:``port`` until interrupted."""
+    server = ReplayServer(port, as_of, faults)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+@contextlib.contextmanager
+def running_replay(
+    as_of: date | None = None,
+    faults: tuple[str, ...] = (),
+    port: int = 0,
+    scale: float = 1.0,
+    start: date = DEFAULT_START,
+) -> Iterator[str]:
+    """Run the replay API in a background thread; yields the resource URL.
+
+    Port 0 picks a free port. The table for ``as_of`` is built before the URL is yielded,
+    so the first request does not pay for generating the city.
+    """
+    server = ReplayServer(port, as_of, tuple(faults), scale=scale, start=start)
+    server.table()
+    thread = threading.Thread(target=server.serve_forever, name="replay-api", daemon=True)
+    thread.start()
+    try:
+        yield server.resource_url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def utc_now() -> datetime:
+    """Current UTC time (kept here so callers share one clock)."""
+    return datetime.now(UTC)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 LEVELS = {"80": 0.80, "95": 0.95}
-MIN_GROUP_SCORES = 40
+MIN_GROUP_SCORES = 30
 MIN_POOLED_SCORES = 20
 # Fallback (no usable backtest): normal quantiles on the Poisson scale, widened 1.5x for
 # overdispersion.

@@ -35,11 +35,18 @@ def daily_neighbourhood_counts(
     return pd.concat(frames, ignore_index=True)
 
 
-def fct_incident_counts(daily: pd.DataFrame, partial_last: bool = True) -> pd.DataFrame:
+def fct_incident_counts(
+    daily: pd.DataFrame,
+    partial_last: bool = True,
+    police: dict[str, str] | None = None,
+    council: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Aggregate neighbourhood days into the mart's freq x geo_level x geo grain."""
     nbs = sorted(daily["nb"].unique())
-    police = {nb: f"District {'ABCDE'[i % 5]}" for i, nb in enumerate(nbs)}
-    council = {nb: ["NORTH", "SOUTH", "MASTEN", "DELAWARE"][i % 4] for i, nb in enumerate(nbs)}
+    police = police or {nb: f"District {'ABCDE'[i % 5]}" for i, nb in enumerate(nbs)}
+    council = council or {
+        nb: ["NORTH", "SOUTH", "MASTEN", "DELAWARE"][i % 4] for i, nb in enumerate(nbs)
+    }
     geo = pd.concat(
         [
             daily.assign(geo_level="city", geo="Buffalo"),
@@ -74,3 +81,27 @@ def fct_incident_counts(daily: pd.DataFrame, partial_last: bool = True) -> pd.Da
     frame["period_start"] = frame["period_start"].dt.date
     frame["incidents"] = frame["incidents"].astype("int64")
     return frame[["period_start", "freq", "geo_level", "geo", "incidents", "is_complete_period"]]
+
+
+def replay_city_counts(first: str, last: str) -> pd.DataFrame:
+    """The replay API's own synthetic city (ingestion.replay.city), counted like the mart.
+
+    Uses the same deterministic generator the demo source serves, so accuracy measured here
+    is accuracy on the replay data (minus the ingestion/dbt round trip).
+    """
+    from datetime import date
+
+    from ingestion.replay import city, geo
+
+    inc = city.generate(date.fromisoformat(first), date.fromisoformat(last))
+    areas = np.array([a[0] for a in geo.NEIGHBORHOODS])
+    police = {a[0]: a[1] for a in geo.NEIGHBORHOODS}
+    council = {a[0]: a[2] for a in geo.NEIGHBORHOODS}
+    days = pd.to_datetime(inc.day, unit="D")
+    nb = pd.Series(areas[inc.area])
+    daily = pd.DataFrame({"day": days, "nb": nb}).groupby(["day", "nb"]).size()
+    grid = pd.MultiIndex.from_product(
+        [pd.date_range(first, last, freq="D"), sorted(set(areas))], names=["day", "nb"]
+    )
+    daily = daily.reindex(grid, fill_value=0).rename("n").reset_index()
+    return fct_incident_counts(daily, police=police, council=council)

@@ -118,7 +118,7 @@ def main() -> None:
         components.incident_map(view.points, geo)
     with right:
         components.incident_types(view.types, geo)
-    components.model(overview.models, view.forecasts, view.accuracy, level, freq)
+    components.model(overview.models, view.forecasts, view.accuracy, view.live, level, geo, freq)
     components.runs(overview.runs)
     notes = overview.notes + view.notes
     if notes:

@@ -78,7 +78,11 @@ def map_chart(points: pd.DataFrame) -> alt.Chart:
         .encode(
             longitude="longitude:Q",
             latitude="latitude:Q",
-            size=alt.Size("incidents:Q", scale=alt.Scale(range=[12, 200]), title="Incidents"),
+            size=alt.Size(
+                "incidents:Q",
+                scale=alt.Scale(range=[12, 200]),
+                legend=alt.Legend(title="Incidents", format="d", tickMinStep=1),
+            ),
             color=alt.Color("incident_type:N", title="Type", scale=alt.Scale(scheme="tableau10")),
             tooltip=[
                 alt.Tooltip("incident_type:N", title="Type"),

@@ -121,28 +121,43 @@ def incident_types(types: pd.DataFrame, area: str) -> None:
 
 
 def model(
-    models: pd.DataFrame, forecasts: pd.DataFrame, accuracy: pd.DataFrame, level: str, freq: str
+    models: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    accuracy: pd.DataFrame,
+    live: pd.DataFrame,
+    level: str,
+    area: str,
+    freq: str,
 ) -> None:
-    """Champion model version and its measured accuracy for the selected level and frequency."""
+    """Model version, its backtest accuracy and its accuracy on actuals that arrived since."""
     st.subheader("Model and measured accuracy")
     version = None
     if not forecasts.empty:
         version = str(forecasts["model_version"].iloc[0])
-    elif not models.empty:
-        version = str(models.iloc[0].get("model_version", models.iloc[0].get("version", "")))
-    if version:
-        st.markdown(f"Forecasts by model **{version}**.")
+    elif not models.empty and "model_version" in models.columns:
+        version = str(models["model_version"].iloc[0])
+    st.markdown(f"Forecasts by model **{version}**." if version else "No model has forecast yet.")
     if not models.empty:
-        st.dataframe(models, hide_index=True, height="auto")
-    if accuracy.empty:
-        empty(f"No measured accuracy for {LEVEL_LABELS[level].lower()} {freq} forecasts yet.")
-        return
-    shown = [c for c in METRICS if c in accuracy.columns] or list(accuracy.columns)
-    st.dataframe(accuracy[shown], hide_index=True)
-    st.caption(
-        "MAE/RMSE in incidents per period; MASE < 1 beats the seasonal-naive baseline; "
-        "coverage = share of actuals inside the 80% / 95% intervals (backtest)."
-    )
+        st.dataframe(models, hide_index=True)
+    backtest, actual = st.columns(2)
+    with backtest:
+        st.markdown(f"**Backtest**, {LEVEL_LABELS[level].lower()} × {freq}")
+        if accuracy.empty:
+            empty(f"No backtest for {LEVEL_LABELS[level].lower()} {freq} forecasts yet.")
+        else:
+            shown = [c for c in METRICS if c in accuracy.columns] or list(accuracy.columns)
+            st.dataframe(accuracy[shown], hide_index=True)
+            st.caption(
+                "MAE/RMSE in incidents per period; MASE < 1 beats the seasonal-naive baseline; "
+                "coverage = share of actuals inside the 80% / 95% intervals."
+            )
+    with actual:
+        st.markdown(f"**On actuals since**, {area} × {freq}")
+        if live.empty:
+            empty(f"No {freq} forecast for {area} has met its actuals yet.")
+        else:
+            st.dataframe(live, hide_index=True)
+            st.caption("Past forecasts scored as their periods completed (all runs).")
 
 
 def runs(history: pd.DataFrame) -> None:

@@ -24,6 +24,8 @@ INCIDENTS = ("marts", "fct_incidents")
 FORECASTS = (("marts", "fct_forecasts"), ("marts", "fct_incident_forecasts"), ("ml", "forecasts"))
 # Backtest accuracy per run, method, freq and level (written by ml/).
 ACCURACY = (("ml", "model_performance"),)
+# Forecasts joined to actuals as periods complete (dbt): accuracy measured after the fact.
+LIVE_ACCURACY = ("marts", "fct_forecast_accuracy")
 MODEL_RUNS = ("ml", "model_runs")
 LEDGER = ("ops", "run_ledger")
 MODEL_COLUMNS = ("run_id", "model_version", "status", "trained_at", "data_cutoff", "score")
@@ -72,6 +74,7 @@ class AreaView:
     types: pd.DataFrame = field(default_factory=pd.DataFrame)
     points: pd.DataFrame = field(default_factory=pd.DataFrame)
     accuracy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    live: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
 
@@ -190,6 +193,7 @@ def load_area(
         _load_forecasts(db, out, key)
         _load_incidents(db, out, geo_level, geo, ref)
         _load_accuracy(db, out, freq, geo_level)
+        _load_live_accuracy(db, out, key)
     return out
 
 
@@ -284,4 +288,30 @@ def _load_accuracy(db: Session, out: AreaView, freq: str, geo_level: str) -> Non
     order = "order by is_selected desc" if "is_selected" in columns else ""
     out.accuracy = _safe(
         db, out.notes, "forecast accuracy", f"select * from {rel} {where} {order} limit 50", params
+    )
+
+
+def _load_live_accuracy(db: Session, out: AreaView, key: dict) -> None:
+    columns = db.columns(*LIVE_ACCURACY)
+    needed = ("model_version", "abs_error", "in_interval_80", "in_interval_95", "period_start")
+    if columns is None:
+        _missing(out.notes, *LIVE_ACCURACY, "no forecast has met its actuals yet")
+        return
+    if any(c not in columns for c in needed):
+        out.notes.append("marts.fct_forecast_accuracy lacks the columns the dashboard reads")
+        return
+    status = "max(run_status)" if "run_status" in columns else "null"
+    out.live = _safe(
+        db,
+        out.notes,
+        "measured accuracy",
+        f"select model_version, {status} as run_status, count(*) as periods, "
+        "min(period_start) as first_period, max(period_start) as last_period, "
+        "avg(abs_error) as mae, "
+        "avg(case when in_interval_80 then 1.0 else 0.0 end) as coverage_80, "
+        "avg(case when in_interval_95 then 1.0 else 0.0 end) as coverage_95 "
+        f"from {db.rel(*LIVE_ACCURACY)} where freq = $freq and geo_level = $level "
+        "and geo = $geo and abs_error is not null "
+        "group by model_version order by last_period desc, model_version",
+        key,
     )

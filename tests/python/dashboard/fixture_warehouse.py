@@ -167,6 +167,17 @@ def _ml(con: duckdb.DuckDBPyConnection) -> None:
     # An older run (origin 3 periods earlier) and the latest one: the app must pick the latest.
     con.execute(_FORECASTS, {"lag": 3, "scale": 0.5, "version": "hgb-v1", "run_id": "run-old"})
     con.execute(_FORECASTS, {"lag": 0, "scale": 1.0, "version": "hgb-v2", "run_id": "run-new"})
+    # The older run's first periods are complete by now: scored against actuals.
+    con.execute(
+        "create table marts.fct_forecast_accuracy as select f.forecast_run_id, f.model_version, "
+        "'retired' as run_status, f.freq, f.geo_level, f.geo, f.period_start, f.yhat, "
+        "f.yhat_lower_80, f.yhat_upper_80, f.yhat_lower_95, f.yhat_upper_95, "
+        "c.incidents as actual, c.incidents - f.yhat as error, abs(c.incidents - f.yhat) "
+        "as abs_error, c.incidents between f.yhat_lower_80 and f.yhat_upper_80 as in_interval_80, "
+        "c.incidents between f.yhat_lower_95 and f.yhat_upper_95 as in_interval_95 "
+        "from marts.fct_forecasts f join marts.fct_incident_counts c "
+        "using (freq, geo_level, geo, period_start) where c.is_complete_period"
+    )
     con.execute("create schema ml")
     con.execute(
         "create table ml.model_performance as select 'run-new' as forecast_run_id, "

@@ -39,6 +39,10 @@ def test_area_view_reads_the_latest_forecast_and_generalised_points(healthy_db: 
     assert view.actuals["period_start"].is_monotonic_increasing
     assert set(view.accuracy["freq"]) == {"weekly"}
     assert set(view.accuracy["geo_level"]) == {"police_district"}
+    # Accuracy on actuals: the older run's first 3 weeks met their actuals.
+    assert view.live["model_version"].tolist() == ["hgb-v1"]
+    assert view.live["periods"].tolist() == [3]
+    assert 0 <= view.live["coverage_80"].iloc[0] <= view.live["coverage_95"].iloc[0] <= 1
     assert len(view.points) <= MAX_MAP_POINTS
     assert "Sexual Assault" not in set(view.points["incident_type"])  # no coordinates published
     with duckdb.connect(str(healthy_db), read_only=True) as con:
@@ -70,6 +74,7 @@ def test_missing_tables_become_notes_not_errors(tmp_path: Path) -> None:
     view = load_area(reader, "monthly", "city", "Buffalo", None)
     notes = " | ".join(overview.notes + view.notes)
     for table in (
+        "fct_forecast_accuracy",
         "fct_incident_counts",
         "run_ledger",
         "model_runs",

@@ -10,14 +10,14 @@ Environment variables read here: none; ``BLOTTER_DUCKDB_PATH`` and ``BLOTTER_PSE
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from orchestration import publish as wap
+from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step, TransientError
 
@@ -30,35 +30,13 @@ FORECASTING = "path:models/marts/forecasting"
 log = get_logger("steps")
 
 
-@dataclass
-class DbtOutcome:
-    """Counts and names from one ``dbt build``/``docs generate`` invocation."""
+def _dbt_env(ctx: RunContext) -> dict[str, str | None]:
+    """The settings that ``profiles.yml`` and the models read with ``env_var``.
 
-    success: bool
-    tests_passed: int = 0
-    tests_warned: int = 0
-    failing_tests: list[str] = field(default_factory=list)
-    failing_nodes: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def outputs(self) -> dict[str, Any]:
-        """Ledger fields."""
-        return {
-            "tests_passed": self.tests_passed,
-            "tests_failed": len(self.failing_tests),
-            "tests_warned": self.tests_warned,
-            "failing_tests": self.failing_tests,
-        }
-
-
-@contextmanager
-def _dbt_env(ctx: RunContext) -> Iterator[None]:
-    """Expose the settings that ``profiles.yml`` reads with ``env_var`` for one dbt call.
-
-    Settings may come from ``.env``, which dbt does not read, so they are set explicitly.
+    Settings may come from ``.env``, which dbt does not read, so they are set for each call.
     """
     s = ctx.settings
-    wanted = {
+    return {
         "BLOTTER_DUCKDB_PATH": str(s.duckdb_path),
         "BLOTTER_PSEUDONYM_KEY": s.pseudonym_key,
         "BLOTTER_TARGET": ctx.target,
@@ -69,89 +47,80 @@ def _dbt_env(ctx: RunContext) -> Iterator[None]:
         "BLOTTER_BQ_KEYFILE": s.bq_keyfile,
         "BLOTTER_BQ_API_ENDPOINT": s.bq_api_endpoint,
     }
-    saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update({k: v for k, v in wanted.items() if v is not None})
+
+
+def _outputs(result: DbtRunResult) -> dict[str, Any]:
+    """Ledger fields of one dbt invocation."""
+    return {
+        "tests_passed": result.tests_passed,
+        "tests_failed": result.tests_failed,
+        "tests_warned": result.tests_warned,
+        "failing_tests": result.failing_tests,
+    }
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation.
+
+    Otherwise ``ml/`` (which opens the file read-only) and publish fail with "Can't open a
+    connection to same database file with a different configuration".
+    """
     try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    env = getattr(DuckDBConnectionManager, "_ENV", None)
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()  # cursors dbt still references keep the database instance alive
 
 
-def summarise(result: Any) -> DbtOutcome:
-    """Turn a ``dbtRunnerResult`` into counts and failing test / node names."""
-    if result.exception is not None:
-        return DbtOutcome(success=False, error=f"dbt crashed: {result.exception}")
-    outcome = DbtOutcome(success=bool(result.success))
-    for res in getattr(result.result, "results", None) or []:
-        node = res.node
-        status = str(getattr(res.status, "value", res.status))
-        if node.resource_type == "test" or getattr(node, "resource_type", "") == "unit_test":
-            if status == "pass":
-                outcome.tests_passed += 1
-            elif status == "warn":
-                outcome.tests_warned += 1
-            elif status in ("fail", "error"):
-                outcome.failing_tests.append(node.name)
-        elif status == "error":
-            outcome.failing_nodes.append(f"{node.resource_type} {node.name}: {res.message}")
-    if not outcome.success and not (outcome.failing_tests or outcome.failing_nodes):
-        outcome.error = "dbt reported failure without a failing node"
-    return outcome
-
-
-def invoke_dbt(ctx: RunContext, args: Sequence[str], audit: bool = True) -> DbtOutcome:
-    """Run one dbt command in-process against the run's target.
+def invoke_dbt(
+    ctx: RunContext, command: str, audit: bool = True, **selection: Sequence[str]
+) -> DbtRunResult:
+    """Run one dbt command in-process (``orchestration.dbt_runner``) against the run's target.
 
     Raises:
         TransientError: when dbt crashed for a retryable reason (e.g. a DuckDB file lock).
     """
-    import json
-
-    from dbt.cli.main import dbtRunner
-
-    full = [
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target",
-        ctx.target,
-        # dbt's own console lines would break `--log-format json`; its log file keeps them.
-        *(["--log-level", "none"] if ctx.log_format == "json" else ["--quiet"]),
-    ]
-    if audit:
-        full += ["--vars", json.dumps(AUDIT_VARS)]
-    with _dbt_env(ctx):
-        outcome = summarise(dbtRunner().invoke(full))
+    try:
+        result = run_dbt(
+            command,
+            vars=AUDIT_VARS if audit else None,
+            target=ctx.target,
+            project_dir=PROJECT_DIR,
+            env=_dbt_env(ctx),
+            # dbt's own console lines would break `--log-format json`; its log file keeps them.
+            extra_args=("--log-level", "none") if ctx.log_format == "json" else ("--quiet",),
+            **selection,
+        )
+    finally:
+        _release_duckdb()
     log.info(
-        f"dbt {' '.join(args)}: {'ok' if outcome.success else 'failed'}",
+        f"dbt {command}: {'ok' if result.success else 'failed'} in {result.seconds:.1f}s",
         extra={
-            "tests_passed": outcome.tests_passed,
-            "tests_warned": outcome.tests_warned,
-            "failing_tests": outcome.failing_tests,
-            "failing_nodes": outcome.failing_nodes[:5],
+            "tests_passed": result.tests_passed,
+            "tests_warned": result.tests_warned,
+            "failing_tests": result.failing_tests,
+            "failing_nodes": result.failing_nodes[:5],
         },
     )
-    if outcome.error and "lock" in outcome.error.lower():
-        raise TransientError(outcome.error)
-    return outcome
+    if result.error and "lock" in result.error.lower():
+        raise TransientError(result.error)
+    return result
 
 
-def _build(ctx: RunContext, selection: Sequence[str]) -> dict[str, Any]:
-    outcome = invoke_dbt(ctx, ["build", *selection])
-    if outcome.failing_tests:
+def _build(ctx: RunContext, **selection: Sequence[str]) -> dict[str, Any]:
+    result = invoke_dbt(ctx, "build", **selection)
+    if result.failing_tests:
         # Error-severity tests failed: publish must not happen. Raise with the counts.
-        raise wap.PublishBlocked(outcome.failing_tests, outputs=outcome.outputs())
-    if not outcome.success:
+        raise wap.PublishBlocked(result.failing_tests, outputs=_outputs(result))
+    if not result.success:
         raise RuntimeError(
-            "; ".join(outcome.failing_nodes[:5]) or outcome.error or "dbt build failed"
+            "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
         )
-    return outcome.outputs()
+    return _outputs(result)
 
 
 def _is_bigquery(ctx: RunContext) -> bool:
@@ -203,7 +172,7 @@ def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
         copied = publish_bigquery.prepare_audit(_bigquery(ctx)[1], _bigquery(ctx)[0])
     else:
         copied = wap.prepare_audit(ctx.duckdb_path)
-    out = _build(ctx, ["--exclude", FORECASTING])
+    out = _build(ctx, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 
 
@@ -237,7 +206,7 @@ def step_forecast(ctx: RunContext) -> dict[str, Any]:
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
     """Build and test the forecasting marts and the tests on ``audit_ml`` sources."""
-    return _build(ctx, ["--select", FORECASTING])
+    return _build(ctx, select=[FORECASTING])
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:
@@ -258,10 +227,12 @@ def step_publish(ctx: RunContext) -> dict[str, Any]:
 
 def step_docs(ctx: RunContext) -> dict[str, Any]:
     """``dbt docs generate`` against the published schemas (the site lands in ``target/``)."""
-    outcome = invoke_dbt(ctx, ["docs", "generate"], audit=False)
-    if not outcome.success:
-        raise RuntimeError(outcome.error or "dbt docs generate failed")
-    return {"docs": str(PROJECT_DIR / "target" / "index.html")}
+    result = invoke_dbt(ctx, "docs generate", audit=False)
+    if not result.success:
+        raise RuntimeError(result.error or "dbt docs generate failed")
+    # dbt honours DBT_TARGET_PATH (tests point it at a temp dir); default: <project>/target.
+    target_path = os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
+    return {"docs": str(Path(target_path) / "index.html")}
 
 
 def default_steps() -> list[tuple[str, Step]]:

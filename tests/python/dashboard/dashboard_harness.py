@@ -124,9 +124,20 @@ def wait_rendered(page, timeout: float = 30_000) -> None:  # noqa: ANN001
     page.wait_for_timeout(800)  # vega-embed draws asynchronously after the element mounts
 
 
+def small_png(raw: bytes, out: Path, width: int = 1100) -> None:
+    """Write a README-sized screenshot: scaled down and palette-quantised (~100 kB)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(raw)).convert("RGB")
+    image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+
+
 if __name__ == "__main__":
     warehouse, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
     with running_dashboard(warehouse) as url, launch_chromium() as chromium:
-        shot_page, _ = open_dashboard(chromium, url, height=1500)
-        shot_page.screenshot(path=str(out))
-    print(out)
+        shot_page, _ = open_dashboard(chromium, url, height=1450)
+        small_png(shot_page.screenshot(), out)
+    print(out, out.stat().st_size, "bytes")

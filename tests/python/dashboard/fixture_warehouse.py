@@ -21,7 +21,7 @@ create table marts.fct_incidents as
 with days as (
     select cast(d as date) as day from range($start, $end + interval 1 day, interval 1 day) t(d)
 ), slots as (
-    select day, k, hash(day, k) as h from days cross join range(0, 60) s(k)
+    select day, k, hash(day, k) as h from days cross join range(0, $slots) s(k)
 ), kept as (
     -- more incidents in summer and on Fridays; ~35 a day
     select * from slots where (h % 1000) < 560 + 160 * sin(2 * pi() * dayofyear(day) / 365.25)
@@ -118,6 +118,7 @@ def build(
     days: int = 800,
     last_run: str | None = "succeeded",
     with_ml: bool = True,
+    slots: int = 60,
 ) -> Path:
     """Write the fixture warehouse to ``path`` (replaced if present) and return the path.
 
@@ -127,6 +128,7 @@ def build(
         days: days of history (more than a year, so "vs last year" has data).
         last_run: status of the newest ledger row (``None``: no ledger table at all).
         with_ml: publish forecasts, accuracy and the model registry.
+        slots: candidate incidents per day (about 58% are kept: 60 gives ~35 a day).
     """
     end = end or datetime.now(UTC).date() - timedelta(days=1)
     path.unlink(missing_ok=True)
@@ -141,6 +143,7 @@ def build(
                 "districts": DISTRICTS,
                 "council": COUNCIL,
                 "hoods": NEIGHBORHOODS,
+                "slots": slots,
             },
         )
         # Generalised locations only: sensitive offences carry no coordinates.

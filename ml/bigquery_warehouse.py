@@ -29,7 +29,8 @@ BQ_TYPES = {
     "BIGINT": "INT64",
     "BOOLEAN": "BOOL",
     "DATE": "DATE",
-    "TIMESTAMP": "TIMESTAMP",
+    # DuckDB TIMESTAMP is naive (UTC by convention): BigQuery DATETIME, as the dbt contracts say.
+    "TIMESTAMP": "DATETIME",
 }
 STAGING_TTL = timedelta(hours=1)
 

@@ -79,6 +79,9 @@ def test_same_frames_from_both_engines(pair: tuple[DuckDBWarehouse, BigQueryWare
     got, want = (_sorted(w.read_table("ml", "forecasts")) for w in (bq, duck))
     assert len(got) == 4 and sorted(got["yhat"]) == [6.0, 7.0, 7.0, 8.0]
     pd.testing.assert_frame_equal(got, want)
+    # Naive timestamps stay naive: DATETIME, as the dbt contracts on ml.* expect.
+    schema = bq.client.get_table(f"{bq.project}.mlio_ml.forecasts").schema
+    assert {f.name: f.field_type for f in schema}["created_at"] == "DATETIME"
 
 
 def test_errors_are_warehouse_errors(pair: tuple[DuckDBWarehouse, BigQueryWarehouse]) -> None:

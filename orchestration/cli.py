@@ -1,6 +1,7 @@
 """Entry point of the ``blotter`` console script: the app plus every command module."""
 
 import orchestration.commands.dashboard  # noqa: F401  (dashboard)
+import orchestration.commands.demo_api  # noqa: F401  (demo-api)
 import orchestration.commands.forecast  # noqa: F401  (forecast, model)
 import orchestration.commands.run  # noqa: F401  (run, runs)
 import orchestration.commands.transform  # noqa: F401  (transform)

@@ -1,7 +1,9 @@
 """Column kinds of the served table: each renders a page, compares with a literal, sorts.
 
-Rendering is lazy (only the rows of a page are turned into strings) and comparisons run on
-compact codes or integers, so filtering and ordering a million rows stays a few numpy calls.
+Rendering is lazy and vectorised: a column turns the rows of a page into a matrix of
+pre-serialised ``,"key":value`` pieces (uint8, zero-padded), which the page assembler stacks and
+compacts. Comparisons run on compact codes or integers, so filtering and ordering a million
+rows stays a few numpy calls.
 SQL semantics: a null never satisfies a comparison; nulls sort after every value.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import orjson
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
@@ -22,6 +25,28 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
     "!=": operator.ne,
 }
 NULL_RANK = np.iinfo(np.int64).max
+Transform = Callable[[Any], Any] | None
+
+
+def fragment(prefix: bytes, value: Any) -> bytes:
+    """``,"key":<json>`` for one value, or ``b""`` when the key is omitted (null)."""
+    return b"" if value is None else b"," + prefix + orjson.dumps(value)
+
+
+def pad_matrix(pieces: list[bytes], width: int | None = None) -> np.ndarray:
+    """Byte strings as the rows of a zero-padded uint8 matrix (JSON never contains NUL)."""
+    width = max([len(p) for p in pieces] + [width or 0])
+    return np.array(pieces, dtype=f"S{max(width, 1)}").view(np.uint8).reshape(len(pieces), -1)
+
+
+def quoted_matrix(prefix: bytes, text: np.ndarray) -> np.ndarray:
+    """``,"key":"<text>"`` for every row of a uint8 text matrix (ASCII, no escaping needed)."""
+    head = np.frombuffer(b"," + prefix + b'"', dtype=np.uint8)
+    out = np.empty((len(text), len(head) + text.shape[1] + 1), dtype=np.uint8)
+    out[:, : len(head)] = head
+    out[:, len(head) : -1] = text
+    out[:, -1] = ord('"')
+    return out
 
 
 class TypeMismatch(ValueError):
@@ -39,6 +64,13 @@ class Column:
     def take(self, idx: np.ndarray) -> list[Any]:
         """Rendered JSON values of rows ``idx`` (None = key omitted)."""
         raise NotImplementedError
+
+    def pieces(self, idx: np.ndarray, prefix: bytes, transform: Transform = None) -> np.ndarray:
+        """``,"key":value`` pieces of rows ``idx`` as a zero-padded uint8 matrix."""
+        values = self.take(idx)
+        if transform is not None:
+            values = [None if v is None else transform(v) for v in values]
+        return pad_matrix([fragment(prefix, v) for v in values])
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         """Boolean mask of rows where ``value <op> literal`` holds."""
@@ -59,12 +91,21 @@ class Categorical(Column):
     def __init__(self, codes: np.ndarray, lookup: np.ndarray) -> None:
         self.codes = codes
         self.lookup = lookup
+        self._fragments: dict[tuple[bytes, Transform], np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def take(self, idx: np.ndarray) -> list[Any]:
         return self.lookup[self.codes[idx]].tolist()
+
+    def pieces(self, idx: np.ndarray, prefix: bytes, transform: Transform = None) -> np.ndarray:
+        table = self._fragments.get((prefix, transform))
+        if table is None:
+            values = [v if transform is None or v is None else transform(v) for v in self.lookup]
+            table = pad_matrix([fragment(prefix, v) for v in values])
+            self._fragments[(prefix, transform)] = table
+        return table[self.codes[idx]]
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         if not isinstance(literal, str):
@@ -85,27 +126,37 @@ class Categorical(Column):
 
 
 class Formatted(Column):
-    """Non-null text rendered from an integer whose numeric order equals the text order."""
+    """Non-null ASCII text rendered from integers whose numeric order equals the text order.
 
-    def __init__(self, numbers: np.ndarray, fmt: Callable[[np.ndarray], list[str]]) -> None:
+    ``render`` maps an int64 array to a uint8 matrix holding one fixed-width text per row.
+    """
+
+    def __init__(self, numbers: np.ndarray, render: Callable[[np.ndarray], np.ndarray]) -> None:
         self.numbers = numbers
-        self.fmt = fmt
+        self.render = render
         self._all: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
 
+    def _text(self, idx: np.ndarray | slice) -> np.ndarray:
+        matrix = np.ascontiguousarray(self.render(self.numbers[idx]))
+        return matrix.view(f"S{matrix.shape[1]}").ravel()
+
     def take(self, idx: np.ndarray) -> list[Any]:
-        return self.fmt(self.numbers[idx])
+        return self._text(idx).astype("U").tolist()
+
+    def pieces(self, idx: np.ndarray, prefix: bytes, transform: Transform = None) -> np.ndarray:
+        if transform is not None:
+            return super().pieces(idx, prefix, transform)
+        return quoted_matrix(prefix, self.render(self.numbers[idx]))
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         if not isinstance(literal, str):
             raise TypeMismatch("text")
         if self._all is None:
-            values = np.empty(len(self), dtype=object)
-            values[:] = self.fmt(self.numbers)
-            self._all = values
-        return np.asarray(OPS[op](self._all, literal), dtype=bool)
+            self._all = self._text(slice(None))
+        return np.asarray(OPS[op](self._all, literal.encode()), dtype=bool)
 
     def sort_key(self) -> np.ndarray:
         return self.numbers.astype(np.int64)
@@ -123,10 +174,19 @@ class Timestamp(Column):
         return len(self.ms)
 
     def take(self, idx: np.ndarray) -> list[Any]:
+        return self._strings(idx).tolist()
+
+    def _strings(self, idx: np.ndarray) -> np.ndarray:
         stamps = self.ms[idx].astype("datetime64[ms]")
         if self.fixed:
-            return np.datetime_as_string(stamps, unit="ms", timezone="UTC").tolist()
-        return np.datetime_as_string(stamps, unit="ms").tolist()
+            return np.datetime_as_string(stamps, unit="ms", timezone="UTC")
+        return np.datetime_as_string(stamps, unit="ms")
+
+    def pieces(self, idx: np.ndarray, prefix: bytes, transform: Transform = None) -> np.ndarray:
+        if transform is not None or not len(idx):
+            return super().pieces(idx, prefix, transform)
+        text = self._strings(idx).astype("S24" if self.fixed else "S23")
+        return quoted_matrix(prefix, text.view(np.uint8).reshape(len(text), -1))
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         if not isinstance(literal, np.datetime64):
@@ -137,32 +197,28 @@ class Timestamp(Column):
         return self.ms
 
 
-class Point(Column):
-    """GeoJSON point (longitude first) from milli-degree integers; ``present`` masks nulls."""
+class Point(Categorical):
+    """GeoJSON point (longitude first), stored as codes over the distinct coordinate pairs."""
 
     soda_type = "point"
 
     def __init__(self, lat_milli: np.ndarray, lon_milli: np.ndarray, present: np.ndarray) -> None:
-        self.lat_milli = lat_milli
-        self.lon_milli = lon_milli
-        self.present = present
-
-    def __len__(self) -> int:
-        return len(self.present)
-
-    def take(self, idx: np.ndarray) -> list[Any]:
-        lats = (self.lat_milli[idx] / 1000).tolist()
-        lons = (self.lon_milli[idx] / 1000).tolist()
-        return [
-            {"type": "Point", "coordinates": [lon, lat]} if ok else None
-            for lat, lon, ok in zip(lats, lons, self.present[idx].tolist(), strict=True)
+        pairs = np.where(present, lat_milli * 1_000_000 + (lon_milli + 500_000), -1)
+        uniq, codes = np.unique(pairs, return_inverse=True)
+        lookup = np.empty(len(uniq), dtype=object)
+        lookup[:] = [
+            None
+            if p < 0
+            else {
+                "type": "Point",
+                "coordinates": [(p % 1_000_000 - 500_000) / 1000, p // 1_000_000 / 1000],
+            }
+            for p in uniq.tolist()
         ]
+        super().__init__(codes.ravel(), lookup)
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         raise TypeMismatch("point")
-
-    def null_mask(self) -> np.ndarray:
-        return ~self.present
 
     def sort_key(self) -> np.ndarray:
         raise TypeMismatch("point")

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 
 from ingestion.replay import geo
-from ingestion.replay.columns import Column, Timestamp, TypeMismatch
+from ingestion.replay.columns import Column, Timestamp, TypeMismatch, fragment
 from ingestion.replay.faults import DUPLICATES_PER_PAGE
 from ingestion.replay.soql import (
     BoolOp,
@@ -29,6 +29,7 @@ from ingestion.replay.table import Table
 
 MAX_LIMIT = 50_000
 DEFAULT_LIMIT = 1000
+RENDER_CHUNK = 8192
 _SUPPORTED = {"$select", "$where", "$order", "$limit", "$offset", "$$app_token"}
 _TS = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?))?(Z|[+-]00:?00)?$"
@@ -152,37 +153,64 @@ def _indices(table: Table, params: dict[str, str], known: set[str]) -> np.ndarra
     return table.cached((tuple(filters), where, tuple(order)), compute)
 
 
-def _render(table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]) -> bytes:
-    values = {name: table.columns[name].take(idx) for name in select}
-    if "malformed" in faults:
-        kinds = table.malformed[idx]
-        for kind, name, bad in (
-            (1, "incident_datetime", "not-a-date"),
-            (2, "latitude", "42.9x"),
-            (3, "case_number", None),
-        ):
-            if name in values:
-                for i in np.flatnonzero(kinds == kind).tolist():
-                    values[name][i] = bad
-    if "drift_type_change" in faults:
-        if "hour_of_day" in values:
-            values["hour_of_day"] = [int(v) for v in values["hour_of_day"]]
-        for name in ("latitude", "longitude"):
-            if name in values:
-                values[name] = [_number(v) for v in values[name]]
-    names = list(values)
-    rows = [
-        {k: v for k, v in zip(names, vals, strict=True) if v is not None}
-        for vals in zip(*values.values(), strict=True)
-    ]
-    return orjson.dumps(rows)
+def _hour(value: str) -> int:
+    return int(value)
 
 
-def _number(value: str | None) -> float | str | None:
+def _number(value: str) -> float | str:
     try:
-        return float(value) if value is not None else None
+        return float(value)
     except ValueError:  # the 'UNKNOWN' sentinel stays a string
         return value
+
+
+_MALFORMED = (
+    (1, "incident_datetime", "not-a-date"),
+    (2, "latitude", "42.9x"),
+    (3, "case_number", None),
+)
+
+
+def _render(table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]) -> bytes:
+    """Serialise rows ``idx`` as a JSON array, ``RENDER_CHUNK`` rows at a time."""
+    if not len(idx):
+        return b"[]"
+    chunks = [
+        _render_chunk(table, idx[i : i + RENDER_CHUNK], select, faults)
+        for i in range(0, len(idx), RENDER_CHUNK)
+    ]
+    return b"[" + b",".join(chunks) + b"]"
+
+
+def _render_chunk(
+    table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]
+) -> bytes:
+    """Stack every column's zero-padded ``,"key":value`` pieces, then squeeze out the padding."""
+    retyped = {"hour_of_day": _hour, "latitude": _number, "longitude": _number}
+    n = len(idx)
+    parts = [np.full((n, 1), ord("{"), dtype=np.uint8)]
+    kinds = table.malformed[idx] if "malformed" in faults else None
+    for name in select:
+        transform = retyped.get(name) if "drift_type_change" in faults else None
+        prefix = orjson.dumps(name) + b":"
+        part = table.columns[name].pieces(idx, prefix, transform)
+        for kind, bad_name, bad in _MALFORMED:
+            hit = np.flatnonzero(kinds == kind) if kinds is not None and name == bad_name else []
+            if len(hit):
+                piece = np.frombuffer(fragment(prefix, bad), dtype=np.uint8)
+                if len(piece) > part.shape[1]:
+                    part = np.pad(part, ((0, 0), (0, len(piece) - part.shape[1])))
+                part[hit] = 0
+                part[hit, : len(piece)] = piece
+        parts.append(part)
+    parts.append(np.full((n, 2), (ord("}"), ord(",")), dtype=np.uint8))
+    flat = np.hstack(parts).ravel()
+    flat = flat[flat != 0]
+    # Every row starts "{," (pieces carry a leading comma): drop that comma; and the last ",".
+    keep = np.ones(len(flat), dtype=bool)
+    keep[np.flatnonzero((flat[:-1] == ord("{")) & (flat[1:] == ord(","))) + 1] = False
+    keep[-1] = False
+    return flat[keep].tobytes()
 
 
 def run_query(table: Table, params: dict[str, str], faults: frozenset[str]) -> Result:

@@ -22,22 +22,31 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _ID_SHIFTS = np.arange(56, -1, -4, dtype=np.uint64)  # 15 hex digits = 60 bits
 
 
-def _row_ids(numbers: np.ndarray) -> list[str]:
+def _row_ids(numbers: np.ndarray) -> np.ndarray:
     """``row-xxxxx-xxxxx-xxxxx``: fixed-width hex, so text order equals numeric order."""
     digits = _HEX[((numbers.astype(np.uint64)[:, None] >> _ID_SHIFTS) & np.uint64(15))]
     out = np.full((len(numbers), 21), ord("-"), dtype=np.uint8)
     out[:, :3] = np.frombuffer(b"row", dtype=np.uint8)
     out[:, 4:9], out[:, 10:15], out[:, 16:21] = digits[:, :5], digits[:, 5:10], digits[:, 10:]
-    return np.ascontiguousarray(out).view("S21").ravel().astype("U21").tolist()
+    return out
 
 
-def _case_numbers(numbers: np.ndarray) -> list[str]:
+def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal digits of non-negative integers, as a uint8 matrix."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((numbers.astype(np.int64)[:, None] // powers) % 10 + ord("0")).astype(np.uint8)
+
+
+def _case_numbers(numbers: np.ndarray) -> np.ndarray:
     """``YY-DDDSSSS`` (year, day of year, sequence of the day)."""
-    return [f"{v // 10_000_000:02d}-{v % 10_000_000:07d}" for v in numbers.tolist()]
+    out = np.full((len(numbers), 10), ord("-"), dtype=np.uint8)
+    out[:, :2] = _digits(numbers // 10_000_000, 2)
+    out[:, 3:] = _digits(numbers % 10_000_000, 7)
+    return out
 
 
-def _plain(numbers: np.ndarray) -> list[str]:
-    return [str(v) for v in numbers.tolist()]
+def _incident_ids(numbers: np.ndarray) -> np.ndarray:
+    return _digits(numbers, 9)
 
 
 def _cat(codes: np.ndarray, values: list[str | None]) -> Categorical:
@@ -161,7 +170,7 @@ def build_table(start: date, as_of: date, scale: float) -> Table:
     cols[":created_at"] = Timestamp(inc.created_utc[keep], fixed=True)
     cols[":updated_at"] = Timestamp(updated, fixed=True)
     # Drift columns, exposed only under the drift_new_column fault.
-    cols["incident_id"] = Formatted(case_no + 300_000_000, _plain)
+    cols["incident_id"] = Formatted(case_no + 300_000_000, _incident_ids)
     cols["zip_code"] = _cat(inc.area[keep] % 24, [f"142{z + 1:02d}" for z in range(24)])
 
     u_bad = city._uniform(inc.key[keep], 40)  # noqa: SLF001 - same hash family as the city

@@ -81,6 +81,8 @@ class ForecastConfig:
             champion_score * (1 + tolerance) (score = mean MASE over frequencies).
         required_mase_below_one: Frequencies whose MASE must be < 1 for promotion.
         reconcile: Scale lower geography levels so they sum to the city forecast.
+        trim_reporting_lag: In the warehouse pipeline, treat up to 3 trailing days whose
+            totals are implausibly low (records not yet published) as incomplete.
     """
 
     horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
@@ -100,6 +102,7 @@ class ForecastConfig:
     promotion_tolerance: float = 0.02
     required_mase_below_one: tuple[str, ...] = ("daily", "weekly")
     reconcile: bool = True
+    trim_reporting_lag: bool = True
 
     def __post_init__(self) -> None:
         for freq, horizon in self.horizons.items():

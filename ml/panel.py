@@ -144,3 +144,27 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
     started = np.cumsum(~np.isnan(y), axis=1) > 0
     y = np.where(started & np.isnan(y), 0.0, y)
     return Panel(freq, keys, grid, y, month_rule)
+
+
+def reporting_lag_days(panel: Panel, max_days: int = 3) -> int:
+    """Trailing days whose totals are implausibly low: records not yet published.
+
+    Incidents reach the portal hours to days after they occur, so the last days of a daily
+    history are undercounted even when the mart calls them complete. Walking back from the
+    end, a day is lagging while its total (the city series, else all series) is below 80 % of
+    the same weekday's mean over the 4 weeks before and more than 2 Poisson standard
+    deviations under it.
+    """
+    if panel.freq != "daily" or panel.n_periods < 35:
+        return 0
+    city = (panel.keys["geo_level"] == "city").to_numpy()
+    total = np.nansum(panel.y[city] if city.sum() == 1 else panel.y, axis=0)
+    lag = 0
+    while lag < max_days:
+        t = panel.n_periods - 1 - lag
+        expected = float(np.mean(total[[t - 7 * k for k in range(1, 5)]]))
+        low = total[t] < 0.8 * expected and total[t] < expected - 2 * np.sqrt(expected)
+        if not low:
+            break
+        lag += 1
+    return lag

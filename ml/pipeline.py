@@ -19,7 +19,7 @@ import pandas as pd
 
 from ml.config import FREQS, ForecastConfig
 from ml.engine import FreqResult, forecast_panel
-from ml.panel import build_panel
+from ml.panel import build_panel, reporting_lag_days
 from ml.registry import champion_of, decide, load_runs, register, score
 from ml.warehouse import TABLES, DuckDBWarehouse, Warehouse
 
@@ -58,6 +58,11 @@ def forecast_all(
         panel = build_panel(counts, freq)
         if panel.n_series == 0 or panel.n_periods == 0:
             continue
+        lag = reporting_lag_days(panel) if config.trim_reporting_lag else 0
+        if lag:  # treat not-yet-published days as incomplete: forecast them too
+            panel = panel.truncated(panel.n_periods - 1 - lag)
+            if progress:
+                progress(f"{freq}: last {lag} day(s) look unpublished, forecasting from before")
         started = time.perf_counter()
         results[freq] = forecast_panel(panel, config, config.horizon(freq))
         if progress:

@@ -82,31 +82,35 @@ def test_promotion_gate_and_tolerance() -> None:
     assert first.status == "champion" and "gate not met" in first.reason
 
 
-def test_registry_reject_approve_rollback(warehouse_path: Path, tmp_path: Path) -> None:
+def test_registry_reject_approve_rollback(
+    warehouse_path: Path, pipeline_run: PipelineResult, tmp_path: Path
+) -> None:
+    # Start from the session's warehouse, whose first run is already the champion.
     path = shutil.copy(warehouse_path, tmp_path / "registry.duckdb")
     wh = DuckDBWarehouse(path)
-    first = run_pipeline(wh, ForecastConfig(), "audit_marts", "reg_ml")
-    assert first.status == "champion"
-    # A deliberately weak challenger (one shallow tree) with a strict tolerance is rejected.
+    first = pipeline_run
+    assert load_runs(wh, "audit_ml").set_index("run_id").loc[first.run_id, "status"] == "champion"
+    # A deliberately weak challenger (one shallow tree) with a strict tolerance is rejected:
+    # the champion's configuration is re-backtested on the same data and wins.
     weak = ForecastConfig(max_iter=1, max_leaf_nodes=2, promotion_tolerance=0.0)
-    second = run_pipeline(wh, weak, "audit_marts", "reg_ml")
+    second = run_pipeline(wh, weak, "audit_marts", "audit_ml")
     assert second.status == "rejected"
-    runs = load_runs(wh, "reg_ml").set_index("run_id")
+    runs = load_runs(wh, "audit_ml").set_index("run_id")
     assert runs.loc[first.run_id, "status"] == "champion"
 
-    approve(wh, "reg_ml", second.run_id, datetime(2030, 1, 1))
-    runs = load_runs(wh, "reg_ml").set_index("run_id")
+    approve(wh, "audit_ml", second.run_id, datetime(2030, 1, 1))
+    runs = load_runs(wh, "audit_ml").set_index("run_id")
     assert runs.loc[second.run_id, "status"] == "champion"
     assert runs.loc[first.run_id, "status"] == "retired"
     with pytest.raises(RegistryError, match="already the champion"):
-        approve(wh, "reg_ml", second.run_id, datetime(2030, 1, 2))
+        approve(wh, "audit_ml", second.run_id, datetime(2030, 1, 2))
     with pytest.raises(RegistryError, match="no model run"):
-        approve(wh, "reg_ml", "nope", datetime(2030, 1, 2))
+        approve(wh, "audit_ml", "nope", datetime(2030, 1, 2))
 
-    assert rollback(wh, "reg_ml", datetime(2030, 1, 3)) == first.run_id
-    runs = load_runs(wh, "reg_ml").set_index("run_id")
+    assert rollback(wh, "audit_ml", datetime(2030, 1, 3)) == first.run_id
+    runs = load_runs(wh, "audit_ml").set_index("run_id")
     assert runs.loc[first.run_id, "status"] == "champion"
     assert runs.loc[second.run_id, "status"] == "rejected"
     assert (runs["status"] == "champion").sum() == 1
     with pytest.raises(RegistryError, match="no earlier champion"):
-        rollback(wh, "reg_ml", datetime(2030, 1, 4))
+        rollback(wh, "audit_ml", datetime(2030, 1, 4))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingestion.socrata import INCIDENTS_TABLE, FetchStats, socrata_source
 from ingestion.socrata.helpers import SourceError, redact
-from ingestion.socrata.settings import UnknownDatasetError, dataset_settings
+from ingestion.socrata.settings import MAX_PAGE_SIZE, UnknownDatasetError, dataset_settings
 
 PIPELINE_NAME = "socrata_incidents"
 DATASET_NAME = "raw"
@@ -136,6 +136,7 @@ def ingest(
     faults: tuple[str, ...] = (),
     show_progress: bool = True,
     destination: Any = None,
+    page_size: int | None = None,
 ) -> IngestResult:
     """Land new and changed incidents from a SODA dataset.
 
@@ -150,6 +151,7 @@ def ingest(
         faults: Faults the in-process replay API injects (ignored for a real portal).
         show_progress: Show a live status line on stderr.
         destination: A dlt destination; defaults to DuckDB at ``duckdb_path``.
+        page_size: Rows per request instead of the dataset's setting (tests, slow portals).
 
     Raises:
         IngestError: with a one-line message when the source or the load fails.
@@ -166,6 +168,7 @@ def ingest(
         app_token=app_token,
         show_progress=show_progress,
         destination=destination,
+        page_size=page_size,
     )
     if source_url is None:
         from ingestion.replay.server import running_replay
@@ -188,6 +191,7 @@ def _run(
     app_token: str | None,
     show_progress: bool,
     destination: Any,
+    page_size: int | None,
 ) -> IngestResult:
     started = time.perf_counter()
     safe_url = redact(url)
@@ -195,6 +199,10 @@ def _run(
         dataset = dataset_settings(url)
     except UnknownDatasetError as exc:
         raise IngestError(str(exc)) from None
+    if page_size is not None:
+        if not 0 < page_size <= MAX_PAGE_SIZE:
+            raise IngestError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")
+        dataset = replace(dataset, page_size=page_size)
     _configure_dlt()
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

@@ -41,16 +41,16 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def _uniform(keys: np.ndarray, stream: int) -> np.ndarray:
+def uniform(keys: np.ndarray, stream: int) -> np.ndarray:
     """Uniform [0, 1) floats, one per key, independent across streams."""
     salt = _mix(np.array([stream], dtype=np.uint64))[0]
     return (_mix(keys ^ salt) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
-def _normal(keys: np.ndarray, stream: int) -> np.ndarray:
+def normal(keys: np.ndarray, stream: int) -> np.ndarray:
     """Standard normal draws (Box-Muller on two hashed uniforms)."""
-    u1 = 1.0 - _uniform(keys, stream)
-    u2 = _uniform(keys, stream + 1)
+    u1 = 1.0 - uniform(keys, stream)
+    u2 = uniform(keys, stream + 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
@@ -140,7 +140,7 @@ def generate(first: date, last: date, scale: float = 1.0) -> Incidents:
     epoch = date(1970, 1, 1)
     days = np.arange((first - epoch).days, (last - epoch).days + 1, dtype=np.int64)
     day_keys = _mix(days.astype(np.uint64) * np.uint64(0x2545F4914F6CDD1D))
-    counts = _poisson(daily_mean(days, scale), _uniform(day_keys, 1), _normal(day_keys, 2))
+    counts = _poisson(daily_mean(days, scale), uniform(day_keys, 1), normal(day_keys, 2))
     n = int(counts.sum())
     day = np.repeat(days, counts)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -148,32 +148,32 @@ def generate(first: date, last: date, scale: float = 1.0) -> Incidents:
     key = (day.astype(np.uint64) << np.uint64(20)) | seq.astype(np.uint64)
 
     area_w = np.array([a[3] for a in geo.NEIGHBORHOODS])
-    area = _choice(_uniform(key, 10), area_w)
-    type_final = _choice(_uniform(key, 11), np.array([t[2] for t in geo.TYPES]))
-    hour = _choice(_uniform(key, 12), np.asarray(geo.HOUR_WEIGHTS, dtype=float))
-    minute = np.where(_uniform(key, 13) < 0.3, 0, (_uniform(key, 14) * 60).astype(np.int64))
+    area = _choice(uniform(key, 10), area_w)
+    type_final = _choice(uniform(key, 11), np.array([t[2] for t in geo.TYPES]))
+    hour = _choice(uniform(key, 12), np.asarray(geo.HOUR_WEIGHTS, dtype=float))
+    minute = np.where(uniform(key, 13) < 0.3, 0, (uniform(key, 14) * 60).astype(np.int64))
     occurred = day * MS_PER_DAY + hour * MS_PER_HOUR + minute * 60_000
-    lag_hours = 2.0 + 70.0 * _uniform(key, 15) ** 2  # publication lag: hours .. 3 days
+    lag_hours = 2.0 + 70.0 * uniform(key, 15) ** 2  # publication lag: hours .. 3 days
     created_local = occurred + (lag_hours * MS_PER_HOUR).astype(np.int64) // 60_000 * 60_000
     created_utc = local_to_utc_ms(created_local)
 
-    u_upd = _uniform(key, 16)
+    u_upd = uniform(key, 16)
     update_kind = np.where(
         u_upd < UPDATE_SHARE * 0.5,
         1,
         np.where(u_upd < UPDATE_SHARE * 0.85, 2, np.where(u_upd < UPDATE_SHARE, 3, 0)),
     )
-    delay_days = 1.0 + 20.0 * _uniform(key, 17) ** 2
+    delay_days = 1.0 + 20.0 * uniform(key, 17) ** 2
     delay_ms = (delay_days * MS_PER_DAY).astype(np.int64) // 1000 * 1000
     updated_utc = np.where(update_kind > 0, created_utc + delay_ms, created_utc)
     type_orig = np.where(update_kind == 1, np.asarray(geo.RECLASSIFY_TO)[type_final], type_final)
 
-    u_geo = _uniform(key, 18)
+    u_geo = uniform(key, 18)
     geo_state = np.where(
         u_geo < MISSING_GEO_SHARE * 0.5, 1, np.where(u_geo < MISSING_GEO_SHARE, 2, 0)
     )
     geo_state[update_kind == 2] = 0  # filled by the revision
-    u_co = _uniform(key, 19)
+    u_co = uniform(key, 19)
     coord_state = np.where(
         u_co < MISSING_COORD_SHARE * 0.7, 1, np.where(u_co < MISSING_COORD_SHARE, 2, 0)
     )
@@ -181,17 +181,17 @@ def generate(first: date, last: date, scale: float = 1.0) -> Incidents:
 
     lat0 = np.array([a[4] for a in geo.NEIGHBORHOODS])[area]
     lon0 = np.array([a[5] for a in geo.NEIGHBORHOODS])[area]
-    lat = np.clip(lat0 + 0.005 * _normal(key, 20), *geo.LAT_RANGE)
-    lon = np.clip(lon0 + 0.007 * _normal(key, 22), *geo.LON_RANGE)
+    lat = np.clip(lat0 + 0.005 * normal(key, 20), *geo.LAT_RANGE)
+    lon = np.clip(lon0 + 0.007 * normal(key, 22), *geo.LON_RANGE)
 
     n_streets = len(geo.STREETS)
-    street = (area * 3 + (_uniform(key, 24) * geo.STREETS_PER_AREA).astype(np.int64)) % n_streets
-    cross_pick = (area * 3 + (_uniform(key, 25) * geo.STREETS_PER_AREA).astype(np.int64)) % (
+    street = (area * 3 + (uniform(key, 24) * geo.STREETS_PER_AREA).astype(np.int64)) % n_streets
+    cross_pick = (area * 3 + (uniform(key, 25) * geo.STREETS_PER_AREA).astype(np.int64)) % (
         n_streets
     )
-    cross = np.where((_uniform(key, 26) < 0.18) & (cross_pick != street), cross_pick, -1)
-    tract = area * 2 + (_uniform(key, 27) < 0.5)
-    block_group = 1 + (_uniform(key, 28) * 3).astype(np.int64)
+    cross = np.where((uniform(key, 26) < 0.18) & (cross_pick != street), cross_pick, -1)
+    tract = area * 2 + (uniform(key, 27) < 0.5)
+    block_group = 1 + (uniform(key, 28) * 3).astype(np.int64)
 
     return Incidents(
         key=key,
@@ -212,8 +212,8 @@ def generate(first: date, last: date, scale: float = 1.0) -> Incidents:
         lon_milli=np.round(lon * 1000).astype(np.int64),
         street=street,
         cross=cross,
-        block=1 + (_uniform(key, 29) * geo.MAX_BLOCK).astype(np.int64),
+        block=1 + (uniform(key, 29) * geo.MAX_BLOCK).astype(np.int64),
         tract=tract,
         block_group=block_group,
-        census_block=(_uniform(key, 30) * 30).astype(np.int64),
+        census_block=(uniform(key, 30) * 30).astype(np.int64),
     )

@@ -89,7 +89,7 @@ class Categorical(Column):
     """Text column stored as codes into a small lookup of strings (None entries = null)."""
 
     def __init__(self, codes: np.ndarray, lookup: np.ndarray) -> None:
-        self.codes = codes
+        self.codes = codes.astype(np.int32, copy=False)  # lookups are small: halve the memory
         self.lookup = lookup
         self._fragments: dict[tuple[bytes, Transform], np.ndarray] = {}
 

@@ -203,14 +203,15 @@ def _render_chunk(
                 part[hit] = 0
                 part[hit, : len(piece)] = piece
         parts.append(part)
+    # Pieces carry a leading comma: blank it in each row's first non-empty piece.
+    pending = np.ones(n, dtype=bool)
+    for part in parts[1:]:
+        present = part[:, 0] != 0
+        part[pending & present, 0] = 0
+        pending &= ~present
     parts.append(np.full((n, 2), (ord("}"), ord(",")), dtype=np.uint8))
     flat = np.hstack(parts).ravel()
-    flat = flat[flat != 0]
-    # Every row starts "{," (pieces carry a leading comma): drop that comma; and the last ",".
-    keep = np.ones(len(flat), dtype=bool)
-    keep[np.flatnonzero((flat[:-1] == ord("{")) & (flat[1:] == ord(","))) + 1] = False
-    keep[-1] = False
-    return flat[keep].tobytes()
+    return flat[flat != 0][:-1].tobytes()  # drop the trailing row separator
 
 
 def run_query(table: Table, params: dict[str, str], faults: frozenset[str]) -> Result:

@@ -16,7 +16,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -27,7 +27,7 @@ from ingestion.replay import geo
 from ingestion.replay.faults import FaultState, validate
 from ingestion.replay.query import run_query, schema
 from ingestion.replay.soql import SoqlError
-from ingestion.replay.table import get_table
+from ingestion.replay.table import Table, get_table
 
 DEFAULT_START = date(2015, 1, 1)
 
@@ -58,7 +58,7 @@ class ReplayServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/resource/{geo.DATASET_ID}.json"
 
-    def table(self):  # noqa: ANN201 - ingestion.replay.table.Table
+    def table(self) -> Table:
         """The table for the configured as-of (today, in local time, when unset)."""
         return get_table(self.start, self.as_of or date.today(), self.scale)
 
@@ -70,7 +70,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     server: ReplayServer
     server_version = "BlotterReplay/1.0"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Silence per-request logs (the request line may carry ``$$app_token``)."""
 
     def _send(
@@ -94,10 +94,10 @@ class ReplayHandler(BaseHTTPRequestHandler):
         body["data"] = data or {}
         self._send(status, orjson.dumps(body))
 
-    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         path = parts.path.rstrip("/")
@@ -192,8 +192,3 @@ def running_replay(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-def utc_now() -> datetime:
-    """Current UTC time (kept here so callers share one clock)."""
-    return datetime.now(UTC)

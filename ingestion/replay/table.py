@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -101,8 +102,8 @@ class Table:
     def __len__(self) -> int:
         return len(self.malformed)
 
-    def cached(self, key: tuple, compute):  # noqa: ANN001, ANN201 - tiny LRU for query results
-        """Return ``compute()`` memoised under ``key`` (keeps the last 32 queries)."""
+    def cached(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """Return ``compute()`` memoised under ``key`` (a tiny LRU of the last 32 queries)."""
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -173,7 +174,7 @@ def build_table(start: date, as_of: date, scale: float) -> Table:
     cols["incident_id"] = Formatted(case_no + 300_000_000, _incident_ids)
     cols["zip_code"] = _cat(inc.area[keep] % 24, [f"142{z + 1:02d}" for z in range(24)])
 
-    u_bad = city._uniform(inc.key[keep], 40)  # noqa: SLF001 - same hash family as the city
+    u_bad = city.uniform(inc.key[keep], 40)
     malformed = np.where(u_bad < MALFORMED_SHARE, 1 + (u_bad * 600).astype(np.int64) % 3, 0)
     last_modified = int(updated.max()) if n else cutoff
     return Table(as_of, {k: cols[k] for k in _ORDER}, malformed, last_modified)

@@ -21,11 +21,14 @@ _STYLE = {"succeeded": "green", "failed": "red", "skipped": "dim", "running": "y
 
 def _summary_table(summary: dict) -> Table:
     table = Table(title=f"run {summary['run_id']} · {summary['status']}", title_justify="left")
-    for col in ("step", "status", "attempts", "seconds", "detail"):
-        table.add_column(col)
+    table.add_column("step", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("attempts", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("detail", overflow="fold")
     for name, step in summary["steps"].items():
         status = step.get("status", "?")
-        detail = step.get("error", "")[:120] if status == "failed" else ""
+        detail = step.get("error", "")[:200] if status == "failed" else ""
         table.add_row(
             name,
             f"[{_STYLE.get(status, 'white')}]{status}[/]",
@@ -113,10 +116,11 @@ def runs_command(
         typer.echo(json.dumps(runs, indent=2, default=str))
         return
     table = Table(title=f"last {len(runs)} run(s)", title_justify="left")
-    for col in ("run_id", "as_of", "target", "status", "fetched", "loaded", "tests", "error"):
-        table.add_column(col)
+    for col in ("run_id", "as_of", "target", "status", "fetched", "loaded", "tests"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("error", no_wrap=True, overflow="ellipsis", max_width=40)
     for run in runs:
-        tests = f"{run['tests_passed'] or 0} ok / {run['tests_failed'] or 0} failed"
+        tests = f"{run['tests_passed'] or 0}/{run['tests_failed'] or 0}"
         table.add_row(
             run["run_id"],
             run["as_of"],
@@ -127,4 +131,8 @@ def runs_command(
             tests,
             (run["error"] or "")[:80],
         )
-    Console().print(table)
+    # At least 160 columns when stdout is not a terminal, so piped output stays readable.
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=max(out.width, 160))
+    out.print(table)

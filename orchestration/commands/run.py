@@ -28,7 +28,7 @@ def _summary_table(summary: dict) -> Table:
     table.add_column("detail", overflow="fold")
     for name, step in summary["steps"].items():
         status = step.get("status", "?")
-        detail = step.get("error", "")[:200] if status == "failed" else ""
+        detail = " ".join(step.get("error", "").split())[:200] if status == "failed" else ""
         table.add_row(
             name,
             f"[{_STYLE.get(status, 'white')}]{status}[/]",

@@ -65,9 +65,13 @@ def test_daily_runs_blotter_in_prod_and_uploads_artifacts() -> None:
     assert 'docker build --tag "$IMAGE"' in script
     assert "${{ github.sha }}" in doc["env"]["IMAGE"]  # image tagged by commit
     # The container's arguments form a real `blotter run` invocation.
-    (step,) = [s for s in doc["jobs"]["run"]["steps"] if "docker run" in s.get("run", "")]
-    args = shlex.split(step["run"].split('"$IMAGE"')[-1].replace("\\\n", " "))
-    assert args[0] in _commands() and args[0] == "run"
+    invocations = [
+        shlex.split(s["run"].split('"$IMAGE"')[-1].split(">")[0].replace("\\\n", " "))
+        for s in doc["jobs"]["run"]["steps"]
+        if "docker run" in s.get("run", "")
+    ]
+    assert {args[0] for args in invocations} == {"run", "runs"} <= _commands()
+    (args,) = [a for a in invocations if a[0] == "run"]
     assert args[args.index("--target") + 1] == "prod"
     for flag in ("--log-format", "--summary-file", "--as-of"):
         assert flag in orchestration_run_options(), flag

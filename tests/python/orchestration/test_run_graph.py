@@ -174,3 +174,15 @@ def test_blotter_run_rejects_bad_options(cli_env: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, args
         assert message in result.output
+
+
+def test_interrupted_run_is_recorded_as_failed(tmp_path: Path) -> None:
+    def interrupted(ctx: RunContext) -> dict:
+        raise KeyboardInterrupt
+
+    ctx = _ctx(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        execute(ctx, [("ingest", _ingest), ("build", interrupted), ("publish", _build_ok)])
+    (run,) = ledger.recent(tmp_path / "w.duckdb")
+    assert run["run_id"] == ctx.run_id and run["status"] == "failed"
+    assert run["error"] == "build: interrupted" and run["ended_at"]

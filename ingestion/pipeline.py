@@ -11,8 +11,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +143,9 @@ def ingest(
         source_url: SODA resource URL, or None to serve the replay API in-process.
         duckdb_path: Warehouse file (also locates dlt's working directory).
         start_date: First incident day loaded (the backfill's start).
-        as_of: Pretend today is this day: passed to the replay API; on a real portal it bounds
-            the cursor (``:updated_at < as_of + 1 day``, UTC).
+        as_of: Pretend today is this day: passed to the in-process replay API, and the cursor
+            is bounded at the end of that day in the dataset's timezone, so any portal (or a
+            replay API started elsewhere) yields only what was known by then.
         full_refresh: Drop the landed tables and the cursor, then reload from ``start_date``.
         app_token: Socrata app token (header only; never logged).
         faults: Faults the in-process replay API injects (ignored for a real portal).
@@ -174,16 +174,13 @@ def ingest(
         from ingestion.replay.server import running_replay
 
         with running_replay(as_of=as_of, faults=faults) as url:
-            return _run(url, until=None, **common)
-    # A real portal cannot be asked "as of" a past day: bound the cursor instead.
-    until = datetime.combine(as_of + timedelta(days=1), dtime()) if as_of else None
-    return _run(source_url, until=until, **common)
+            return _run(url, **common)
+    return _run(source_url, **common)
 
 
 def _run(
     url: str,
     *,
-    until: datetime | None,
     duckdb_path: Path,
     start_date: date,
     as_of: date | None,
@@ -199,6 +196,9 @@ def _run(
         dataset = dataset_settings(url)
     except UnknownDatasetError as exc:
         raise IngestError(str(exc)) from None
+    # A portal cannot be asked "as of" a past day: bound the cursor at the end of that local
+    # day instead (the same instant at which the replay API's as_of ends).
+    until = dataset.end_of_day_utc(as_of) if as_of else None
     if page_size is not None:
         if not 0 < page_size <= MAX_PAGE_SIZE:
             raise IngestError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 # SODA 2.x returns at most 50,000 rows per request (dev.socrata.com/docs/paging).
 MAX_PAGE_SIZE = 50_000
@@ -41,6 +42,8 @@ class DatasetSettings:
         timeout: (connect, read) timeout in seconds.
         lookback: How far before the stored cursor each incremental run re-reads, so records
             edited late (or committed out of order) are picked up.
+        timezone: The publisher's zone: floating timestamps are wall-clock times there, and
+            "as of day D" ends at midnight there (the cursor is UTC).
     """
 
     dataset_id: str
@@ -53,6 +56,12 @@ class DatasetSettings:
     page_size: int = MAX_PAGE_SIZE
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     lookback: timedelta = timedelta(days=3)
+    timezone: str = "America/New_York"
+
+    def end_of_day_utc(self, day: date) -> datetime:
+        """The naive UTC instant at which local day ``day`` ends (DST-aware)."""
+        local_midnight = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(self.timezone))
+        return local_midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 DATASETS: dict[str, DatasetSettings] = {

@@ -118,3 +118,8 @@ def test_where_clause_and_redaction():
     assert redact("https://x.org/resource/a.json?$$app_token=abc&a=1") == (
         "https://x.org/resource/a.json?a=1"
     )
+
+
+def test_as_of_ends_at_local_midnight_in_utc():
+    assert DATASET.end_of_day_utc(date(2025, 6, 10)) == datetime(2025, 6, 11, 4, 0)  # EDT
+    assert DATASET.end_of_day_utc(date(2025, 1, 10)) == datetime(2025, 1, 11, 5, 0)  # EST

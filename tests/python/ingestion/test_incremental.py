@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 from ingest_helpers import query, snapshot
-from ingestion.replay.server import running_replay
 
 from ingestion.pipeline import IngestResult, ingest
+from ingestion.replay.server import running_replay
 
 DAY = date(2025, 6, 10)
 START = date(2025, 5, 20)
@@ -92,3 +92,16 @@ def test_incremental_state_equals_a_full_reload(history):
     assert {k: v[0] for k, v in snaps["full_refresh"].items()} == {
         k: v[0] for k, v in snaps["next_day"].items()
     }
+
+
+def test_as_of_bounds_the_cursor_at_the_end_of_the_local_day(tmp_path, history):
+    _, _, snaps = history
+    path = tmp_path / "blotter.duckdb"
+    # A server that is already a day ahead, asked "as of" DAY: nothing known only later lands.
+    with running_replay(as_of=DAY + timedelta(days=1), start=REPLAY_START) as url:
+        result = ingest(url, path, START, as_of=DAY, show_progress=False)
+    landed = snapshot(path)
+    assert result.fetched == result.loaded and landed
+    assert max(updated for updated, _ in landed.values()) < "2025-06-11T04:00:00"  # EDT midnight
+    backfill = {k: v[0] for k, v in snaps["backfill"].items()}
+    assert {k: v[0] for k, v in landed.items()}.items() <= backfill.items()

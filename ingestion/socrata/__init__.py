@@ -68,7 +68,7 @@ def socrata_source(
         dataset: Key, cursor, paging and look-back settings of that dataset.
         start_date: Incidents before this day are never requested.
         app_token: Socrata app token (sent as a header, never logged).
-        until: Optional exclusive upper bound on the cursor (``--as-of`` on a real portal).
+        until: Optional exclusive upper bound on the cursor (end of the ``--as-of`` day, UTC).
         stats: Filled in with counts as the extraction runs.
         on_page: Called after each page (progress display).
     """

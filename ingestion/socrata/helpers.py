@@ -36,10 +36,11 @@ class SourceError(RuntimeError):
 
 
 def redact(url: str) -> str:
-    """Drop query parameters that could carry a token (``$$app_token``) from a URL."""
+    """Drop credentials (``user:pass@``, a ``$$app_token`` parameter) from a URL."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if "token" not in k.lower()]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 def soql_timestamp(value: datetime) -> str:

@@ -118,6 +118,7 @@ def test_where_clause_and_redaction():
     assert redact("https://x.org/resource/a.json?$$app_token=abc&a=1") == (
         "https://x.org/resource/a.json?a=1"
     )
+    assert redact("https://me:pw@x.org/resource/a.json") == "https://x.org/resource/a.json"
 
 
 def test_as_of_ends_at_local_midnight_in_utc():

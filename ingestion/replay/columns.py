@@ -49,6 +49,31 @@ def quoted_matrix(prefix: bytes, text: np.ndarray) -> np.ndarray:
     return out
 
 
+def _digits(out: np.ndarray, col: int, values: np.ndarray, width: int) -> None:
+    for i in range(width):
+        out[:, col + i] = (values // 10 ** (width - 1 - i)) % 10 + ord("0")
+
+
+def iso_matrix(ms: np.ndarray, fixed: bool) -> np.ndarray:
+    """``YYYY-MM-DDTHH:MM:SS.mmm`` (+ ``Z`` when fixed) per row, as a uint8 matrix.
+
+    Digit arithmetic is a few times faster than ``np.datetime_as_string`` on large pages.
+    """
+    days = (ms // 86_400_000).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    out = np.empty((len(ms), 24 if fixed else 23), dtype=np.uint8)
+    out[:] = np.frombuffer(b"0000-00-00T00:00:00.000Z"[: out.shape[1]], dtype=np.uint8)
+    _digits(out, 0, months.astype(np.int64) // 12 + 1970, 4)
+    _digits(out, 5, months.astype(np.int64) % 12 + 1, 2)
+    _digits(out, 8, (days - months.astype("datetime64[D]")).astype(np.int64) + 1, 2)
+    in_day = ms % 86_400_000
+    _digits(out, 11, in_day // 3_600_000, 2)
+    _digits(out, 14, in_day // 60_000 % 60, 2)
+    _digits(out, 17, in_day // 1000 % 60, 2)
+    _digits(out, 20, in_day % 1000, 3)
+    return out
+
+
 class TypeMismatch(ValueError):
     """A literal or an operation does not fit the column's type."""
 
@@ -185,8 +210,7 @@ class Timestamp(Column):
     def pieces(self, idx: np.ndarray, prefix: bytes, transform: Transform = None) -> np.ndarray:
         if transform is not None or not len(idx):
             return super().pieces(idx, prefix, transform)
-        text = self._strings(idx).astype("S24" if self.fixed else "S23")
-        return quoted_matrix(prefix, text.view(np.uint8).reshape(len(text), -1))
+        return quoted_matrix(prefix, iso_matrix(self.ms[idx], self.fixed))
 
     def compare(self, op: str, literal: Any) -> np.ndarray:
         if not isinstance(literal, np.datetime64):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ml.config import ForecastConfig
 from ml.features import FeatureContext
-from ml.intervals import loo_coverage, scores
+from ml.intervals import loo_coverage
 from ml.models import METHODS, forecast_methods, has_ml_history
 
 
@@ -100,10 +100,8 @@ def select_method(bt: pd.DataFrame) -> str | None:
 
 
 def with_coverage(bt: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Backtest rows of ``method`` with yhat, score and leave-one-origin-out coverage."""
-    frame = bt.assign(yhat=bt[f"yhat_{method}"])
-    frame = frame.assign(score=scores(frame["y"].to_numpy(), frame["yhat"].to_numpy()))
-    return loo_coverage(frame)
+    """Backtest rows of ``method`` with yhat and leave-one-origin-out coverage."""
+    return loo_coverage(bt.assign(yhat=bt[f"yhat_{method}"]))
 
 
 def _metrics(group: pd.DataFrame, method: str) -> dict[str, float]:

@@ -81,9 +81,10 @@ def shifted_level(
     the seasonally adjusted series inside a window of ``shift_pre + shift_max`` periods: for
     each split (last j periods vs the rest) a two-sample z uses one common noise scale
     (the larger of the Poisson variance and the mean absolute seasonal difference), so the
-    true change point maximises z. When the best split passes ``shift_z`` and
-    ``shift_min_rel``, the level becomes the post-shift mean, re-seasonalised to the level
-    window.
+    true change point maximises z. Only splits after which every block (week for daily
+    data, else period) lies beyond the midpoint of the two means count. When the best split
+    passes ``shift_z`` and ``shift_min_rel``, the level becomes the post-shift mean,
+    re-seasonalised to the level window.
     """
     level = trailing_mean(y, spec.level_window)
     factor = seasonal_index(y, spec)
@@ -98,14 +99,26 @@ def shifted_level(
     full = count == window
     best_z = np.zeros_like(level)
     best_post = np.full_like(level, np.nan)
-    for j in range(spec.shift_min, spec.shift_max + 1, spec.shift_step):
+    step = spec.shift_step
+    block = trailing_mean(adj, step, min_frac=1.0)  # whole weeks for daily data
+    block_max = np.full_like(level, -np.inf)
+    block_min = np.full_like(level, np.inf)
+    for j in range(step, spec.shift_max + 1, step):
+        newest = shift_right(block, j - step)
+        block_max, block_min = np.fmax(block_max, newest), np.fmin(block_min, newest)
+        if j < spec.shift_min:
+            continue
         post_sum, _ = trailing_sum_count(adj, j)
         post = post_sum / j
         pre = (total - post_sum) / (window - j)
         with np.errstate(invalid="ignore", divide="ignore"):
             z = np.abs(post - pre) / np.sqrt(sigma2 * (1 / j + 1 / (window - j)))
             rel = np.abs(post / pre - 1)
-        best = full & (z > best_z)
+        # Every block after the split must sit on the new side of the midpoint, so one odd
+        # last period (a partial week, a data glitch) is not taken for a shift.
+        mid = (post + pre) / 2
+        consistent = np.where(post < pre, block_max < mid, block_min > mid)
+        best = full & consistent & (z > best_z)
         candidate = best & (z > config.shift_z) & (rel > config.shift_min_rel)
         best_post = np.where(candidate, post, np.where(best, np.nan, best_post))
         best_z = np.where(best, z, best_z)

@@ -1,7 +1,9 @@
 """Prediction intervals: split conformal on backtest residuals, scaled for count data.
 
-Scores are ``(y - yhat) / sqrt(yhat + 1)``, so one calibration serves a neighbourhood with
-2 incidents a day and the city with 100 (Poisson variance grows with the mean). Lower and
+Scores are ``(y - yhat) / sqrt(yhat + 1 + phi * yhat**2)``: Poisson noise plus a
+negative-binomial-like term for model error that grows with volume (``phi`` fitted by moments
+on the backtest), so one calibration serves a neighbourhood with 2 incidents a day and the
+city with 100. Lower and
 upper quantiles are taken separately (counts are skewed), with the finite-sample conformal
 rank. Calibration is per geography level when it has enough backtest points, otherwise pooled
 over the frequency, otherwise a wide Poisson-normal fallback. Coverage is measured honestly
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 LEVELS = {"80": 0.80, "95": 0.95}
-MIN_GROUP_SCORES = 30
+MIN_GROUP_SCORES = 39  # the 95 % conformal rank exists from 39 scores
 MIN_POOLED_SCORES = 20
 # Fallback (no usable backtest): normal quantiles on the Poisson scale, widened 1.5x for
 # overdispersion.
@@ -25,9 +27,24 @@ FALLBACK = {"lo80": -1.2816 * 1.5, "hi80": 1.2816 * 1.5, "lo95": -1.96 * 1.5, "h
 Quantiles = dict[str, float]
 
 
-def scores(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+def scale(yhat: np.ndarray, phi: float) -> np.ndarray:
+    """Noise scale of a count forecast: sqrt(yhat + 1 + phi * yhat^2)."""
+    yhat = np.maximum(yhat, 0.0)
+    return np.sqrt(yhat + 1.0 + phi * yhat**2)
+
+
+def overdispersion(y: np.ndarray, yhat: np.ndarray) -> float:
+    """Moment estimate of phi in Var(y) = yhat + phi * yhat^2 (0 when none)."""
+    yhat = np.maximum(yhat, 0.0)
+    denom = float(np.sum(yhat**2))
+    if denom <= 0:
+        return 0.0
+    return max(0.0, float(np.sum((y - yhat) ** 2 - yhat)) / denom)
+
+
+def scores(y: np.ndarray, yhat: np.ndarray, phi: float = 0.0) -> np.ndarray:
     """Count-scaled residuals."""
-    return (y - yhat) / np.sqrt(np.maximum(yhat, 0.0) + 1.0)
+    return (y - yhat) / scale(yhat, phi)
 
 
 def conformal_quantiles(values: np.ndarray) -> Quantiles | None:
@@ -48,23 +65,27 @@ def conformal_quantiles(values: np.ndarray) -> Quantiles | None:
 
 
 def calibrate(frame: pd.DataFrame) -> dict[str, Quantiles]:
-    """Quantiles per geo_level (key '*' = pooled) from a frame with geo_level and score."""
-    pooled = conformal_quantiles(frame["score"].to_numpy()) or dict(FALLBACK)
+    """Quantiles per geo_level (key '*' = pooled) from a frame with geo_level, y and yhat."""
+    y, yhat = frame["y"].to_numpy(float), frame["yhat"].to_numpy(float)
+    phi = overdispersion(y, yhat)
+    score = pd.Series(scores(y, yhat, phi), index=frame.index)
+    pooled = (conformal_quantiles(score.to_numpy()) or dict(FALLBACK)) | {"phi": phi}
     out = {"*": pooled}
-    for level, group in frame.groupby("geo_level", sort=True):
+    for level, group in score.groupby(frame["geo_level"], sort=True):
         if len(group) >= MIN_GROUP_SCORES:
-            out[str(level)] = conformal_quantiles(group["score"].to_numpy()) or pooled
+            found = conformal_quantiles(group.to_numpy())
+            out[str(level)] = found | {"phi": phi} if found else pooled
     return out
 
 
 def bounds(yhat: np.ndarray, q: Quantiles) -> dict[str, np.ndarray]:
     """Ordered interval bounds: 0 <= lower_95 <= lower_80 <= yhat <= upper_80 <= upper_95."""
     yhat = np.maximum(yhat, 0.0)
-    scale = np.sqrt(yhat + 1.0)
-    lo80 = np.clip(yhat + min(q["lo80"], 0.0) * scale, 0.0, yhat)
-    hi80 = np.maximum(yhat + max(q["hi80"], 0.0) * scale, yhat)
-    lo95 = np.clip(yhat + min(q["lo95"], 0.0) * scale, 0.0, lo80)
-    hi95 = np.maximum(yhat + max(q["hi95"], 0.0) * scale, hi80)
+    s = scale(yhat, q.get("phi", 0.0))
+    lo80 = np.clip(yhat + min(q["lo80"], 0.0) * s, 0.0, yhat)
+    hi80 = np.maximum(yhat + max(q["hi80"], 0.0) * s, yhat)
+    lo95 = np.clip(yhat + min(q["lo95"], 0.0) * s, 0.0, lo80)
+    hi95 = np.maximum(yhat + max(q["hi95"], 0.0) * s, hi80)
     return {
         "yhat": yhat,
         "yhat_lower_80": lo80,
@@ -93,7 +114,7 @@ def loo_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     """Per backtest row: inside the 80 / 95 % interval calibrated on the other origins.
 
     Args:
-        frame: Columns origin, geo_level, y, yhat, score.
+        frame: Columns origin, geo_level, y, yhat.
 
     Returns:
         ``frame`` plus boolean columns in_80 and in_95 (in-sample when only one origin).

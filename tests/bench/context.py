@@ -79,6 +79,8 @@ class Context:
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)
+        # Log files are numbered in order; a reused work directory continues the numbering.
+        self.counter = len(list((self.workdir / "logs").iterdir()))
 
     def fresh_dir(self, name: str) -> Path:
         """An empty directory ``<workdir>/<name>`` (removed first if it exists)."""

@@ -65,7 +65,7 @@ def run(ctx: Context) -> tuple[list[Bench], Path | None]:
                     "--pages",
                     str(pages),
                     "--db",
-                    str(limit_home / "raw.duckdb"),
+                    str(limit_home / "limit.duckdb"),
                     home=limit_home,
                 )
                 bench.reference_runs.append(limit.seconds)
@@ -94,6 +94,7 @@ def run(ctx: Context) -> tuple[list[Bench], Path | None]:
                     "process wall s": round(done.wall, 2),
                     "CPU s": round(done.cpu, 2),
                     "limit peak RSS MiB": round(limit.peak_rss_mib),
+                    "dlt phases s": done.result.get("phases"),
                 }
                 if i + 1 < plan.repeats:
                     shutil.rmtree(home)

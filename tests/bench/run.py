@@ -85,18 +85,18 @@ def main(argv: list[str] | None = None) -> int:
     def done(benches: list[report.Bench]) -> None:
         for b in benches:
             entry["benchmarks"].append(b.to_dict())
-            status = b.error or f"median {b.median:.2f} s" if b.runs else (b.error or "no runs")
+            status = b.error or (f"median {b.median:.2f} s" if b.runs else "no runs")
             print(f"[{time.monotonic() - started:6.0f} s] {b.id}: {status}", file=sys.stderr)
 
     try:
         base = None
         if {"P1", "P3", "P4"} & only:
             benches, base = p1_backfill.run(ctx)
-            done(benches if "P1" in only else [])
+            done([b for b in benches if "P1" in only or b.error])
         marts = None
         if {"P3", "P4"} & only:
             benches, marts = p3_dbt.run(ctx, base)
-            done(benches if "P3" in only else [])
+            done([b for b in benches if "P3" in only or b.error])
         if "P4" in only:
             done(p4_ml.run(ctx, marts))
         if "P2" in only:

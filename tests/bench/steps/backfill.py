@@ -38,7 +38,24 @@ def main() -> None:
             show_progress=False,
         )
     seconds = time.perf_counter() - started
-    emit({**result.to_dict(), "seconds": seconds, "pipeline_seconds": result.seconds})
+    emit({**result.to_dict(), "seconds": seconds, "phases": _phases(args.db)})
+
+
+def _phases(db: Path) -> dict[str, float]:
+    """Seconds of dlt's extract / normalize / load in the run just made (from its trace)."""
+    import dlt
+
+    from ingestion.pipeline import PIPELINE_NAME, pipelines_dir_for
+
+    pipeline = dlt.attach(PIPELINE_NAME, pipelines_dir=str(pipelines_dir_for(db)))
+    trace = pipeline.last_trace
+    if trace is None:
+        return {}
+    return {
+        step.step: round((step.finished_at - step.started_at).total_seconds(), 2)
+        for step in trace.steps
+        if step.finished_at is not None
+    }
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
-"""P3: one dbt invocation (``parse`` or ``build``) in-process through ``dbtRunner``.
+"""P3: one dbt invocation (``parse`` or ``build``) through ``orchestration.dbt_runner``.
 
 The warehouse file and target directory come from the environment the harness sets
 (``BLOTTER_DUCKDB_PATH``, ``DBT_TARGET_PATH``). For ``parse`` the phases of
 ``target/perf_info.json`` are reported; for ``build`` the slowest nodes.
 
-Usage: ``python -m tests.bench.steps.dbt build --exclude path:models/marts/forecasting``
+Usage: ``python -m tests.bench.steps.dbt build [--exclude SELECTOR] [--cold]``
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from tests.bench.proc import REPO, emit
 
-# Phases of dbt's perf_info.json worth reporting (seconds).
+# Fields of dbt's perf_info.json worth reporting.
 _PERF_KEYS = (
     "load_all_elapsed",
     "path_count",
@@ -32,34 +33,32 @@ _PERF_KEYS = (
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    if not args or args[0] not in ("parse", "build", "run", "test"):
-        sys.exit("usage: python -m tests.bench.steps.dbt parse|build [dbt args...]")
-    from dbt.cli.main import dbtRunner
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("parse", "build"))
+    parser.add_argument("--exclude", action="append", default=[])
+    parser.add_argument("--cold", action="store_true", help="--no-partial-parse")
+    args = parser.parse_args()
 
-    full = [*args, "--project-dir", str(REPO), "--profiles-dir", str(REPO), "--quiet"]
+    from orchestration.dbt_runner import run_dbt
+
+    extra = ("--quiet", "--no-partial-parse") if args.cold else ("--quiet",)
     started = time.perf_counter()
-    result = dbtRunner().invoke(full)
+    result = run_dbt(args.command, exclude=args.exclude, extra_args=extra)
     seconds = time.perf_counter() - started
     if not result.success:
-        failing = []
-        for res in getattr(result.result, "results", None) or []:
-            if str(getattr(res.status, "value", res.status)) in ("error", "fail"):
-                failing.append(f"{res.node.name}: {(res.message or '').splitlines()[:1]}")
-        sys.exit(f"dbt {args[0]} failed: {result.exception or '; '.join(failing[:3])}")
-    out: dict = {"seconds": seconds, "command": " ".join(args)}
-    target = Path(os.environ.get("DBT_TARGET_PATH", REPO / "target"))
-    if args[0] == "parse":
+        failing = [f"{n.name}: {n.message}" for n in result.nodes if n.status in ("error", "fail")]
+        sys.exit(f"dbt {args.command} failed: {result.error or '; '.join(failing[:3])}")
+    out: dict = {"seconds": seconds, "dbt_seconds": result.seconds}
+    if args.command == "parse":
+        target = Path(os.environ.get("DBT_TARGET_PATH", REPO / "target"))
         perf = json.loads((target / "perf_info.json").read_text())
         out["perf"] = {k: perf[k] for k in _PERF_KEYS if k in perf}
     else:
-        nodes = []
-        for res in result.result.results:
-            nodes.append((res.execution_time, res.node.resource_type, res.node.name))
-        nodes.sort(reverse=True)
+        nodes = sorted(result.nodes, key=lambda n: n.seconds, reverse=True)
         out["nodes"] = len(nodes)
-        out["slowest"] = [f"{name} {t:.2f}" for t, _, name in nodes[:5]]
-        out["node_seconds"] = round(sum(t for t, _, _ in nodes), 2)
+        out["slowest"] = [f"{n.name} {n.seconds:.2f}" for n in nodes[:5]]
+        out["node_seconds"] = round(sum(n.seconds for n in nodes), 2)
+        out["tests"] = sum(1 for n in nodes if n.resource_type in ("test", "unit_test"))
     emit(out)
 
 

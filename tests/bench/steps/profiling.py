@@ -23,6 +23,8 @@ def maybe_profile(out: Path | None) -> Iterator[None]:
         profiler.stop()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.with_suffix(".html").write_text(profiler.output_html())
+        if profiler.last_session is not None:  # re-render with `pyinstrument --load <file>`
+            profiler.last_session.save(str(out.with_suffix(".pyisession")))
         out.with_suffix(".txt").write_text(
             profiler.output_text(unicode=True, color=False, show_all=False)
         )

@@ -36,21 +36,25 @@ def forecast_chart(actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str) -
             ).encode(y="yhat:Q", tooltip=tooltip),
         ]
     if not actuals.empty:
-        data = actuals.assign(
-            status=actuals["is_complete_period"].map({True: "complete", False: "partial"})
-        )
+        complete = actuals["is_complete_period"].fillna(True).astype(bool)
+        data = actuals.assign(status=complete.map({True: "complete", False: "partial so far"}))
         base = alt.Chart(data).encode(x=x)
+        tooltip = [
+            alt.Tooltip("period_start:T", title="Period"),
+            alt.Tooltip("incidents:Q", title="Actual"),
+            alt.Tooltip("status:N", title="Period is"),
+        ]
+        # The current period is still filling up: a hollow point, not a cliff in the line.
         layers += [
-            base.mark_line(color=ACTUAL).encode(y=alt.Y("incidents:Q", title="Incidents")),
-            base.mark_circle(color=ACTUAL, size=30).encode(
-                y="incidents:Q",
-                opacity=alt.condition("datum.status == 'partial'", alt.value(0.3), alt.value(1)),
-                tooltip=[
-                    alt.Tooltip("period_start:T", title="Period"),
-                    alt.Tooltip("incidents:Q", title="Actual"),
-                    alt.Tooltip("status:N", title="Period"),
-                ],
-            ),
+            base.transform_filter("datum.status == 'complete'")
+            .mark_line(color=ACTUAL)
+            .encode(y=alt.Y("incidents:Q", title="Incidents")),
+            base.transform_filter("datum.status == 'complete'")
+            .mark_circle(color=ACTUAL, size=30)
+            .encode(y="incidents:Q", tooltip=tooltip),
+            base.transform_filter("datum.status != 'complete'")
+            .mark_point(color=ACTUAL, size=40, filled=False)
+            .encode(y="incidents:Q", tooltip=tooltip),
         ]
     return alt.layer(*layers).properties(title=title, height=320).interactive(bind_y=False)
 

@@ -18,22 +18,16 @@ LEVEL_LABELS = {
 }
 PERIOD_NAMES = {"daily": "day", "weekly": "week", "monthly": "month"}
 # Accuracy columns worth showing, in this order, when the table has them.
-METRICS = (
-    "model_version",
-    "method",
-    "is_selected",
-    "freq",
-    "geo_level",
-    "mae",
-    "rmse",
-    "mase",
-    "mae_seasonal_naive",
-    "coverage_80",
-    "coverage_95",
-    "n",
-    "evaluated_at",
-    "created_at",
-)
+METRICS = ("method", "is_selected", "mae", "rmse", "mase", "coverage_80", "coverage_95", "n")
+LIVE = ("model_version", "run_status", "periods", "mae", "coverage_80", "coverage_95")
+FORMATS = {
+    "mae": st.column_config.NumberColumn("MAE", format="%.2f"),
+    "rmse": st.column_config.NumberColumn("RMSE", format="%.2f"),
+    "mase": st.column_config.NumberColumn("MASE", format="%.2f"),
+    "coverage_80": st.column_config.NumberColumn("80% cover", format="percent"),
+    "coverage_95": st.column_config.NumberColumn("95% cover", format="percent"),
+    "is_selected": st.column_config.CheckboxColumn("used"),
+}
 
 
 def empty(message: str) -> None:
@@ -146,7 +140,7 @@ def model(
             empty(f"No backtest for {LEVEL_LABELS[level].lower()} {freq} forecasts yet.")
         else:
             shown = [c for c in METRICS if c in accuracy.columns] or list(accuracy.columns)
-            st.dataframe(accuracy[shown], hide_index=True)
+            st.dataframe(accuracy[shown], hide_index=True, column_config=FORMATS)
             st.caption(
                 "MAE/RMSE in incidents per period; MASE < 1 beats the seasonal-naive baseline; "
                 "coverage = share of actuals inside the 80% / 95% intervals."
@@ -156,7 +150,9 @@ def model(
         if live.empty:
             empty(f"No {freq} forecast for {area} has met its actuals yet.")
         else:
-            st.dataframe(live, hide_index=True)
+            st.dataframe(
+                live[[c for c in LIVE if c in live.columns]], hide_index=True, column_config=FORMATS
+            )
             st.caption("Past forecasts scored as their periods completed (all runs).")
 
 

@@ -63,6 +63,14 @@ class Overview:
     models: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def version(self) -> str:
+        """Changes whenever a run publishes (or fails): the cache key of area data."""
+        if self.runs.empty:
+            return f"{self.last_data_day}"
+        latest = self.runs.iloc[0]
+        return f"{self.last_data_day}|{latest['run_id']}|{latest['status']}"
+
 
 @dataclass
 class AreaView:

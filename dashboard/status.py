@@ -89,7 +89,7 @@ def banner(runs: pd.DataFrame, last_data_day: date | None, now: datetime | None 
         error = str(last.get("error") or "no error recorded").strip().splitlines()[0][:300]
         good = finished[finished["status"] == "succeeded"]
         since = (
-            f"showing what the last successful run published ({_when(good.iloc[0]['ended_at'])})"
+            f"Showing what the last successful run published ({_when(good.iloc[0]['ended_at'])})"
             if not good.empty
             else "no successful run yet"
         )

@@ -116,9 +116,13 @@ def open_dashboard(browser, url: str, height: int = 1900):  # noqa: ANN001, ANN2
 def wait_rendered(page, timeout: float = 30_000) -> None:  # noqa: ANN001
     """Wait until Streamlit finished the script run and the charts are drawn."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    # Done = no script run in progress, no stale element left, and the page's last element
+    # (or, for an early stop, the title) is there.
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMain\"] h1')",
+        " && !document.querySelector('[data-stale=\"true\"]')"
+        " && (document.querySelector('.st-key-page_end')"
+        " || document.querySelector('[data-testid=\"stMain\"] h1'))",
         timeout=timeout,
     )
     page.wait_for_timeout(800)  # vega-embed draws asynchronously after the element mounts

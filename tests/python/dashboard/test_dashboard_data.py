@@ -145,7 +145,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
             _runs(("r2", "failed", "boom\ntrace"), ("r1", "succeeded", None)),
             date(2026, 3, 1),
             "error",
-            "Last run failed: r2 at 2026-03-02 06:05 UTC: boom. showing what the last",
+            "Last run failed: r2 at 2026-03-02 06:05 UTC: boom. Showing what the last",
         ),
         (_runs(("r2", "succeeded", None)), date(2026, 2, 20), "warning", "Data is stale"),
         (

@@ -8,8 +8,10 @@ error-severity test passed does :func:`publish` replace the published datasets:
   atomically, partitioning and clustering come along). All copies start together and are
   awaited together, so readers can see a mix of the old and new run only for the seconds the
   copies take: BigQuery has no multi-table atomic DDL swap;
-- views by ``CREATE OR REPLACE VIEW`` with their definition re-pointed from the audit datasets
-  to the published ones, referenced views first;
+- views are code, not data: the caller recreates them in the published datasets (orchestration
+  runs dbt on the view models without the audit prefix), after the tables are in place. Reading
+  a view's SQL back from the warehouse is not portable (the emulator cannot return definitions
+  that contain quotes);
 - objects no longer built are dropped from the published dataset.
 
 Raw landing (``<prefix>raw``) is never touched. Same contract as ``orchestration.publish``.
@@ -53,7 +55,6 @@ __all__ = [
     "bigquery_target",
     "prepare_audit",
     "publish",
-    "rewrite_view_sql",
 ]
 
 
@@ -66,64 +67,17 @@ def _checked(target: BigQueryTarget, prefix: str) -> None:
         raise ValueError(f"BLOTTER_GCP_PROJECT {target.project!r} is not a valid project id")
 
 
-def _objects(client: Any, project: str, dataset: str) -> tuple[list[str], dict[str, str]]:
-    """(base table names, {view name: view SQL}) of a dataset; empty when it does not exist."""
+def _objects(client: Any, project: str, dataset: str) -> tuple[list[str], list[str]]:
+    """(base table names, view names) of a dataset; empty when it does not exist."""
     from google.api_core.exceptions import NotFound
 
     try:
         listed = list(client.list_tables(f"{project}.{dataset}"))
     except NotFound:
-        return [], {}
+        return [], []
     tables = sorted(t.table_id for t in listed if t.table_type == "TABLE")
-    views: dict[str, str] = {}
-    if any(t.table_type == "VIEW" for t in listed):
-        info = f"`{project}.{dataset}.INFORMATION_SCHEMA.VIEWS`"
-        sql = f"select table_name, view_definition from {info}"
-        views = {row[0]: row[1] for row in client.query(sql).result()}
+    views = sorted(t.table_id for t in listed if t.table_type == "VIEW")
     return tables, views
-
-
-def rewrite_view_sql(sql: str, audit_datasets: dict[str, str]) -> str:
-    """Point a view definition at the published datasets instead of the audit ones.
-
-    Args:
-        sql: the view's SELECT, e.g. ``select * from `p`.`audit_staging`.`t```.
-        audit_datasets: audit dataset name → published dataset name.
-    """
-    names = "|".join(re.escape(a) for a in sorted(audit_datasets, key=len, reverse=True))
-    # A dataset name sits between a backtick or dot and a backtick or dot.
-    pattern = re.compile(rf"(?<=[`.])({names})(?=[`.])")
-    renamed = pattern.sub(lambda m: audit_datasets[m.group(1)], sql)
-    # `p.ds.t` -> `p`.`ds`.`t`: the same path; the emulator's naive check for BigQuery ML
-    # functions would otherwise take `p.ml.forecasts` for ML.FORECAST.
-    return re.sub(
-        r"`([^`\s]+\.[^`\s]+)`",
-        lambda m: ".".join(f"`{x}`" for x in m.group(1).split(".")),
-        renamed,
-    )
-
-
-def _view_order(views: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
-    """Referenced views first (BigQuery checks a view's query when it is created)."""
-
-    def refs(key: tuple[str, str]) -> set[tuple[str, str]]:
-        body = views[key]
-        return {
-            other
-            for other in views
-            if other != key
-            and re.search(rf"`?{re.escape(other[0])}`?\.`?{re.escape(other[1])}`?(?![\w])", body)
-        }
-
-    deps = {key: refs(key) for key in views}
-    ordered: list[tuple[str, str]] = []
-    pending = sorted(views)
-    while pending:
-        ready = [k for k in pending if deps[k] <= set(ordered)] or pending[:1]
-        for key in ready:
-            ordered.append(key)
-            pending.remove(key)
-    return ordered
 
 
 def _ensure_dataset(client: Any, target: BigQueryTarget, dataset: str) -> None:
@@ -180,13 +134,25 @@ def publish(
     failing_tests: Sequence[str] = (),
     schemas: Sequence[str] = PUBLISHED_SCHEMAS,
     prefix: str = AUDIT_PREFIX,
+    recreate_views: Callable[[], None] | None = None,
     on_schema: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Replace each published dataset's objects with its audit copy.
 
+    Args:
+        client: google-cloud-bigquery client of the target's project.
+        target: the BigQuery project and dataset prefix.
+        failing_tests: names of failed error-severity tests; any → nothing is published.
+        schemas: published schema names (code constants, never data).
+        prefix: audit prefix.
+        recreate_views: creates the views in the published datasets (e.g. dbt run of the view
+            models without the audit prefix); required when the audit datasets hold views.
+        on_schema: called after each schema is published (progress).
+
     Raises:
         PublishBlocked: when ``failing_tests`` is not empty (nothing is touched).
-        RuntimeError: when no audit dataset exists (nothing was built).
+        RuntimeError: when no audit dataset exists (nothing was built), or views were built but
+            there is no ``recreate_views`` (checked before anything is touched).
     """
     if failing_tests:
         raise PublishBlocked(failing_tests)
@@ -196,32 +162,28 @@ def publish(
     todo = [s for s in schemas if built[s][0] or built[s][1]]
     if not todo:
         raise RuntimeError(f"no {target.dataset(prefix)}* dataset to publish: did the build run?")
-    renames = {target.dataset(prefix + s): target.dataset(s) for s in todo}
+    if recreate_views is None and any(built[s][1] for s in todo):
+        raise RuntimeError("the audit datasets hold views: publish needs recreate_views")
     result = PublishResult()
     pairs: list[tuple[str, str]] = []
-    views: dict[tuple[str, str], str] = {}
     stale: list[str] = []
     for schema in todo:
         audit, published = target.dataset(prefix + schema), target.dataset(schema)
-        tables, audit_views = built[schema]
+        tables, views = built[schema]
         _ensure_dataset(client, target, published)
         old_tables, old_views = _objects(client, p, published)
-        # A view that became a table (or back) must go first: copy and DDL do not change kinds.
-        stale += [f"{p}.{published}.{n}" for n in old_views if n not in audit_views]
+        # Objects no longer built, or of another kind now (copy jobs do not replace a view).
+        stale += [f"{p}.{published}.{n}" for n in old_views if n not in views]
         stale += [f"{p}.{published}.{n}" for n in old_tables if n not in tables]
         pairs += [(f"{p}.{audit}.{t}", f"{p}.{published}.{t}") for t in tables]
-        for name, sql in audit_views.items():
-            views[(published, name)] = rewrite_view_sql(sql, renames)
         result.tables += len(tables)
+        result.views += len(views)
         result.schemas.append(schema)
     for ref in stale:
         client.delete_table(ref, not_found_ok=True)
     _copy_all(client, pairs)
-    for published, name in _view_order(views):
-        client.query(
-            f"create or replace view `{p}.{published}.{name}` as {views[(published, name)]}"
-        ).result()
-    result.views = len(views)
+    if result.views and recreate_views is not None:
+        recreate_views()
     for schema in result.schemas:
         if on_schema is not None:
             on_schema(schema)

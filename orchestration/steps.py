@@ -26,6 +26,7 @@ from orchestration.run import RunContext, Step, TransientError
 _REPO = Path(__file__).resolve().parent.parent
 PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
 AUDIT_VARS = {"schema_prefix": wap.AUDIT_PREFIX}
+_NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 FORECASTING = "path:models/marts/forecasting"
 log = get_logger("steps")
 
@@ -92,7 +93,12 @@ def invoke_dbt(
             project_dir=PROJECT_DIR,
             env=_dbt_env(ctx),
             # dbt's own console lines would break `--log-format json`; its log file keeps them.
-            extra_args=("--log-level", "none") if ctx.log_format == "json" else ("--quiet",),
+            extra_args=(
+                *(("--log-level", "none") if ctx.log_format == "json" else ("--quiet",)),
+                # Unit tests check model logic on fixtures: CI's job, not every prod run's
+                # (each is a query job on BigQuery).
+                *(_NO_UNIT_TESTS if _is_bigquery(ctx) and command == "build" else ()),
+            ),
             **selection,
         )
     finally:
@@ -221,7 +227,16 @@ def step_publish(ctx: RunContext) -> dict[str, Any]:
         from orchestration import publish_bigquery
 
         target, client = _bigquery(ctx)
-        return publish_bigquery.publish(client, target, failing_tests=failing).to_dict()
+
+        def recreate_views() -> None:
+            # Views are code: dbt recreates them in the published datasets (no audit prefix).
+            result = invoke_dbt(ctx, "run", audit=False, select=["config.materialized:view"])
+            if not result.success:
+                raise RuntimeError(result.error or "dbt could not recreate the published views")
+
+        return publish_bigquery.publish(
+            client, target, failing_tests=failing, recreate_views=recreate_views
+        ).to_dict()
     return wap.publish(ctx.duckdb_path, failing_tests=failing).to_dict()
 
 

@@ -1,4 +1,4 @@
-"""Write-audit-publish on BigQuery (table copy + re-pointed views), against the emulator."""
+"""Write-audit-publish on BigQuery (copy jobs for tables, views recreated), against the emulator."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ import pytest
 from bq_emulator import Emulator
 
 from ingestion.destinations import BigQueryTarget, bigquery_client
-from orchestration.publish_bigquery import (
-    PublishBlocked,
-    prepare_audit,
-    publish,
-    rewrite_view_sql,
-)
+from orchestration.publish_bigquery import PublishBlocked, prepare_audit, publish
 
 SCHEMAS = ("staging", "marts")
 
@@ -20,9 +15,20 @@ def _rows(client, sql: str) -> list[tuple]:
     return [tuple(r.values()) for r in client.query(sql).result()]
 
 
+def _views(client, target: BigQueryTarget, prefix: str) -> None:
+    """What dbt's view models are: one per dataset, the marts one reading across datasets."""
+    p, st, mt = target.project, target.dataset(prefix + "staging"), target.dataset(prefix + "marts")
+    client.query(
+        f"create or replace view `{p}`.`{st}`.`stg_v` as "
+        f"select x * 2 as y, 'it''s' as note from `{p}`.`{st}`.`stg_t`"
+    ).result()
+    client.query(
+        f"create or replace view `{p}`.`{mt}`.`v_total` as select total from `{p}`.`{mt}`.`fct`"
+    ).result()
+
+
 def _build_audit(client, target: BigQueryTarget, n: int) -> None:
-    """What a dbt build leaves: a table in audit_staging, a view on it, a table and a view in
-    audit_marts (the latter reads the former across datasets)."""
+    """What a dbt build leaves in audit_staging and audit_marts: tables and views."""
     p = target.project
     st, mt = target.dataset("audit_staging"), target.dataset("audit_marts")
     for ds in (st, mt):
@@ -31,33 +37,32 @@ def _build_audit(client, target: BigQueryTarget, n: int) -> None:
         f"create or replace table `{p}.{st}.stg_t` as "
         f"select x from unnest(generate_array(1, {n})) as x"
     ).result()
-    client.query(
-        f"create or replace view `{p}`.`{st}`.`stg_v` as "
-        f"select x * 2 as y from `{p}`.`{st}`.`stg_t`"
-    ).result()
+    client.query(f"create or replace table `{p}.{st}.dropped_model` as select 1 as x").result()
     client.query(
         f"create or replace table `{p}.{mt}.fct` partition by d as "
-        f"select date '2024-01-01' as d, sum(y) as total from `{p}.{st}.stg_v`"
+        f"select date '2024-01-01' as d, sum(x * 2) as total from `{p}.{st}.stg_t`"
     ).result()
-    client.query(
-        f"create or replace view `{p}.{mt}.v_total` as select total from `{p}.{mt}.fct`"
-    ).result()
+    _views(client, target, "audit_")
 
 
-def test_publish_copies_tables_and_repoints_views(emulator: Emulator) -> None:
+def test_publish_copies_tables_and_recreates_views(emulator: Emulator) -> None:
     target = BigQueryTarget(
         project=emulator.project, dataset_prefix="wap_", api_endpoint=emulator.endpoint
     )
     client = bigquery_client(target)
-    _build_audit(client, target, 3)
-    result = publish(client, target, schemas=SCHEMAS)
-    assert (result.schemas, result.tables, result.views) == (list(SCHEMAS), 2, 2)
     p = target.project
-    assert _rows(client, f"select total from `{p}.wap_marts.v_total`") == [(12,)]
-    definitions = _rows(
-        client, f"select view_definition from `{p}.wap_staging.INFORMATION_SCHEMA.VIEWS`"
+    _build_audit(client, target, 3)
+
+    # Views but no way to recreate them: refused before anything is published.
+    with pytest.raises(RuntimeError, match="recreate_views"):
+        publish(client, target, schemas=SCHEMAS)
+    assert not any(d.dataset_id == "wap_marts" for d in client.list_datasets())
+
+    result = publish(
+        client, target, schemas=SCHEMAS, recreate_views=lambda: _views(client, target, "")
     )
-    assert "wap_staging" in definitions[0][0] and "audit" not in definitions[0][0]
+    assert (result.schemas, result.tables, result.views) == (list(SCHEMAS), 3, 2)
+    assert _rows(client, f"select total from `{p}.wap_marts.v_total`") == [(12,)]
     # The published view reads the published table, not the audit one.
     client.query(f"drop table `{p}.wap_audit_staging.stg_t`").result()
     assert _rows(client, f"select sum(y) from `{p}.wap_staging.stg_v`") == [(12,)]
@@ -68,23 +73,17 @@ def test_publish_copies_tables_and_repoints_views(emulator: Emulator) -> None:
         publish(client, target, failing_tests=["not_null_fct_total"], schemas=SCHEMAS)
     assert _rows(client, f"select total from `{p}.wap_marts.fct`") == [(12,)]
 
-    # The next run starts from the published tables.
+    # A model removed from the project disappears from the published dataset on the next run.
+    client.query(f"drop table `{p}.wap_audit_staging.dropped_model`").result()
+    publish(client, target, schemas=SCHEMAS, recreate_views=lambda: _views(client, target, ""))
+    assert _rows(client, f"select total from `{p}.wap_marts.fct`") == [(110,)]
+    published = {t.table_id for t in client.list_tables(f"{p}.wap_staging")}
+    assert published == {"stg_t", "stg_v"}
+
+    # The next run starts from the published tables (views are dbt's to recreate).
     assert prepare_audit(client, target, schemas=SCHEMAS) == 2
-    assert _rows(client, f"select total from `{p}.wap_audit_marts.fct`") == [(12,)]
-    tables = {t.table_id for t in client.list_tables(f"{p}.wap_audit_staging")}
-    assert tables == {"stg_t"}  # views are dbt's to recreate
-
-
-def test_rewrite_view_sql_only_touches_dataset_names() -> None:
-    sql = (
-        "select a.audit_marts from `p`.`x_audit_marts`.`t` a "
-        "join `p.x_audit_staging.s` using (k) where note = 'x_audit_marts'"
-    )
-    renames = {"x_audit_marts": "x_marts", "x_audit_staging": "x_staging"}
-    assert rewrite_view_sql(sql, renames) == (
-        "select a.audit_marts from `p`.`x_marts`.`t` a "
-        "join `p`.`x_staging`.`s` using (k) where note = 'x_audit_marts'"
-    )
+    assert _rows(client, f"select total from `{p}.wap_audit_marts.fct`") == [(110,)]
+    assert {t.table_id for t in client.list_tables(f"{p}.wap_audit_staging")} == {"stg_t"}
 
 
 def test_unsafe_prefix_is_refused(emulator: Emulator) -> None:

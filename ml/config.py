@@ -52,7 +52,7 @@ class FreqSpec:
 FREQ_SPECS: dict[str, FreqSpec] = {
     "daily": FreqSpec(7, 364, 28, 7, 7, 56, 7, 56, 3 * 364, 365.0, 140),
     "weekly": FreqSpec(52, 52, 8, 3, 2, 12, 1, 16, 5 * 52, 104.0, 60),
-    "monthly": FreqSpec(12, 12, 12, 3, 2, 9, 1, 12, 10 * 12, 36.0, 36),
+    "monthly": FreqSpec(12, 12, 12, 3, 2, 12, 1, 12, 10 * 12, 36.0, 36),
 }
 
 
@@ -81,6 +81,7 @@ class ForecastConfig:
             champion_score * (1 + tolerance) (score = mean MASE over frequencies).
         required_mase_below_one: Frequencies whose MASE must be < 1 for promotion.
         reconcile: Scale lower geography levels so they sum to the city forecast.
+        geo_feature: Give the model each series' identity as a categorical feature.
         trim_reporting_lag: In the warehouse pipeline, treat up to 3 trailing days whose
             totals are implausibly low (records not yet published) as incomplete.
     """
@@ -103,6 +104,7 @@ class ForecastConfig:
     required_mase_below_one: tuple[str, ...] = ("daily", "weekly")
     reconcile: bool = True
     trim_reporting_lag: bool = True
+    geo_feature: bool = True
 
     def __post_init__(self) -> None:
         for freq, horizon in self.horizons.items():

@@ -125,9 +125,10 @@ def shifted_level(
     rebased = best_post * trailing_mean(factor, spec.level_window)
     shifted = ~np.isnan(rebased)
     level = np.where(shifted, rebased, level)
-    # A series silent for a whole window falls back to its yearly mean (sparse geographies).
+    # A series silent for a whole window falls back to its yearly mean (sparse geographies),
+    # unless it detectably dropped to zero (a discontinued or renamed geography).
     yearly = trailing_mean(y, spec.year)
-    return np.where((level > 0) | np.isnan(yearly), level, yearly), shifted
+    return np.where((level > 0) | np.isnan(yearly) | shifted, level, yearly), shifted
 
 
 def calendar_features(
@@ -188,7 +189,8 @@ class FeatureContext:
         self.calendar = calendar_features(dates, self.panel.freq, self.config)
         self.level_codes = self._codes(self.panel.keys["geo_level"])
         geo_keys = self.panel.keys["geo_level"] + "/" + self.panel.keys["geo"]
-        self.use_geo = self.panel.n_series <= 250  # HGB categoricals need < 255 levels
+        # HGB categoricals need < 255 levels.
+        self.use_geo = self.config.geo_feature and self.panel.n_series <= 250
         self.geo_codes = self._codes(geo_keys)
 
     @staticmethod

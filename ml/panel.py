@@ -24,7 +24,7 @@ class Panel:
         freq: 'daily', 'weekly' or 'monthly'.
         keys: One row per series with columns geo_level, geo (row i = y[i]).
         periods: The T period starts of the grid (complete periods only).
-        y: Counts, shape (S, T); NaN before a series' first period.
+        y: Counts, shape (S, T); NaN before a series' first incident.
         month_rule: For monthly grids: 'month_start', 'month_end' or a day of month (int).
     """
 
@@ -118,7 +118,7 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
         month_rule: Grid rule for monthly data.
 
     Returns:
-        The panel; cells missing inside a series' span are zeros (the mart is zero-filled).
+        The panel: NaN before a series' first incident, zeros for missing cells after it.
     """
     frame = counts
     if "freq" in frame.columns:
@@ -140,9 +140,11 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
     order = sorted(range(len(keys)), key=lambda i: (_level_rank(keys.geo_level[i]), keys.geo[i]))
     keys = keys.iloc[order].reset_index(drop=True)
     y = wide.to_numpy(dtype=float)[order]
-    # Zero-fill inside each series' span; keep NaN before its first observed period.
-    started = np.cumsum(~np.isnan(y), axis=1) > 0
-    y = np.where(started & np.isnan(y), 0.0, y)
+    # A series starts at its first incident: the mart zero-fills new geographies back to the
+    # first period of data, and those zeros would read as a level shift from nothing.
+    # Inside a series' span, missing cells are zeros.
+    started = np.cumsum(np.nan_to_num(y) > 0, axis=1) > 0
+    y = np.where(started, np.nan_to_num(y), np.nan)
     return Panel(freq, keys, grid, y, month_rule)
 
 

@@ -2,7 +2,11 @@
     dlt merges on case_number, so raw should already hold one row per case;
     this guards the marts when a replayed or partial load leaves duplicates
     (the source unique test still fails the build on raw duplicates).
+
+    A table, not a view: parsing and deduplicating every raw row is the
+    costliest step, and fct_incidents, the snapshot and a dozen tests read it.
 #}
+{{ config(materialized='table') }}
 with
 
 incidents as (

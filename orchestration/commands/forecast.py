@@ -115,12 +115,17 @@ def model_list(ml_schema: MlSchema = "ml", as_json: JsonFlag = False) -> None:
     if runs.empty:
         console.print("no model runs yet: run `blotter forecast`")
         return
-    from rich.table import Table
-
-    table = Table(*cols)
     for _, row in runs[cols].iterrows():
-        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table)
+        cutoff = str(row["data_cutoff"])[:10]
+        score = (
+            "n/a" if row["score"] is None or row["score"] != row["score"] else f"{row['score']:.4f}"
+        )
+        console.print(
+            f"{row['run_id']}  {row['status']:<10} cutoff {cutoff}  score {score}  "
+            f"{row['model_version']}  {row['status_reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @model_app.command("approve")

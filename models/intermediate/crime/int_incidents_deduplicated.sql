@@ -12,14 +12,15 @@ with
 incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
-    where case_number is not null
 
 ),
 
 deduplicated as (
 
+    {#- BigQuery wants a where clause next to qualify. #}
     select *
     from incidents
+    where case_number is not null
     qualify row_number() over (
         partition by case_number
         order by source_updated_at desc nulls last, dlt_load_id desc

@@ -35,6 +35,7 @@ observed_primary as (
 
     select *
     from observed
+    where incidents > 0
     qualify row_number() over (
         partition by incident_type
         order by incidents desc, parent_incident_type asc

@@ -115,6 +115,15 @@ def test_incremental_next_day_equals_full_refresh(built_copy: Path, tmp_path: Pa
         sql = f"select * from marts.{table} order by all"
         assert query(built_copy, sql) == query(full, sql), f"{table} differs"
 
+    # The snapshot keeps one current version per incident and closes revised ones.
+    [(current, total)] = query(
+        built_copy,
+        "select count(*) filter (where dbt_valid_to is null), count(*) "
+        "from snapshots.snap_incidents",
+    )
+    assert current == query(built_copy, "select count(*) from marts.fct_incidents")[0][0]
+    assert total >= current
+
 
 def test_duplicate_case_number_in_raw_fails_the_build(built_copy: Path) -> None:
     con = duckdb.connect(str(built_copy))

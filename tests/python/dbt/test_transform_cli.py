@@ -1,0 +1,37 @@
+"""``blotter transform``: dbt build through the CLI, JSON summary, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import NOT_OURS
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+
+
+@pytest.fixture()
+def env(built_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(built_copy))
+    monkeypatch.setenv("BLOTTER_TARGET", "ci")
+    return built_copy
+
+
+def test_transform_builds_and_reports_per_node(env: Path) -> None:
+    excludes = [arg for selector in NOT_OURS for arg in ("--exclude", selector)]
+    result = CliRunner().invoke(app, ["transform", "--json", *excludes])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["success"] is True
+    assert summary["tests_passed"] >= 40 and summary["tests_failed"] == 0
+    rows = {n["name"]: n["rows"] for n in summary["nodes"]}
+    assert rows["fct_incidents"] and rows["fct_incidents"] > 0
+
+
+@pytest.mark.parametrize("bad", ["{not json", "[1, 2]"])
+def test_bad_vars_are_one_line_exit_2(env: Path, bad: str) -> None:
+    result = CliRunner().invoke(app, ["transform", "--vars", bad])
+    assert result.exit_code == 2
+    assert "--vars" in result.output

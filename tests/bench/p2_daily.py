@@ -82,12 +82,11 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
 
 
 def run(ctx: Context) -> list[Bench]:
-    """Measure P2 at both history sizes of the plan."""
-    small_rows, large_rows = ctx.plan.p2_rows
+    """Measure P2 at each history size of the plan (the ratio needs two)."""
     benches = []
-    for rows, label in ((small_rows, "small"), (large_rows, "large")):
+    for i, rows in enumerate(ctx.plan.p2_rows):
         try:
-            benches.append(_one_size(ctx, rows, label))
+            benches.append(_one_size(ctx, rows, f"size{i}"))
         except Exception as exc:  # noqa: BLE001 - recorded, the other size still runs
             line = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
             benches.append(
@@ -98,17 +97,20 @@ def run(ctx: Context) -> list[Bench]:
                     error=line,
                 )
             )
-    small, large = benches
-    if small.runs and large.runs:
-        large.reference = f"same daily run on {small.size}"
-        large.reference_runs = list(small.runs)
-        large.ratio = large.median / small.median
-        large.ratio_text = "t(large) / t(small)"
+    large = benches[-1]
+    if large.runs:
         large.targets = [
             Target(
-                f"≤ {TARGET_SECONDS:.0f} s",
+                f"≤ {TARGET_SECONDS:.0f} s for 1M",
                 large.median <= TARGET_SECONDS if ctx.plan.judge else None,
-            ),
-            Target(f"ratio ≤ {TARGET_RATIO}", large.ratio <= TARGET_RATIO),
+            )
         ]
+    if len(benches) == 2 and benches[0].runs and large.runs:
+        small = benches[0]
+        large.reference = f"same daily run on {small.size}"
+        large.reference_runs = list(small.runs)
+        large.reference_rows = None
+        large.ratio = large.median / small.median
+        large.ratio_text = "t(large) / t(small)"
+        large.targets.append(Target(f"ratio ≤ {TARGET_RATIO}", large.ratio <= TARGET_RATIO))
     return benches

@@ -48,9 +48,10 @@ def _plan(args: argparse.Namespace) -> Plan:
     if args.rows is not None:
         if args.rows < 100:
             raise ValueError("--rows must be at least 100")
-        small = max(50, args.rows // 4)
+        small = max(50, args.rows // 10)
+        sizes = (args.rows,) if len(plan.p2_rows) == 1 else (small, args.rows)
         # Sizes other than the issue's: absolute targets are not judged.
-        plan = dataclasses.replace(plan, p1_rows=args.rows, p2_rows=(small, args.rows), judge=False)
+        plan = dataclasses.replace(plan, p1_rows=args.rows, p2_rows=sizes, judge=False)
     return plan
 
 

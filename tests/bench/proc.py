@@ -104,17 +104,23 @@ def run_measured(
         deadline = started + timeout
         status = None
         usage = None
-        while status is None:
-            pid, wait_status, ru = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                status, usage = wait_status, ru
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL)
-                _, status, usage = os.wait4(proc.pid, 0)
-                status = None
-                break
-            time.sleep(0.02)
+        try:
+            while status is None:
+                pid, wait_status, ru = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    status, usage = wait_status, ru
+                    break
+                if time.perf_counter() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    _, status, usage = os.wait4(proc.pid, 0)
+                    status = None
+                    break
+                time.sleep(0.02)
+        except BaseException:  # interrupted: the child runs in its own session, stop it too
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            raise
         wall = time.perf_counter() - started
         proc.returncode = 0  # reaped by wait4; keep Popen from waiting again
         out.seek(0)

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -67,6 +68,10 @@ def _note(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suite and append the results; returns the exit status."""
     try:
@@ -89,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             status = b.error or (f"median {b.median:.2f} s" if b.runs else "no runs")
             print(f"[{time.monotonic() - started:6.0f} s] {b.id}: {status}", file=sys.stderr)
 
+    # SIGTERM (e.g. a CI timeout) ends the run like Ctrl-C: what finished is still recorded.
+    signal.signal(signal.SIGTERM, _interrupt)
+    interrupted = False
     try:
         base = None
         if {"P1", "P3", "P4"} & only:
@@ -102,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             done(p4_ml.run(ctx, marts))
         if "P2" in only:
             done(p2_daily.run(ctx))
+    except KeyboardInterrupt:
+        interrupted = True
+        entry["note"] = (entry["note"] + " Interrupted: only the benchmarks listed ran.").strip()
     finally:
         entry["seconds"] = round(time.monotonic() - started, 1)
         entry["workdir"] = str(workdir) if args.keep else None
@@ -109,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     report.append(args.results, entry)
     print(f"results appended to {args.results} ({entry['seconds']:.0f} s)", file=sys.stderr)
-    return 1 if any(b.get("error") for b in entry["benchmarks"]) else 0
+    return 1 if interrupted or any(b.get("error") for b in entry["benchmarks"]) else 0
 
 
 if __name__ == "__main__":

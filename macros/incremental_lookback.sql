@@ -7,7 +7,7 @@
 {% macro incremental_lookback_start(
     column='source_updated_at', lookback_days=none
 ) -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set days = lookback_days if lookback_days is not none

@@ -8,8 +8,16 @@
 {%- endmacro %}
 
 {% macro bigquery__week_start(date_expression) -%}
-    {#- dbt.date_trunc('week') starts weeks on Sunday on BigQuery. -#}
-    date_trunc(cast({{ date_expression }} as date), isoweek)
+    {#-
+        dbt.date_trunc('week') starts weeks on Sunday on BigQuery. Day
+        arithmetic from a known Monday (1970-01-05) rather than
+        date_trunc(.., isoweek), which the BigQuery emulator cannot run.
+    -#}
+    {%- set day = 'cast(' ~ date_expression ~ ' as date)' %}
+    date_sub(
+        {{ day }},
+        interval mod(mod(date_diff({{ day }}, date '1970-01-05', day), 7) + 7, 7) day
+    )
 {%- endmacro %}
 
 

@@ -87,7 +87,9 @@ def write_raw(path: Path, n: int = 3000, start: datetime = datetime(2024, 1, 1),
         con.close()
 
 
-def add_next_day(path: Path, start: datetime, days: int, new: int = 120, revised: int = 25):
+def add_next_day(
+    path: Path, start: datetime, days: int, new: int = 120, revised: int = 25, first_id: int = 10**7
+) -> None:
     """Land the day after ``start + days``: ``new`` incidents plus ``revised`` old ones.
 
     Revisions change the type of early incidents and bump ``socrata_updated_at`` to the new
@@ -97,7 +99,7 @@ def add_next_day(path: Path, start: datetime, days: int, new: int = 120, revised
     con = duckdb.connect(str(path))
     try:
         marks = ", ".join("?" for _ in COLUMNS)
-        rows = make_rows(new, day, 1, seed=11, first_id=10_000_000)
+        rows = make_rows(new, day, 1, seed=11, first_id=first_id)
         con.executemany(f"insert into raw.incidents values ({marks})", rows)
         con.execute(
             """

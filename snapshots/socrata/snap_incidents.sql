@@ -11,7 +11,7 @@
     unique_key='case_number',
     strategy='timestamp',
     updated_at='revision_updated_at',
-    invalidate_hard_deletes=false,
+    hard_deletes='ignore',
 ) }}
 
 with

@@ -154,7 +154,7 @@ def test_same_generic_tests_pass_on_the_real_marts(built: tuple[Path, DbtRunResu
         "k_anonymity_fct_incident_counts_by_type",
     ):
         statuses = [n.status for n in result.nodes if n.name.startswith(prefix)]
-        assert statuses == ["pass"], prefix
+        assert statuses and set(statuses) == {"pass"}, prefix
 
 
 def test_prod_target_refuses_the_dev_pseudonym_key(leaky_project: Path, built_copy: Path) -> None:

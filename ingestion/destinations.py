@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ AUTH_METHODS = ("oauth", "service-account")
 RAW_DATASET = "raw"
 _EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
 _NO_COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
+_LAYOUT_ENV = "DATASET_NAME_LAYOUT"
 
 
 class DestinationError(ValueError):
@@ -69,6 +71,11 @@ class BigQueryTarget:
                 )
             if not Path(self.keyfile).is_file():
                 raise DestinationError(f"BLOTTER_BQ_KEYFILE {self.keyfile} is not a file")
+        if not re.match(r"^[A-Za-z0-9_]*$", self.dataset_prefix):
+            raise DestinationError(
+                f"BLOTTER_BQ_DATASET_PREFIX={self.dataset_prefix!r} may only hold letters, "
+                "digits and underscores"
+            )
         if self.api_endpoint and not self.api_endpoint.startswith(("http://", "https://")):
             raise DestinationError("BLOTTER_BQ_API_ENDPOINT must be an http(s) URL")
 
@@ -148,15 +155,8 @@ def duckdb_destination(duckdb_path: Path) -> Any:
 
 
 @contextmanager
-def bigquery_endpoint(api_endpoint: str | None) -> Iterator[None]:
-    """Point every google-cloud-bigquery client created in the block at ``api_endpoint``.
-
-    Nothing changes when ``api_endpoint`` is None (the real BigQuery API).
-    """
-    if not api_endpoint:
-        yield
-        return
-    wanted = {_EMULATOR_ENV: api_endpoint.rstrip("/"), _NO_COMPRESSION_ENV: "true"}
+def _scoped_env(wanted: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then restore what was there."""
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:
@@ -170,10 +170,27 @@ def bigquery_endpoint(api_endpoint: str | None) -> Iterator[None]:
 
 
 @contextmanager
+def bigquery_endpoint(api_endpoint: str | None) -> Iterator[None]:
+    """Point every google-cloud-bigquery client created in the block at ``api_endpoint``.
+
+    Nothing changes when ``api_endpoint`` is None (the real BigQuery API).
+    """
+    if not api_endpoint:
+        yield
+        return
+    with _scoped_env({_EMULATOR_ENV: api_endpoint.rstrip("/"), _NO_COMPRESSION_ENV: "true"}):
+        yield
+
+
+@contextmanager
 def landing_destination(
     target: str, duckdb_path: Path, bigquery: BigQueryTarget | None = None
 ) -> Iterator[Any]:
     """The dlt destination for a Blotter target, ready to pass to ``ingest``.
+
+    On BigQuery the dataset prefix applies to the landing too (``<prefix>raw``, where dbt's
+    ``socrata`` source looks): dlt's ``dataset_name_layout`` is set for the block, so pipelines
+    created in it name their dataset ``<prefix><dataset_name>``.
 
     Args:
         target: ``dev``, ``ci`` (DuckDB) or ``prod`` (BigQuery).
@@ -190,5 +207,6 @@ def landing_destination(
         raise DestinationError(f"unknown target {target!r}; use dev, ci or prod")
     if bigquery is None:
         raise DestinationError("the prod target needs BLOTTER_GCP_PROJECT (BigQuery settings)")
-    with bigquery_endpoint(bigquery.api_endpoint):
+    layout = {_LAYOUT_ENV: bigquery.dataset_prefix + "%s"} if bigquery.dataset_prefix else {}
+    with bigquery_endpoint(bigquery.api_endpoint), _scoped_env(layout):
         yield bigquery_destination(bigquery)

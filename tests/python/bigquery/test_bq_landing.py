@@ -13,6 +13,7 @@ from bq_emulator import Emulator
 from ingestion.destinations import (
     BigQueryTarget,
     DestinationError,
+    bigquery_client,
     bigquery_endpoint,
     landing_destination,
 )
@@ -21,9 +22,9 @@ START = date(2025, 5, 20)
 DAY1, DAY2 = date(2025, 6, 9), date(2025, 6, 10)
 
 
-def _bq_rows(emulator: Emulator, dataset: str) -> dict[str, str]:
-    client = emulator.client()
-    sql = f"select case_number, socrata_updated_at from `{dataset}.incidents`"
+def _bq_rows(target: BigQueryTarget, dataset: str) -> dict[str, str]:
+    client = bigquery_client(target)
+    sql = f"select case_number, socrata_updated_at from `{target.project}.{dataset}.incidents`"
     return {r["case_number"]: r["socrata_updated_at"] for r in client.query(sql).result()}
 
 
@@ -36,7 +37,10 @@ def _duck_rows(path: Path) -> dict[str, str]:
 def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: Path) -> None:
     from ingestion.pipeline import ingest
 
-    target = BigQueryTarget(project=emulator.project, api_endpoint=emulator.endpoint)
+    # Its own project in the shared emulator, and a dataset prefix: lands in land_raw.
+    target = BigQueryTarget(
+        project="blotter-landing", dataset_prefix="land_", api_endpoint=emulator.endpoint
+    )
     bq_local, duck_path = tmp_path / "bq" / "state.duckdb", tmp_path / "duck" / "blotter.duckdb"
     for day in (DAY1, DAY2):
         with landing_destination("prod", bq_local, target) as destination:
@@ -62,10 +66,13 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
         assert bq.fetched == bq.loaded + bq.rejected
     assert bq.loaded > 0  # day 2 brought new and revised incidents (merge, not append)
 
-    landed = _bq_rows(emulator, target.raw_dataset)
+    landed = _bq_rows(target, target.raw_dataset)
     assert len(landed) == bq.raw_rows  # one row per case_number after two merges
     assert landed == _duck_rows(duck_path)
-    assert not os.environ.get("BIGQUERY_EMULATOR_HOST")  # the endpoint was scoped to the block
+    assert target.raw_dataset == "land_raw"
+    # The endpoint and the dataset layout were scoped to the block.
+    assert not os.environ.get("BIGQUERY_EMULATOR_HOST")
+    assert not os.environ.get("DATASET_NAME_LAYOUT")
 
 
 def test_dev_and_ci_land_in_duckdb(tmp_path: Path) -> None:

@@ -87,8 +87,7 @@ def test_publish_copies_tables_and_recreates_views(emulator: Emulator) -> None:
 
 
 def test_unsafe_prefix_is_refused(emulator: Emulator) -> None:
-    target = BigQueryTarget(
-        project=emulator.project, dataset_prefix="x`; drop", api_endpoint=emulator.endpoint
-    )
     with pytest.raises(ValueError, match="BLOTTER_BQ_DATASET_PREFIX"):
-        publish(bigquery_client(target), target)
+        BigQueryTarget(
+            project=emulator.project, dataset_prefix="x`; drop", api_endpoint=emulator.endpoint
+        )

@@ -2,12 +2,22 @@
     Start of the incremental window: max(column) already in {{ this }} minus
     lookback_days, inlined as a literal so BigQuery can prune partitions
     (it does not prune on subqueries). Socrata revises old rows, hence the
-    lookback. Returns none outside incremental runs.
+    lookback. Returns none outside incremental runs. Snapshots pass
+    for_snapshot=true: they are "incremental" once their table exists.
 #}
 {% macro incremental_lookback_start(
-    column='source_updated_at', lookback_days=none
+    column='source_updated_at', lookback_days=none, for_snapshot=false
 ) -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or this is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if for_snapshot -%}
+        {%- if adapter.get_relation(
+            database=this.database, schema=this.schema, identifier=this.identifier
+        ) is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- elif not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set days = lookback_days if lookback_days is not none

@@ -2,7 +2,10 @@
     SCD2 history of every incident as the portal revised it: dlt's merge keeps
     only the latest version in raw, this keeps them all. Restricted (schema
     snapshots): it holds case numbers and exact locations. Rows without
-    :updated_at fall back to when the portal created them.
+    :updated_at fall back to when the portal created them. Once the snapshot
+    exists only versions inside the lookback window are compared: a revision
+    always moves revision_updated_at forward, and hard deletes are ignored,
+    so older rows cannot produce a new version.
 #}
 {% snapshot snap_incidents %}
 
@@ -14,6 +17,10 @@
     hard_deletes='ignore',
 ) }}
 
+{%- set window_start = incremental_lookback_start(
+    'dbt_updated_at', for_snapshot=true
+) %}
+
 with
 
 incidents as (
@@ -22,13 +29,22 @@ incidents as (
 
 ),
 
-final as (
+versioned as (
 
     select
         *,
         coalesce(source_updated_at, source_created_at, occurred_at)
             as revision_updated_at
     from incidents
+
+),
+
+final as (
+
+    select * from versioned
+    {%- if window_start is not none %}
+    where revision_updated_at >= {{ window_start }}
+    {%- endif %}
 
 )
 

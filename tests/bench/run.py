@@ -1,7 +1,7 @@
 """Blotter's benchmark harness: ``python -m tests.bench.run --quick|--full``.
 
-Runs P1 (backfill vs the physical limit), P3 (dbt build), P4 (training) and P2 (daily
-``blotter run``) with every step in its own process, then appends one entry (date, machine,
+Runs P2 (daily ``blotter run``), P1 (backfill vs the physical limit), P3 (dbt build) and P4
+(training) with every step in its own process, then appends one entry (date, machine,
 commit, medians, references, targets) to BENCHMARKS.md. See BENCHMARKS.md for what each
 benchmark means. Exit status: 0 when every benchmark ran (targets missed included), 1 when one
 could not run, 2 for bad arguments.
@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     interrupted = False
     try:
+        # P2 first: it is the longest and independent of the others (an interrupted full run
+        # still records it).
+        if "P2" in only:
+            done(p2_daily.run(ctx))
         base = None
         if {"P1", "P3", "P4"} & only:
             benches, base = p1_backfill.run(ctx)
@@ -108,8 +112,6 @@ def main(argv: list[str] | None = None) -> int:
             done([b for b in benches if "P3" in only or b.error])
         if "P4" in only:
             done(p4_ml.run(ctx, marts))
-        if "P2" in only:
-            done(p2_daily.run(ctx))
     except KeyboardInterrupt:
         interrupted = True
         entry["note"] = (entry["note"] + " Interrupted: only the benchmarks listed ran.").strip()

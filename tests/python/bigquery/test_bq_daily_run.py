@@ -64,7 +64,8 @@ def _duplicate_one_incident(dep: Deployment) -> None:
 def scenario(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     base = tmp_path_factory.mktemp("daily")
     duck = Deployment(base / "duck", START)
-    bq = Deployment(base / "bq", START, target="prod", emulator=emulator)
+    # A dataset prefix, as a shared GCP project would use: blotter_raw, blotter_marts ...
+    bq = Deployment(base / "bq", START, target="prod", emulator=emulator, dataset_prefix="blotter_")
     for dep in (duck, bq):
         dep.root.mkdir(parents=True)
     sc = Scenario(duck, bq)
@@ -94,6 +95,11 @@ def test_two_days_publish_on_both_engines(scenario: Scenario) -> None:
     day2 = scenario.results["prod"][1][1]
     assert day2["rows_fetched"] == scenario.results["dev"][1][1]["rows_fetched"]
     assert day2["tests_failed"] == 0 and day2["tests_passed"] > 50
+    emulator = scenario.bq.emulator
+    assert emulator is not None
+    datasets = {d.dataset_id for d in emulator.client().list_datasets(emulator.project)}
+    published = {"blotter_raw", "blotter_staging", "blotter_marts", "blotter_ml"}
+    assert published <= datasets and not {"raw", "marts"} & datasets
 
 
 def _published_pair(scenario: Scenario, schema: str, table: str) -> tuple[pd.DataFrame, ...]:

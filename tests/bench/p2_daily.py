@@ -9,6 +9,7 @@ t(large) / t(small) shows whether the daily cost follows the new data or the his
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,26 @@ def _blotter_run(
     return got.wall, got.peak_rss_mib, summary
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NODE = re.compile(
+    r"\d+ of \d+ [A-Z]+ (?:created \S+ \S+ model |loaded seed file |snapshotted )?"
+    r"(\S+).* in ([\d.]+)s\]"
+)
+
+
+def slowest_dbt_nodes(home: Path, top: int = 6) -> list[str]:
+    """The slowest dbt nodes of every dbt call in ``home``'s dbt log (``name seconds``)."""
+    log = home / "dbt-logs" / "dbt.log"
+    if not log.exists():
+        return []
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = _NODE.search(_ANSI.sub("", line))
+        if match:
+            found.append((float(match.group(2)), match.group(1)))
+    return [f"{name} {secs:.2f}" for secs, name in sorted(found, reverse=True)[:top]]
+
+
 def _steps(summary: dict) -> str:
     parts = [f"{name} {step.get('seconds', '?')}" for name, step in summary["steps"].items()]
     return ", ".join(parts)
@@ -76,6 +97,7 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
             bench.peak_rss_mib = max(bench.peak_rss_mib or 0, rss)
             bench.notes["daily steps s"] = _steps(summary)
             bench.notes["daily rows fetched"] = summary.get("rows_fetched")
+            bench.notes["slowest dbt nodes s"] = slowest_dbt_nodes(home)
             shutil.rmtree(home)
     shutil.rmtree(seed)
     return bench

@@ -5,6 +5,16 @@
     and are not counted. The forecasting module reads this table; its columns
     are a contract.
 #}
+{{ config(
+    partition_by=(
+        {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
+        if target.type == 'bigquery' else none
+    ),
+    cluster_by=(
+        ['freq', 'geo_level', 'geo']
+        if target.type == 'bigquery' else none
+    ),
+) }}
 with
 
 incidents as (

@@ -7,6 +7,16 @@
     (zero-filled over active types and areas) are published: they are about
     no one.
 #}
+{{ config(
+    partition_by=(
+        {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
+        if target.type == 'bigquery' else none
+    ),
+    cluster_by=(
+        ['geo_level', 'geo', 'parent_incident_type']
+        if target.type == 'bigquery' else none
+    ),
+) }}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 
 with

@@ -37,7 +37,7 @@ def _blotter_run(
         "--retries",
         "0",
         "--log-format",
-        "json",
+        "text",
         "--summary-file",
         str(summary_file),
     ]
@@ -99,8 +99,47 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
             bench.notes["daily rows fetched"] = summary.get("rows_fetched")
             bench.notes["slowest dbt nodes s"] = slowest_dbt_nodes(home)
             shutil.rmtree(home)
+        if ctx.profile:  # one extra, untimed run under pyinstrument (it slows what it watches)
+            _profiled_run(ctx, seed, url, f"p2-{human(rows)}-daily")
     shutil.rmtree(seed)
     return bench
+
+
+def _profiled_run(ctx: Context, seed: Path, url: str, name: str) -> None:
+    """Profile one daily run into ``profiles/<name>.pyisession`` and a text rendering of it."""
+    home = copy_home(seed, ctx.workdir / f"{name}-profiled")
+    out = ctx.workdir / "profiles" / f"{name}.pyisession"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bindir = Path(PYTHON).parent
+    argv = [
+        str(bindir / "pyinstrument"),
+        "-r",
+        "pyisession",
+        "-o",
+        str(out),
+        "-m",
+        "orchestration.cli",
+        "run",
+        "--as-of",
+        ctx.plan.next_day.isoformat(),
+        "--retries",
+        "0",
+        "--log-format",
+        "text",
+    ]
+    ctx.command(argv, name, ctx.env(home, BLOTTER_SOURCE=url))
+    shutil.rmtree(home)
+    text = [
+        str(bindir / "pyinstrument"),
+        "--load",
+        str(out),
+        "-r",
+        "text",
+        "--no-color",
+        "-o",
+        str(out.with_suffix(".txt")),
+    ]
+    ctx.command(text, f"{name}-render", ctx.env(ctx.workdir))
 
 
 def run(ctx: Context) -> list[Bench]:

@@ -12,7 +12,7 @@ Environment variables read here:
 - ``BLOTTER_NOTIFY_WEBHOOK``: Slack-compatible webhook for run notifications (secret).
 - ``BLOTTER_PSEUDONYM_KEY``: key of the case-number pseudonym (secret; prod refuses the default).
 - ``BLOTTER_GCP_PROJECT``, ``BLOTTER_BQ_DATASET_PREFIX``, ``BLOTTER_BQ_LOCATION``,
-  ``BLOTTER_BQ_AUTH_METHOD``, ``BLOTTER_BQ_KEYFILE``, ``BLOTTER_BQ_API_ENDPOINT``: the BigQuery target.
+  ``BLOTTER_BQ_AUTH_METHOD``, ``BLOTTER_BQ_KEYFILE``, ``BLOTTER_BQ_API_ENDPOINT``: BigQuery.
 
 Any other ``BLOTTER_*`` variable is an error: a typo must not silently fall back to a default.
 """
@@ -119,7 +119,9 @@ def parse_date(name: str, raw: str) -> date:
         raise SettingsError(f"{name}={raw!r} is not a date; use YYYY-MM-DD") from None
 
 
-def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+def load_settings(
+    env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
     """Build Settings from ``.env`` (if present) overlaid by the process environment.
 
     Raises:

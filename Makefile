@@ -25,6 +25,7 @@ test: setup browser
 lint: setup
 	$(BIN)/ruff check ingestion ml orchestration dashboard tests
 	$(BIN)/ruff format --check ingestion ml orchestration dashboard tests
+	@mkdir -p data  # the dbt templater opens the ci target's DuckDB file
 	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
 
 dashboard: setup

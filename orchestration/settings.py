@@ -27,15 +27,10 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-DEMO_FAULTS = (
-    "http429",
-    "http5xx",
-    "slow",
-    "malformed",
-    "duplicates",
-    "drift_new_column",
-    "drift_type_change",
-)
+from ingestion.replay.faults import FAULT_NAMES
+
+# The replay API owns the fault names; settings only validates them.
+DEMO_FAULTS = FAULT_NAMES
 BUFFALO_URL = "https://data.buffalony.gov/resource/d6g9-xbgu.json"
 DEV_PSEUDONYM_KEY = "blotter-dev-pseudonym-key"
 TARGETS = ("dev", "ci", "prod")

@@ -10,6 +10,7 @@ Environment variables read here: none (the warehouse path is passed in).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,9 +86,19 @@ class RunRecord:
         return [values[c] for c in _COLUMNS]
 
 
-def _connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
+def _connect(duckdb_path: Path, wait_seconds: float = 15.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting out short read locks (e.g. the dashboard's)."""
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(duckdb_path))
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(duckdb_path))
+            break
+        except duckdb.IOException as exc:
+            # A reader holding the file lock for a moment must not fail the whole run.
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
     con.execute(_DDL)
     return con
 

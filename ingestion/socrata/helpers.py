@@ -152,6 +152,7 @@ class SodaClient:
         self.dataset = dataset
         self.sleep = sleep
         self.retries = 0
+        self.announced: dict[str, str] = {}  # field -> Socrata type, from X-SODA2-* headers
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         if app_token:
@@ -191,6 +192,7 @@ class SodaClient:
                         what = "invalid JSON in a 200 response"
                     else:
                         if isinstance(rows, list):
+                            self._note_schema(response.headers)
                             return rows
                         what = f"expected a JSON array, got {type(rows).__name__}"
                     if attempt >= cfg.MAX_ATTEMPTS:
@@ -215,6 +217,16 @@ class SodaClient:
                 "%s from %s; retrying in %.1f s (attempt %d)", what, self.safe_url, delay, attempt
             )
             self.sleep(delay)
+
+    def _note_schema(self, headers: Any) -> None:
+        """Remember the fields and types a page announced (schema drift is judged on them)."""
+        try:
+            fields = orjson.loads(headers.get("X-SODA2-Fields") or "[]")
+            types = orjson.loads(headers.get("X-SODA2-Types") or "[]")
+        except orjson.JSONDecodeError:
+            return  # a portal's malformed header must not fail the fetch
+        if isinstance(fields, list) and isinstance(types, list) and len(fields) == len(types):
+            self.announced.update(zip(map(str, fields), map(str, types), strict=True))
 
     def pages(self, where: str) -> Iterator[list[Any]]:
         """Yield every page of ``where``, ordered by cursor then a unique id (stable paging).

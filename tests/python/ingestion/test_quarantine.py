@@ -5,11 +5,12 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from ingestion.profiles import load_profile
 from ingestion.quarantine import FetchQuarantine
-from ingestion.socrata.settings import DATASETS
+from ingestion.socrata.settings import DatasetSettings
 from ingestion.validation import column_name, text_array
 
-DATASET = DATASETS["d6g9-xbgu"]
+DATASET = DatasetSettings.from_profile(load_profile("buffalo"))
 
 
 def record(case: str | None = "24-0000001", updated: str = "2024-03-05T19:07:00.000Z", **extra):

@@ -121,3 +121,20 @@ def check_landing(
             f"warehouse was backfilled from: set it back, or run with --full-refresh to re-read "
             f"everything from {start_date}"
         )
+
+
+def count_rows(pipeline: Any, load_id: str | None) -> tuple[int, int]:
+    """Rows written by ``load_id`` (inserts + updates) and all rows in ``raw.incidents``."""
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(INCIDENTS_TABLE)
+        try:
+            with client.execute_query(f"select count(*) from {table}") as cursor:
+                total = cursor.fetchall()[0][0]
+        except DestinationUndefinedEntity:  # nothing has ever matched the window
+            return 0, 0
+        if load_id is None:
+            return 0, int(total)
+        query = f"select count(*) from {table} where _dlt_load_id = %s"
+        with client.execute_query(query, load_id) as cursor:
+            loaded = cursor.fetchall()[0][0]
+    return int(loaded), int(total)

@@ -7,19 +7,14 @@ each warehouse file has its own cursor state; dlt also stores that state in the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.destination.exceptions import DestinationUndefinedEntity
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ingestion.errors import (
     IngestError,
@@ -29,9 +24,10 @@ from ingestion.errors import (
     find_own,
     root_cause,
 )
-from ingestion.landing import check_landing, read_landing
+from ingestion.landing import check_landing, count_rows, read_landing
 from ingestion.profiles import ProfileError, SourceProfile, load_profile
 from ingestion.profiles.loader import DEMO_PROFILE
+from ingestion.progress import progress_line
 from ingestion.socrata import INCIDENTS_TABLE, FetchPlan, FetchStats, socrata_source
 from ingestion.socrata.helpers import SourceError, redact
 from ingestion.socrata.profile_tables import profile_tables
@@ -91,39 +87,6 @@ def _configure_dlt() -> None:
 def pipelines_dir_for(duckdb_path: Path) -> Path:
     """dlt's working directory for the warehouse file ``duckdb_path``."""
     return duckdb_path.parent / "dlt_pipelines" / duckdb_path.stem
-
-
-@contextlib.contextmanager
-def _progress(show: bool, source: str) -> Iterator[Any]:
-    """A one-line live status on stderr; yields a ``(message) -> None`` updater."""
-    if not show:
-        yield lambda _message: None
-        return
-    console = Console(stderr=True)
-    if not console.is_terminal:  # CI logs: plain lines instead of a live display
-        yield lambda message: console.print(f"ingest: {message}", highlight=False)
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"fetching {source}")
-        yield lambda message: progress.update(task, description=message)
-
-
-def _count(pipeline: dlt.Pipeline, load_id: str | None) -> tuple[int, int]:
-    """Rows written by ``load_id`` (inserts + updates) and all rows in ``raw.incidents``."""
-    with pipeline.sql_client() as client:
-        table = client.make_qualified_table_name(INCIDENTS_TABLE)
-        try:
-            with client.execute_query(f"select count(*) from {table}") as cursor:
-                total = cursor.fetchall()[0][0]
-        except DestinationUndefinedEntity:  # nothing has ever matched the window
-            return 0, 0
-        if load_id is None:
-            return 0, int(total)
-        query = f"select count(*) from {table} where _dlt_load_id = %s"
-        with client.execute_query(query, load_id) as cursor:
-            loaded = cursor.fetchall()[0][0]
-    return int(loaded), int(total)
 
 
 def _resolve(source_url: str | None, profile: SourceProfile | str | None) -> SourceProfile:
@@ -263,7 +226,7 @@ def _run(
     )
     stats = FetchStats(source=safe_url)
     tables = profile_tables(profile, source_id, safe_url, start_date)
-    with _progress(show_progress, safe_url) as say:
+    with progress_line(show_progress, safe_url) as say:
 
         def on_page(s: FetchStats) -> None:
             say(f"fetched {s.fetched:,} rows in {s.pages} pages ({s.rejected:,} rejected so far)")
@@ -279,7 +242,7 @@ def _run(
             info = pipeline.run(source)
             say(f"loaded; counting rows in {DATASET_NAME}.{INCIDENTS_TABLE}")
             load_id = info.loads_ids[-1] if info.loads_ids else None
-            loaded, raw_rows = _count(pipeline, load_id)
+            loaded, raw_rows = count_rows(pipeline, load_id)
         except Exception as exc:
             own = find_own(exc, IngestError, SourceError)
             if isinstance(own, IngestError):

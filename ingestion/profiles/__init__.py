@@ -8,15 +8,13 @@ the shipped profiles live next to this module (``buffalo``, ``buffalo_2019``, ``
 from ingestion.profiles.loader import (
     DEMO,
     PROFILE_DIR,
-    ProfileError,
-    dataset_id_of,
     display_path,
     load_profile,
-    parse_profile,
     profile_names,
     read_profile,
 )
 from ingestion.profiles.model import FIELD_NAMES, GeoLevel, ParentType, SourceProfile
+from ingestion.profiles.validate import ProfileError, dataset_id_of, parse_profile
 
 __all__ = [
     "DEMO",

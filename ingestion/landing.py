@@ -3,7 +3,7 @@
 One warehouse holds one source: ``raw.source_profile`` records the source id, the profile and
 the backfill's start date, and an ingest of another source (or from another start date without
 ``--full-refresh``) is refused before anything is fetched. The checks read through dlt's SQL
-client and dlt's stored schema, so they work on DuckDB and BigQuery alike.
+client, so they work on DuckDB and BigQuery alike.
 """
 
 from __future__ import annotations
@@ -31,20 +31,20 @@ class Landing:
         source_id: Source recorded in ``raw.source_profile`` (None: none recorded).
         profile_name: Profile recorded with it.
         start_date: Start date of the warehouse's backfill.
-        incident_columns: Landing names of ``raw.incidents``'s columns (None: no table).
+        has_table: ``raw.incidents`` exists.
         has_incidents: ``raw.incidents`` holds at least one row.
     """
 
     source_id: str | None = None
     profile_name: str | None = None
     start_date: date | None = None
-    incident_columns: frozenset[str] | None = None
+    has_table: bool = False
     has_incidents: bool = False
 
     @property
     def is_new(self) -> bool:
         """Nothing was ever landed here: this ingest creates the warehouse's raw landing."""
-        return self.source_id is None and self.incident_columns is None
+        return self.source_id is None and not self.has_table
 
 
 def _rows(client: Any, sql: str) -> list[tuple[Any, ...]] | None:
@@ -58,12 +58,6 @@ def _rows(client: Any, sql: str) -> list[tuple[Any, ...]] | None:
 
 def read_landing(pipeline: Any) -> Landing:
     """Read the landing of ``pipeline``'s destination (raises what the destination raises)."""
-    pipeline.sync_destination()  # dlt's schema and state as the destination has them
-    columns = None
-    if pipeline.default_schema_name:
-        table = pipeline.default_schema.tables.get(INCIDENTS_TABLE)
-        if table and table.get("columns"):
-            columns = frozenset(table["columns"])
     with pipeline.sql_client() as client:
         profile_table = client.make_qualified_table_name(SOURCE_PROFILE)
         recorded = _rows(client, f"select source_id, profile_name, start_date from {profile_table}")
@@ -76,7 +70,7 @@ def read_landing(pipeline: Any) -> Landing:
         source_id=source_id,
         profile_name=profile_name,
         start_date=start,
-        incident_columns=columns if columns is not None or has_rows is None else frozenset(),
+        has_table=has_rows is not None,
         has_incidents=bool(has_rows),
     )
 

@@ -222,7 +222,6 @@ def _run(
         source_id=source_id,
         full_refresh=full_refresh,
         first_load=not landing.has_incidents,
-        raw_columns=landing.incident_columns,
     )
     stats = FetchStats(source=safe_url)
     tables = profile_tables(profile, source_id, safe_url, start_date)

@@ -44,7 +44,6 @@ class FetchPlan:
         source_id: ``<hostname>/<dataset_id>``: tags every landed row and owns the cursor.
         full_refresh: Ignore the stored cursor and re-read everything from ``start_date``.
         first_load: The warehouse holds no incidents yet: an empty fetch is an error.
-        raw_columns: Landing names of ``raw.incidents``'s columns (None: no table yet).
     """
 
     dataset: DatasetSettings
@@ -53,7 +52,6 @@ class FetchPlan:
     source_id: str
     full_refresh: bool = False
     first_load: bool = False
-    raw_columns: frozenset[str] | None = None
 
 
 @dataclass
@@ -121,6 +119,9 @@ def socrata_source(
         columns={dataset.key: {"data_type": "text", "nullable": False}},
     )
     def incidents() -> Iterator[Any]:
+        # dlt restored the schema from the destination before extracting: raw's columns.
+        known = dlt.current.source_schema().tables.get(INCIDENTS_TABLE, {}).get("columns")
+        raw_columns = set(known) if known else None
         cursors = _cursors(dlt.current.resource_state(), plan.source_id)
         last = None if plan.full_refresh else cursors.get(plan.source_id)
         since = lookback_start(last, dataset.lookback)
@@ -168,9 +169,9 @@ def socrata_source(
             client.announced,
             quarantine.value_kinds,
             fetched_columns,
-            None if plan.raw_columns is None else set(plan.raw_columns),
+            raw_columns,
         )
-        # The where clause bounds the cursor by the as-of; min() is a guard on top of it.
+        # Rows changed after the as-of were quarantined: the cursor never passes the as-of.
         best = quarantine.max_cursor
         if best and (last is None or best > last):
             cursors[plan.source_id] = best

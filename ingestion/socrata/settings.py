@@ -93,3 +93,14 @@ class Bounds:
             occurred_before=datetime.combine(as_of + timedelta(days=1), time()),
             cursor_before=profile.end_of_day_utc(as_of),
         )
+
+
+def dataset_settings(url: str, page_size: int | None = None) -> DatasetSettings:
+    """Fetch settings of the dataset a resource URL points at, through its profile.
+
+    Raises:
+        ProfileError: when no profile describes the URL's dataset.
+    """
+    from ingestion.profiles import load_profile
+
+    return DatasetSettings.from_profile(load_profile(url), page_size)

@@ -62,10 +62,11 @@ def build_where(
     """Build the ``$where`` clause of one extraction.
 
     Args:
-        dataset: Dataset settings (date field and cursor names are code constants, not input).
+        dataset: Dataset settings (date field and cursor names come from a validated profile:
+            plain identifiers and system fields only).
         start_date: First incident day of the warehouse: older incidents are never loaded.
         since: Inclusive lower bound on the cursor (stored cursor minus the look-back).
-        until: Exclusive upper bound on the cursor (only for ``--as-of`` on a real portal).
+        until: Exclusive upper bound on the cursor: the end of the as-of day, in UTC.
     """
     clauses = [f"{dataset.date_field} >= '{start_date.isoformat()}T00:00:00.000'"]
     if since is not None:

@@ -82,7 +82,7 @@ def _rejected_hints(key: str) -> Any:
     )
 
 
-def _cursors(state: dict[str, Any], source_id: str) -> dict[str, str]:
+def source_cursors(state: dict[str, Any], source_id: str) -> dict[str, str]:
     """This pipeline's cursors by source; a pre-profile cursor is adopted by the checked source."""
     cursors = state.setdefault(STATE_CURSORS, {})
     if LEGACY_CURSOR in state:
@@ -122,7 +122,7 @@ def socrata_source(
         # dlt restored the schema from the destination before extracting: raw's columns.
         known = dlt.current.source_schema().tables.get(INCIDENTS_TABLE, {}).get("columns")
         raw_columns = set(known) if known else None
-        cursors = _cursors(dlt.current.resource_state(), plan.source_id)
+        cursors = source_cursors(dlt.current.resource_state(), plan.source_id)
         last = None if plan.full_refresh else cursors.get(plan.source_id)
         since = lookback_start(last, dataset.lookback)
         until = plan.bounds.cursor_before

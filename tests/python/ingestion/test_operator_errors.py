@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
@@ -12,8 +13,16 @@ import pytest
 from ingest_helpers import query
 from typer.testing import CliRunner
 
-from ingestion.pipeline import IngestError, NoIncidentsError, ingest
+from ingestion.landing import Landing, check_landing
+from ingestion.pipeline import (
+    IngestError,
+    NoIncidentsError,
+    SourceMismatchError,
+    StartDateError,
+    ingest,
+)
 from ingestion.replay.server import running_replay
+from ingestion.socrata import source_cursors
 from orchestration.cli import app
 
 AS_OF = date(2025, 6, 10)
@@ -133,3 +142,25 @@ def test_a_lock_held_by_another_process_is_named(tmp_path):
     message = str(error.value)
     assert "lock" in message.lower() and f"PID {holder.pid}" in message
     assert "\n" not in message and time.perf_counter() - started < 30
+
+
+def test_the_cursor_belongs_to_one_source():
+    state = {"last_cursor": "2025-06-10T12:00:00.000Z"}  # stored before sources were tracked
+    cursors = source_cursors(state, "127.0.0.1/d6g9-xbgu")
+    assert cursors == {"127.0.0.1/d6g9-xbgu": "2025-06-10T12:00:00.000Z"}
+    assert "last_cursor" not in state
+    other = "data.cityofchicago.org/ijzp-q8t2"
+    assert source_cursors(state, other).get(other) is None  # never starts from this cursor
+
+
+def test_a_warehouse_landed_before_sources_were_recorded(caplog):
+    legacy = Landing(has_table=True, has_incidents=True)  # raw.incidents, no source_profile
+    with caplog.at_level(logging.WARNING, logger="blotter.ingestion"):
+        check_landing(legacy, "127.0.0.1/d6g9-xbgu", "buffalo", START, full_refresh=False)
+    assert "adopting it for 127.0.0.1/d6g9-xbgu" in caplog.text
+    with pytest.raises(SourceMismatchError, match="before sources were recorded"):
+        check_landing(legacy, "127.0.0.1/ijzp-q8t2", "chicago", START, full_refresh=False)
+    recorded = Landing("127.0.0.1/d6g9-xbgu", "buffalo", START, has_table=True)
+    with pytest.raises(StartDateError, match="--full-refresh"):
+        check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=False)
+    check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=True)

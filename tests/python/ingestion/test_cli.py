@@ -50,8 +50,10 @@ def test_demo_ingest_twice_then_next_day(env):
     assert summary["fetched"] == summary["loaded"] + summary["rejected"] > 0
     assert "127.0.0.1" in summary["source"] and summary["as_of"] == AS_OF
 
+    assert summary["new_warehouse"] is True and summary["profile"] == "buffalo"
+    # A day without news (only the look-back is read again) is not an error.
     again = last_json(invoke(env, "--source", "demo", "--as-of", AS_OF, "--json").stdout)
-    assert again["raw_rows"] == summary["raw_rows"]
+    assert again["raw_rows"] == summary["raw_rows"] and again["new_warehouse"] is False
 
     later = last_json(invoke(env, "--source", "demo", "--as-of", "2025-06-11", "--json").stdout)
     assert later["raw_rows"] > summary["raw_rows"]
@@ -104,14 +106,6 @@ def test_unwritable_warehouse_path_is_one_clear_line(env, tmp_path: Path):
     (tmp_path / "not-a-dir").write_text("")
     bad = {**env, "BLOTTER_DUCKDB_PATH": str(tmp_path / "not-a-dir" / "blotter.duckdb")}
     assert "cannot create" in one_error_line(invoke(bad, "--source", "demo", "--as-of", AS_OF))
-
-
-def test_a_day_without_news_is_not_an_error(env):
-    assert invoke(env, "--as-of", AS_OF).exit_code == 0
-    # The next ingest's window holds only the look-back: nothing new is fine.
-    again = invoke(env, "--as-of", AS_OF, "--json")
-    assert again.exit_code == 0, again.output
-    assert last_json(again.stdout)["new_warehouse"] is False
 
 
 def test_a_start_date_after_the_as_of_lands_nothing(env):

@@ -81,13 +81,6 @@ def test_another_source_in_the_same_warehouse_is_refused(demo_warehouse, sample,
     assert raw_tables(path) == before  # nothing fetched, nothing landed
 
 
-def test_the_same_source_lands_in_a_fresh_warehouse(tmp_path):
-    with running_replay(from_file=CHICAGO_API, profile="chicago") as source:
-        result = ingest(source, tmp_path / "chicago.duckdb", date(2025, 5, 1), show_progress=False)
-    assert result.source_id == "127.0.0.1/ijzp-q8t2" and result.profile == "chicago"
-    assert result.new_warehouse and result.loaded == 1000
-
-
 def test_a_first_load_that_finds_nothing_stops_before_anything_lands(tmp_path):
     path = tmp_path / "blotter.duckdb"
     with running_replay(as_of=AS_OF, start=date(2025, 6, 20)) as url:  # an empty portal

@@ -8,6 +8,9 @@ import sys
 import time
 
 import requests
+from typer.testing import CliRunner
+
+from orchestration.cli import app
 
 CLI = [sys.executable, "-m", "orchestration.cli", "demo-api"]
 
@@ -69,7 +72,8 @@ def test_demo_api_serves_a_portal_export_under_its_profile():
         proc.wait(timeout=10)
 
 
-def test_bad_file_options_are_one_line_and_exit_2():
+def test_bad_file_options_are_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
     for args in (
         ["--from-file", CHICAGO_API],  # no profile
         ["--profile", "chicago"],  # no file
@@ -78,6 +82,6 @@ def test_bad_file_options_are_one_line_and_exit_2():
         ["--from-file", CHICAGO_API, "--profile", "sf"],  # the file does not fit the profile
         ["--from-file", CHICAGO_API, "--profile", "chicago", "--faults", "malformed"],
     ):
-        done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 2, args
+        done = CliRunner().invoke(app, ["demo-api", *args])  # refused before serving
+        assert done.exit_code == 2, (args, done.output)
         assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr, args

@@ -1,4 +1,4 @@
-"""Run the Socrata source into ``raw.incidents`` (merge) and ``raw.incidents_rejected`` (append).
+"""Run the Socrata source into ``raw``: incidents (merge), rejections (append), profile tables.
 
 Library code: every input is an explicit argument (orchestration reads the settings).
 dlt keeps its working directory next to the DuckDB file (``<dir>/dlt_pipelines/<stem>``), so
@@ -7,29 +7,44 @@ each warehouse file has its own cursor state; dlt also stores that state in the 
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.destination.exceptions import DestinationUndefinedEntity
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ingestion.socrata import INCIDENTS_TABLE, FetchStats, socrata_source
+from ingestion.errors import (
+    IngestError,
+    NoIncidentsError,
+    SourceMismatchError,
+    StartDateError,
+    find_own,
+    root_cause,
+)
+from ingestion.landing import check_landing, count_rows, read_landing
+from ingestion.profiles import ProfileError, SourceProfile, load_profile
+from ingestion.profiles.loader import DEMO_PROFILE
+from ingestion.progress import progress_line
+from ingestion.socrata import INCIDENTS_TABLE, FetchPlan, FetchStats, socrata_source
 from ingestion.socrata.helpers import SourceError, redact
-from ingestion.socrata.settings import MAX_PAGE_SIZE, UnknownDatasetError, dataset_settings
+from ingestion.socrata.profile_tables import profile_tables
+from ingestion.socrata.settings import MAX_PAGE_SIZE, Bounds, DatasetSettings
 
 PIPELINE_NAME = "socrata_incidents"
 DATASET_NAME = "raw"
+log = logging.getLogger("blotter.ingestion")
 
-
-class IngestError(RuntimeError):
-    """Ingestion failed; the message is one line, safe to print (never contains the token)."""
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "NoIncidentsError",
+    "SourceMismatchError",
+    "StartDateError",
+    "ingest",
+]
 
 
 @dataclass
@@ -42,13 +57,18 @@ class IngestResult:
     load_id: str | None
     seconds: float
     source: str
+    source_id: str = ""
+    profile: str = ""
     as_of: str | None = None
     raw_rows: int | None = None
     duplicates: int = 0
+    quarantined_future: int = 0
     pages: int = 0
     retries: int = 0
     cursor: str | None = None
     full_refresh: bool = False
+    new_warehouse: bool = False
+    drift: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,60 +89,13 @@ def pipelines_dir_for(duckdb_path: Path) -> Path:
     return duckdb_path.parent / "dlt_pipelines" / duckdb_path.stem
 
 
-def _unwrap(exc: BaseException) -> BaseException | None:
-    """Find our own one-line error inside dlt's wrapped step exceptions."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, SourceError | UnknownDatasetError | IngestError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-@contextlib.contextmanager
-def _progress(show: bool, source: str) -> Iterator[Any]:
-    """A one-line live status on stderr; yields a ``(message) -> None`` updater."""
-    if not show:
-        yield lambda _message: None
-        return
-    console = Console(stderr=True)
-    if not console.is_terminal:  # CI logs: plain lines instead of a live display
-        yield lambda message: console.print(f"ingest: {message}", highlight=False)
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"fetching {source}")
-        yield lambda message: progress.update(task, description=message)
-
-
-def _has_rows(pipeline: dlt.Pipeline) -> bool:
-    """Whether ``raw.incidents`` exists and holds rows (False on a brand-new warehouse)."""
+def _resolve(source_url: str | None, profile: SourceProfile | str | None) -> SourceProfile:
     try:
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name(INCIDENTS_TABLE)
-            with client.execute_query(f"select 1 from {table} limit 1") as cursor:
-                return bool(cursor.fetchall())
-    except Exception:  # no dataset or no table yet: nothing to merge into
-        return False
-
-
-def _count(pipeline: dlt.Pipeline, load_id: str | None) -> tuple[int, int]:
-    """Rows written by ``load_id`` (inserts + updates) and all rows in ``raw.incidents``."""
-    with pipeline.sql_client() as client:
-        table = client.make_qualified_table_name(INCIDENTS_TABLE)
-        try:
-            with client.execute_query(f"select count(*) from {table}") as cursor:
-                total = cursor.fetchall()[0][0]
-        except DestinationUndefinedEntity:  # nothing has ever matched the window
-            return 0, 0
-        if load_id is None:
-            return 0, int(total)
-        query = f"select count(*) from {table} where _dlt_load_id = %s"
-        with client.execute_query(query, load_id) as cursor:
-            loaded = cursor.fetchall()[0][0]
-    return int(loaded), int(total)
+        if isinstance(profile, SourceProfile):
+            return profile
+        return load_profile(profile or source_url or "demo")
+    except ProfileError as exc:
+        raise IngestError(str(exc), exit_code=2) from None
 
 
 def ingest(
@@ -136,115 +109,157 @@ def ingest(
     show_progress: bool = True,
     destination: Any = None,
     page_size: int | None = None,
+    *,
+    profile: SourceProfile | str | None = None,
 ) -> IngestResult:
     """Land new and changed incidents from a SODA dataset.
 
     Args:
-        source_url: SODA resource URL, or None to serve the replay API in-process.
+        source_url: SODA resource URL to read (``URL#profile`` names the profile), or None:
+            the profile's own URL, or the in-process replay API for the demo profile.
         duckdb_path: Warehouse file (also locates dlt's working directory).
         start_date: First incident day loaded (the backfill's start).
-        as_of: Pretend today is this day: passed to the in-process replay API, and the cursor
-            is bounded at the end of that day in the dataset's timezone, so any portal (or a
-            replay API started elsewhere) yields only what was known by then.
-        full_refresh: Drop the landed tables and the cursor, then reload from ``start_date``.
+        as_of: Pretend today is this day (default: today in the profile's timezone). Nothing
+            that happened or changed after the end of that local day is landed.
+        full_refresh: Forget the cursor and re-read everything from ``start_date``, merging
+            (raw never loses a record; a new start date is recorded).
         app_token: Socrata app token (header only; never logged).
         faults: Faults the in-process replay API injects (ignored for a real portal).
         show_progress: Show a live status line on stderr.
         destination: A dlt destination; defaults to DuckDB at ``duckdb_path``.
-        page_size: Rows per request instead of the dataset's setting (tests, slow portals).
+        page_size: Rows per request instead of the default (tests, slow portals).
+        profile: The source profile (or its name); default: the one ``source_url`` implies.
 
     Raises:
-        IngestError: with a one-line message when the source or the load fails.
+        IngestError: one line with the root cause; ``exit_code`` is 2 for operator mistakes
+            (:class:`SourceMismatchError`, :class:`StartDateError`, an unknown source).
     """
+    resolved = _resolve(source_url, profile)
+    url = source_url.partition("#")[0] if source_url else resolved.url
+    today = resolved.today()
+    if as_of is not None and as_of > today:
+        raise StartDateError(
+            f"as-of {as_of} is after today ({today} in {resolved.timezone}): "
+            "future records cannot be landed; use a date up to today"
+        )
+    day = as_of or today
+    if start_date > day:
+        raise StartDateError(
+            f"BLOTTER_START_DATE {start_date} is after the as-of {day}: nothing can be "
+            "loaded; use an earlier start date"
+        )
+    if page_size is not None and not 0 < page_size <= MAX_PAGE_SIZE:
+        raise IngestError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")
     try:
         duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise IngestError(f"cannot create {duckdb_path.parent}: {exc.strerror}") from None
-    common = dict(
+        raise IngestError(f"cannot create {duckdb_path.parent}: {exc.strerror}", 2) from None
+    run = dict(
+        profile=resolved,
         duckdb_path=duckdb_path,
         start_date=start_date,
-        as_of=as_of,
+        as_of=day,
         full_refresh=full_refresh,
         app_token=app_token,
         show_progress=show_progress,
         destination=destination,
-        page_size=page_size,
+        dataset=DatasetSettings.from_profile(resolved, page_size),
     )
-    if source_url is None:
-        from ingestion.replay.server import running_replay
+    if url is not None:
+        return _run(url, **run)
+    if resolved.name != DEMO_PROFILE:
+        raise IngestError(
+            f"profile {resolved.name} has no URL: serve a file with `blotter demo-api "
+            f"--from-file PATH --profile {resolved.name}` and ingest from the URL it prints",
+            exit_code=2,
+        )
+    from ingestion.replay.server import running_replay
 
-        with running_replay(as_of=as_of, faults=faults) as url:
-            return _run(url, **common)
-    return _run(source_url, **common)
+    with running_replay(as_of=day, faults=faults) as replay_url:
+        return _run(replay_url, **run)
 
 
 def _run(
     url: str,
     *,
+    profile: SourceProfile,
     duckdb_path: Path,
     start_date: date,
-    as_of: date | None,
+    as_of: date,
     full_refresh: bool,
     app_token: str | None,
     show_progress: bool,
     destination: Any,
-    page_size: int | None,
+    dataset: DatasetSettings,
 ) -> IngestResult:
     started = time.perf_counter()
-    safe_url = redact(url)
-    try:
-        dataset = dataset_settings(url)
-    except UnknownDatasetError as exc:
-        raise IngestError(str(exc)) from None
-    # A portal cannot be asked "as of" a past day: bound the cursor at the end of that local
-    # day instead (the same instant at which the replay API's as_of ends).
-    until = dataset.end_of_day_utc(as_of) if as_of else None
-    if page_size is not None:
-        if not 0 < page_size <= MAX_PAGE_SIZE:
-            raise IngestError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")
-        dataset = replace(dataset, page_size=page_size)
+    safe_url, source_id = redact(url), profile.source_id(url)
     _configure_dlt()
+    destination = destination or dlt.destinations.duckdb(str(duckdb_path))
+    where = (
+        str(duckdb_path)
+        if destination.destination_name == "duckdb"
+        else f"{destination.destination_name} dataset {DATASET_NAME}"
+    )
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir_for(duckdb_path)),
-        destination=destination or dlt.destinations.duckdb(str(duckdb_path)),
+        destination=destination,
         dataset_name=DATASET_NAME,
         progress=None,
     )
+    try:
+        landing = read_landing(pipeline)
+    except Exception as exc:
+        raise IngestError(f"cannot read the warehouse {where}: {root_cause(exc)}") from exc
+    check_landing(landing, source_id, profile.name, start_date, full_refresh)
+    if landing.is_new:
+        log.warning("new warehouse: %s holds no raw landing; backfilling %s", where, source_id)
+    plan = FetchPlan(
+        dataset=dataset,
+        start_date=start_date,
+        bounds=Bounds.for_day(profile, as_of),
+        source_id=source_id,
+        full_refresh=full_refresh,
+        first_load=not landing.has_incidents,
+    )
     stats = FetchStats(source=safe_url)
-    with _progress(show_progress, safe_url) as say:
+    tables = profile_tables(profile, source_id, safe_url, start_date)
+    with progress_line(show_progress, safe_url) as say:
 
         def on_page(s: FetchStats) -> None:
             say(f"fetched {s.fetched:,} rows in {s.pages} pages ({s.rejected:,} rejected so far)")
 
         source = socrata_source(
-            url,
-            dataset,
-            start_date,
-            app_token=app_token,
-            until=until,
-            stats=stats,
-            on_page=on_page,
+            url, plan, tables, app_token=app_token, stats=stats, on_page=on_page
         )
+        if not landing.has_incidents:
+            # Nothing to merge into (rows are unique per key already): a plain append
+            # skips the staging-table merge, which is most of a big backfill's load time.
+            source.resources[INCIDENTS_TABLE].apply_hints(write_disposition="append")
         try:
-            if full_refresh or not _has_rows(pipeline):
-                # Nothing to merge into (rows are unique per key already): a plain append
-                # skips the staging-table merge, which is most of a big backfill's load time.
-                source.resources[INCIDENTS_TABLE].apply_hints(write_disposition="append")
-            info = pipeline.run(source, refresh="drop_sources" if full_refresh else None)
+            info = pipeline.run(source)
             say(f"loaded; counting rows in {DATASET_NAME}.{INCIDENTS_TABLE}")
             load_id = info.loads_ids[-1] if info.loads_ids else None
-            loaded, raw_rows = _count(pipeline, load_id)
+            loaded, raw_rows = count_rows(pipeline, load_id)
         except Exception as exc:
-            ours = _unwrap(exc)
-            if ours is not None:
-                raise IngestError(str(ours)) from None
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise IngestError(f"loading {safe_url} failed: {first_line}") from exc
+            own = find_own(exc, IngestError, SourceError)
+            if isinstance(own, IngestError):
+                raise own from None
+            if own is not None:
+                raise IngestError(str(own)) from None
+            raise IngestError(f"loading {safe_url} into {where} failed: {root_cause(exc)}") from exc
     if loaded != stats.accepted:
         # Each accepted row has a unique key, so the merge writes exactly that many rows.
         raise IngestError(
             f"accounting mismatch: {stats.accepted} rows accepted but {loaded} written by {load_id}"
+        )
+    for line in stats.drift:
+        log.warning("schema drift at %s: %s", safe_url, line)
+    if plan.first_load and not raw_rows:
+        raise NoIncidentsError(
+            f"no valid incidents between {start_date} and {as_of} at {safe_url}: all "
+            f"{stats.fetched} fetched records were rejected (see raw.incidents_rejected)"
         )
     return IngestResult(
         fetched=stats.fetched,
@@ -253,11 +268,16 @@ def _run(
         load_id=load_id,
         seconds=round(time.perf_counter() - started, 3),
         source=safe_url,
-        as_of=as_of.isoformat() if as_of else None,
+        source_id=source_id,
+        profile=profile.name,
+        as_of=as_of.isoformat(),
         raw_rows=raw_rows,
         duplicates=stats.duplicates,
+        quarantined_future=stats.quarantined_future,
         pages=stats.pages,
         retries=stats.retries,
         cursor=stats.cursor_after,
         full_refresh=full_refresh,
+        new_warehouse=landing.is_new,
+        drift=stats.drift,
     )

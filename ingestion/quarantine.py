@@ -20,7 +20,7 @@ import pyarrow as pa
 from ingestion.validation import api_name, column_name, from_text, problem_masks, records_to_table
 
 if TYPE_CHECKING:  # ingestion.socrata imports this module
-    from ingestion.socrata.settings import DatasetSettings
+    from ingestion.socrata.settings import Bounds, DatasetSettings
 
 REJECTED_COLUMNS = ("reason", "payload", "case_number", "rejected_at")
 
@@ -58,15 +58,23 @@ class FetchQuarantine:
     hold a newer version of a key already seen: the newest ``cursor`` wins, ties keep the first.
 
     Attributes:
+        dataset: Fetch settings of the dataset.
+        bounds: The as-of bounds: records that happened or changed after the as-of day are
+            quarantined (None: no bound, only for tests of the other rules).
         fetched: Records received from the API.
         rejections: Records that failed validation (duplicates are added by :meth:`tables`).
         duplicates: Records superseded by another version of their key in this fetch.
+        future: Records quarantined because their incident time is after the as-of day.
+        value_kinds: API name -> JSON type of columns that held non-string values.
         max_cursor: Highest cursor value among accepted records (the next run's bookmark).
     """
 
     dataset: DatasetSettings
+    bounds: Bounds | None = None
     fetched: int = 0
     duplicates: int = 0
+    future: int = 0
+    value_kinds: dict[str, str] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     max_cursor: str | None = None
     _pages: list[pa.Table] = field(default_factory=list)
@@ -83,15 +91,17 @@ class FetchQuarantine:
                 if type(record) is not dict:
                     reason = f"record is a JSON {type(record).__name__}, not an object"
                     self.rejections.append(Rejection(reason, _payload(record), None))
-        table = records_to_table(objects)
+        table = records_to_table(objects, self.value_kinds)
         if not table.num_rows:
             return
         table = self._drop_invalid(table, objects)
         self._deduplicate(table)
 
     def _drop_invalid(self, table: pa.Table, objects: list[dict[str, Any]]) -> pa.Table:
-        masks = problem_masks(table, self.dataset)
+        masks = problem_masks(table, self.dataset, self.bounds)
         bad = np.logical_or.reduce([mask for _, mask in masks])
+        future = f"{self.dataset.date_field} after as-of"
+        self.future += sum(int(mask.sum()) for why, mask in masks if why.startswith(future))
         if bad.any():
             key_name, key_invalid = column_name(self.dataset.key), masks[0][1]
             keys = table.column(key_name).to_pylist()

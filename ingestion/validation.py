@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from ingestion.socrata.settings import DatasetSettings
+    from ingestion.socrata.settings import Bounds, DatasetSettings
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
@@ -54,31 +54,44 @@ def from_text(value: str) -> Any:
     return value
 
 
-def text_array(values: list[Any]) -> pa.Array:
-    """A string Arrow array; values of another type (drift, ``location``) are stringified."""
+def _kind(value: Any) -> str:
+    """The Socrata-like type of a non-string JSON value (drift detection)."""
+    if isinstance(value, bool):
+        return "checkbox"
+    if isinstance(value, int | float):
+        return "number"
+    return "object"
+
+
+def text_array(values: list[Any], kinds: dict[str, str] | None = None, name: str = "") -> pa.Array:
+    """A string Arrow array; values of another type (drift, ``location``) are stringified.
+
+    When ``kinds`` is given, the JSON type of the column's first non-string value is recorded
+    under ``name`` (only on this slow path: string columns cost nothing extra).
+    """
     try:
         return pa.array(values, type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if kinds is not None:
+            other = next(v for v in values if v is not None and not isinstance(v, str))
+            kinds[name] = _kind(other)
         return pa.array([as_text(v) for v in values], type=pa.string())
 
 
-def records_to_table(records: list[dict[str, Any]]) -> pa.Table:
-    """Turn JSON objects into a text-only Arrow table with landing column names."""
+def records_to_table(
+    records: list[dict[str, Any]], kinds: dict[str, str] | None = None
+) -> pa.Table:
+    """Turn JSON objects into a text-only Arrow table with landing column names.
+
+    ``kinds`` (if given) collects API name -> JSON type of columns holding non-string values.
+    """
     if not records:
         return pa.table({})
     # Socrata omits null keys per row: take the union, in the first record's order first.
     names = list(records[0])
     names += sorted(set().union(*records).difference(names))
-    arrays = [text_array([row.get(name) for row in records]) for name in names]
+    arrays = [text_array([row.get(name) for row in records], kinds, name) for name in names]
     return pa.Table.from_arrays(arrays, names=[column_name(n) for n in names])
-
-
-def _is_timestamp(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value.removesuffix("Z"))
-    except ValueError:
-        return False
-    return True
 
 
 def _is_number(value: str) -> bool:
@@ -92,17 +105,35 @@ def _bools(array: pa.Array | pa.ChunkedArray, null_as: bool) -> np.ndarray:
     return pc.fill_null(array, null_as).to_numpy(zero_copy_only=False)
 
 
-def _parsable_timestamps(column: pa.ChunkedArray) -> np.ndarray:
-    """True where the value parses as an ISO timestamp (floating, or fixed with ``Z``)."""
+def _timestamps(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.ChunkedArray | pa.Array]:
+    """(parsable mask, values as naive ``timestamp[ms]``) of ISO floating or fixed (``Z``) text."""
+    text = pc.replace_substring_regex(column, "Z$", "")
     try:
-        pc.cast(pc.replace_substring_regex(column, "Z$", ""), pa.timestamp("ms"))
-    except pa.ArrowInvalid:  # some value is bad: find which ones
-        return np.array([v is not None and _is_timestamp(v) for v in column.to_pylist()])
-    return _bools(pc.is_valid(column), False)
+        parsed = pc.cast(text, pa.timestamp("ms"))
+    except pa.ArrowInvalid:  # some value is bad: parse value by value (rare)
+        values = [_timestamp_or_none(v) for v in text.to_pylist()]
+        ok = np.array([v is not None for v in values], dtype=bool)
+        return ok, pa.array(values, pa.timestamp("ms"))
+    return _bools(pc.is_valid(column), False), parsed
 
 
-def problem_masks(table: pa.Table, dataset: DatasetSettings) -> list[tuple[str, np.ndarray]]:
-    """Each reason a row can be unloadable, with a boolean mask of the rows it applies to."""
+def _timestamp_or_none(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def problem_masks(
+    table: pa.Table, dataset: DatasetSettings, bounds: Bounds | None = None
+) -> list[tuple[str, np.ndarray]]:
+    """Each reason a row can be unloadable, with a boolean mask of the rows it applies to.
+
+    The first mask is always the missing key's. With ``bounds``, a record that happened or
+    changed after the end of the as-of day is unloadable too (it must never be published).
+    """
     rows = table.num_rows
 
     def column(api: str) -> pa.ChunkedArray:
@@ -117,8 +148,9 @@ def problem_masks(table: pa.Table, dataset: DatasetSettings) -> list[tuple[str, 
 
     when = column(dataset.date_field)
     missing = _bools(pc.is_null(when), True)
+    parsable, occurred = _timestamps(when)
     masks.append((f"missing {dataset.date_field}", missing))
-    masks.append((f"unparsable {dataset.date_field}", ~missing & ~_parsable_timestamps(when)))
+    masks.append((f"unparsable {dataset.date_field}", ~missing & ~parsable))
 
     sentinels = pa.array(sorted(dataset.coordinate_sentinels), pa.string())
     for name in dataset.coordinate_fields:
@@ -135,6 +167,19 @@ def problem_masks(table: pa.Table, dataset: DatasetSettings) -> list[tuple[str, 
                 bad[i] = not _is_number(values_list[i])
         masks.append((f"non-numeric {name}", bad))
 
-    cursor = column(dataset.cursor)
-    masks.append((f"missing or unparsable {dataset.cursor}", ~_parsable_timestamps(cursor)))
+    cursor_ok, cursor = _timestamps(column(dataset.cursor))
+    masks.append((f"missing or unparsable {dataset.cursor}", ~cursor_ok))
+    if bounds is not None:
+        day = bounds.as_of.isoformat()
+        limit = pa.scalar(bounds.occurred_before, pa.timestamp("ms"))
+        masks.append(
+            (
+                f"{dataset.date_field} after as-of {day}",
+                _bools(pc.greater_equal(occurred, limit), False),
+            )
+        )
+        limit = pa.scalar(bounds.cursor_before, pa.timestamp("ms"))
+        masks.append(
+            (f"{dataset.cursor} after as-of {day}", _bools(pc.greater_equal(cursor, limit), False))
+        )
     return masks

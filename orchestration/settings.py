@@ -3,8 +3,10 @@
 Environment variables read here:
 
 - ``BLOTTER_DUCKDB_PATH``: the embedded warehouse file (default ``data/blotter.duckdb``).
-- ``BLOTTER_SOURCE``: ``demo`` (default, the local replay API), ``buffalo`` (the real City of
-  Buffalo portal) or any SODA resource URL ``https://host/resource/<dataset>.json``.
+- ``BLOTTER_SOURCE``: ``demo`` (default, the local replay API), a source profile name
+  (``buffalo``, ``chicago``, ``sf``: the real portal) or a SODA resource URL
+  ``https://host/resource/<dataset>.json`` whose dataset has a profile (``URL#<profile>`` picks
+  one, e.g. for a file served by ``blotter demo-api --from-file``).
 - ``BLOTTER_START_DATE``: first day of the initial backfill (ISO date, default 2023-01-01).
 - ``BLOTTER_SOCRATA_APP_TOKEN``: Socrata app token (secret: never logged or printed).
 - ``BLOTTER_DEMO_FAULTS``: comma-separated faults the replay API injects (see ``demo-api``).
@@ -20,7 +22,6 @@ Any other ``BLOTTER_*`` variable is an error: a typo must not silently fall back
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,7 +54,6 @@ KNOWN = {
     "BLOTTER_LOG_FORMAT",
 }
 SECRETS = {"BLOTTER_SOCRATA_APP_TOKEN", "BLOTTER_NOTIFY_WEBHOOK", "BLOTTER_PSEUDONYM_KEY"}
-_SODA_URL = re.compile(r"^https?://[^/\s]+/resource/[a-z0-9]{4}-[a-z0-9]{4}\.json$")
 
 
 class SettingsError(ValueError):
@@ -82,12 +82,14 @@ class Settings:
 
     @property
     def source_url(self) -> str | None:
-        """The SODA resource URL, or None for the in-process replay API."""
+        """The SODA resource URL (``URL#<profile>`` kept), or None for the in-process replay API."""
         if self.source == "demo":
             return None
-        if self.source == "buffalo":
-            return BUFFALO_URL
-        return self.source
+        if self.source.startswith(("http://", "https://")):
+            return self.source
+        from ingestion.profiles import load_profile
+
+        return load_profile(self.source).url  # a name: the profile's portal (checked at load)
 
 
 def secret_values(env: dict[str, str] | None = None) -> list[str]:
@@ -137,10 +139,16 @@ def load_settings(
     if v := values.get("BLOTTER_DUCKDB_PATH"):
         kwargs["duckdb_path"] = Path(v)
     if v := values.get("BLOTTER_SOURCE"):
-        if v not in ("demo", "buffalo") and not _SODA_URL.match(v):
+        from ingestion.profiles import ProfileError, load_profile
+
+        try:
+            profile = load_profile(v)  # a source needs a profile (ingestion/profiles/*.yml)
+        except ProfileError as exc:
+            raise SettingsError(f"BLOTTER_SOURCE={v!r}: {exc}") from None
+        if v != "demo" and profile.url is None:
             raise SettingsError(
-                f"BLOTTER_SOURCE={v!r} is not 'demo', 'buffalo' or a SODA resource URL "
-                "like https://data.example.gov/resource/abcd-1234.json"
+                f"BLOTTER_SOURCE={v!r}: profile {v} has no portal URL; serve a file with "
+                f"`blotter demo-api --from-file PATH --profile {v}` and use the URL it prints"
             )
         kwargs["source"] = v
     if v := values.get("BLOTTER_START_DATE"):

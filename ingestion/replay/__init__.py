@@ -1,11 +1,15 @@
-"""Offline replay of Buffalo's Crime Incidents SODA API (d6g9-xbgu) on a synthetic city.
+"""Offline replay of a Socrata SODA API: a synthetic city, or a real portal export.
 
-Entry points: :func:`ingestion.replay.server.running_replay` (tests, in-process ingestion) and
-:func:`ingestion.replay.server.serve_forever` (``blotter demo-api``).
+By default it serves Buffalo's Crime Incidents (d6g9-xbgu) on a synthetic city; with a CSV
+export and a source profile it serves that file as the profile's dataset.
+Entry points: :func:`ingestion.replay.server.running_replay` (tests, in-process ingestion,
+``from_file=``/``profile=`` for a file) and :class:`ingestion.replay.server.ReplayServer`
+(``blotter demo-api [--from-file PATH --profile NAME]``).
 
 Modules: ``geo`` (static tables and the served schema), ``city`` (vectorised generator, seeded
-per day), ``table`` (what is published on an as-of date), ``columns`` (filter / sort / render
-per column kind), ``soql`` (parser), ``query`` (one request), ``faults``, ``server``.
+per day), ``table`` (what is published on an as-of date), ``export`` (a CSV export as a
+dataset), ``columns`` (filter / sort / render per column kind), ``soql`` (parser), ``query``
+(one request), ``faults`` and ``record_faults``, ``server``.
 
 The city: 35 neighbourhoods in 5 police and 9 council districts with very different activity
 levels; ~48 incidents a day in 2015 declining 2.5% a year, ±22% yearly and ±5% weekly

@@ -1,14 +1,21 @@
 """Deterministic fault injection for the replay API (opt-in, by name).
 
-Request-level faults count the ``/resource`` requests a server has received (1-based ``n``), so a
-client that pages sequentially sees exactly the same faults on every run:
+Every fault fires at least once in any run that makes a request, however small the run.
+A *run* starts with a request for the first page (``$offset`` 0 or absent) once the previous
+run has been served; retries of that request belong to the same run. Request-level faults
+count the requests of the run (1-based ``r``):
 
-- ``http429``: requests with ``n % 8`` in {2, 3} get 429 with ``Retry-After: 1`` (bursts of 2).
-- ``http5xx``: ``n % 9 == 5`` gets 502 (an HTML proxy page), ``n % 9 == 6`` gets 503 (JSON).
-- ``slow``: requests with ``n % 3 == 1`` wait 0.5, 1.0, 2.0 s in turn, at most 3.5 s per server.
+- a prologue on the first requests: ``http429`` answers 429 twice (``Retry-After: 1``), then
+  ``http5xx`` answers 502 (an HTML proxy page) and 503 (JSON), so a one-page run retries
+  through all of them;
+- afterwards, counting ``n`` from the end of the prologue: ``http429`` on ``n % 8`` in {6, 7}
+  (bursts of two every eight requests), ``http5xx`` on ``n % 9`` in {5, 6};
+- ``slow``: requests with ``r % 3 == 1`` (the first included) wait 0.5, 1.0, 2.0 s in turn,
+  at most 3.5 s per run.
 
 Record-level faults are applied when a page is rendered (see :mod:`ingestion.replay.query`):
-``malformed``, ``duplicates``, ``drift_new_column``, ``drift_type_change``.
+``malformed``, ``duplicates``, ``drift_new_column``, ``drift_type_change``, ``future_dated``;
+the first page of a run always carries the record faults too.
 """
 
 from __future__ import annotations
@@ -24,11 +31,19 @@ FAULT_NAMES = (
     "duplicates",
     "drift_new_column",
     "drift_type_change",
+    "future_dated",
 )
+REQUEST_FAULTS = ("http429", "http5xx", "slow")
 RETRY_AFTER_SECONDS = 1
 SLOW_DELAYS = (0.5, 1.0, 2.0)
 SLOW_BUDGET_SECONDS = 3.5
 DUPLICATES_PER_PAGE = 2
+_TOO_MANY = (
+    b'{"message":"Too many requests, please slow down","errorCode":"too_many_requests","data":{}}'
+)
+_UNAVAILABLE = (
+    b'{"message":"Service temporarily unavailable","errorCode":"service_unavailable","data":{}}'
+)
 
 
 def validate(faults: tuple[str, ...] | list[str]) -> frozenset[str]:
@@ -52,51 +67,78 @@ class Outcome:
     content_type: str = "application/json;charset=utf-8"
 
 
+def _error(status: int) -> Outcome:
+    if status == 429:
+        return Outcome(
+            status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, body=_TOO_MANY
+        )
+    if status == 502:
+        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        return Outcome(status=502, body=body, content_type="text/html")
+    return Outcome(status=503, body=_UNAVAILABLE)
+
+
 @dataclass
 class FaultState:
     """Per-server fault counters (thread-safe); ``stats()`` is served at ``/__replay/stats``."""
 
     faults: frozenset[str]
     requests: int = 0
+    runs: int = 0
     served_429: int = 0
     served_5xx: int = 0
     slow_requests: int = 0
     slow_seconds: float = 0.0
+    _run_requests: int = 0
+    _run_slow: float = 0.0
+    _run_served: bool = True  # so that the very first request starts run 1
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def admit(self) -> Outcome:
-        """Count a ``/resource`` request and decide its injected fault, if any."""
+    @property
+    def prologue(self) -> list[int]:
+        """Statuses injected on the first requests of every run."""
+        out = [429, 429] if "http429" in self.faults else []
+        return out + ([502, 503] if "http5xx" in self.faults else [])
+
+    def admit(self, first_page: bool = True) -> Outcome:
+        """Count a ``/resource`` request and decide its injected fault, if any.
+
+        Args:
+            first_page: The request asks for the first page (``$offset`` 0): it starts a new
+                run when the previous run was served.
+        """
         with self._lock:
             self.requests += 1
-            n = self.requests
+            if first_page and self._run_served:
+                self.runs += 1
+                self._run_requests, self._run_slow, self._run_served = 0, 0.0, False
+            self._run_requests += 1
+            r = self._run_requests
             out = Outcome()
-            if "slow" in self.faults and n % 3 == 1:
-                delay = SLOW_DELAYS[(n // 3) % len(SLOW_DELAYS)]
-                if self.slow_seconds + delay <= SLOW_BUDGET_SECONDS:
+            if "slow" in self.faults and r % 3 == 1:
+                delay = SLOW_DELAYS[(r // 3) % len(SLOW_DELAYS)]
+                if self._run_slow + delay <= SLOW_BUDGET_SECONDS:
+                    self._run_slow += delay
                     self.slow_requests += 1
                     self.slow_seconds += delay
                     out.delay = delay
-            if "http429" in self.faults and n % 8 in (2, 3):
-                self.served_429 += 1
-                out.status = 429
-                out.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-                out.body = (
-                    b'{"message":"Too many requests, please slow down","errorCode":'
-                    b'"too_many_requests","data":{}}'
-                )
+            prologue = self.prologue
+            n = r - len(prologue)
+            status = None
+            if n <= 0:
+                status = prologue[r - 1]
+            elif "http429" in self.faults and n % 8 in (6, 7):
+                status = 429
             elif "http5xx" in self.faults and n % 9 in (5, 6):
+                status = 502 if n % 9 == 5 else 503
+            if status is None:
+                self._run_served = True
+                return out
+            if status == 429:
+                self.served_429 += 1
+            else:
                 self.served_5xx += 1
-                if n % 9 == 5:
-                    out.status = 502
-                    out.body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-                    out.content_type = "text/html"
-                else:
-                    out.status = 503
-                    out.body = (
-                        b'{"message":"Service temporarily unavailable","errorCode":'
-                        b'"service_unavailable","data":{}}'
-                    )
-            return out
+            return Outcome(**{**_error(status).__dict__, "delay": out.delay})
 
     def stats(self) -> dict[str, object]:
         """Counters for tests and operators."""
@@ -104,6 +146,7 @@ class FaultState:
             return {
                 "faults": sorted(self.faults),
                 "requests": self.requests,
+                "runs": self.runs,
                 "served_429": self.served_429,
                 "served_5xx": self.served_5xx,
                 "slow_requests": self.slow_requests,

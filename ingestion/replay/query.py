@@ -15,6 +15,13 @@ import orjson
 from ingestion.replay import geo
 from ingestion.replay.columns import Column, Timestamp, TypeMismatch, fragment
 from ingestion.replay.faults import DUPLICATES_PER_PAGE
+from ingestion.replay.record_faults import (
+    FUTURE_KIND,
+    FUTURE_SHIFT_MS,
+    MALFORMED,
+    fault_kinds,
+    replace_pieces,
+)
 from ingestion.replay.soql import (
     BoolOp,
     Compare,
@@ -113,26 +120,28 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _selection(params: dict[str, str], fields: dict[str, str], known: set[str]) -> list[str]:
+def _selection(
+    params: dict[str, str], fields: dict[str, str], known: set[str], dataset_id: str
+) -> list[str]:
     out: list[str] = []
     for item in parse_select(params.get("$select", "*")):
         names = {"*": list(fields), ":*": [f for f, _ in geo.SYSTEM_FIELDS]}.get(item, [item])
-        _check(names, known, geo.DATASET_ID)
+        _check(names, known, dataset_id)
         out += [n for n in names if n not in out]
     return out
 
 
-def _indices(table: Table, params: dict[str, str], known: set[str]) -> np.ndarray:
+def _indices(table: Table, params: dict[str, str], known: set[str], dataset_id: str) -> np.ndarray:
     """Row indices matching ``$where`` (and plain equality filters), in ``$order`` order."""
     filters = [(k, v) for k, v in sorted(params.items()) if not k.startswith("$")]
-    _check([k for k, _ in filters], known, geo.DATASET_ID)
+    _check([k for k, _ in filters], known, dataset_id)
     where = params.get("$where", "").strip()
     tree = parse_where(where) if where else None
     if tree is not None:
-        _check(where_columns(tree), known, geo.DATASET_ID)
+        _check(where_columns(tree), known, dataset_id)
     order = parse_order(params["$order"]) if params.get("$order", "").strip() else []
-    _check([c for c, _ in order], known, geo.DATASET_ID)
-    if any(c == "location" for c, _ in order):
+    _check([c for c, _ in order], known, dataset_id)
+    if any(table.columns[c].soda_type in ("point", "location") for c, _ in order):
         raise SoqlError("Cannot order by a point column", "query.soql.type-mismatch")
 
     def compute() -> np.ndarray:
@@ -164,44 +173,55 @@ def _number(value: str) -> float | str:
         return value
 
 
-_MALFORMED = (
-    (1, "incident_datetime", "not-a-date"),
-    (2, "latitude", "42.9x"),
-    (3, "case_number", None),
-)
-
-
-def _render(table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]) -> bytes:
+def _render(
+    table: Table,
+    idx: np.ndarray,
+    select: list[str],
+    faults: frozenset[str],
+    kinds: np.ndarray | None,
+) -> bytes:
     """Serialise rows ``idx`` as a JSON array, ``RENDER_CHUNK`` rows at a time."""
     if not len(idx):
         return b"[]"
     chunks = [
-        _render_chunk(table, idx[i : i + RENDER_CHUNK], select, faults)
+        _render_chunk(
+            table,
+            idx[i : i + RENDER_CHUNK],
+            select,
+            faults,
+            None if kinds is None else kinds[i : i + RENDER_CHUNK],
+        )
         for i in range(0, len(idx), RENDER_CHUNK)
     ]
     return b"[" + b",".join(chunks) + b"]"
 
 
 def _render_chunk(
-    table: Table, idx: np.ndarray, select: list[str], faults: frozenset[str]
+    table: Table,
+    idx: np.ndarray,
+    select: list[str],
+    faults: frozenset[str],
+    kinds: np.ndarray | None,
 ) -> bytes:
     """Stack every column's zero-padded ``,"key":value`` pieces, then squeeze out the padding."""
     retyped = {"hour_of_day": _hour, "latitude": _number, "longitude": _number}
     n = len(idx)
     parts = [np.full((n, 1), ord("{"), dtype=np.uint8)]
-    kinds = table.malformed[idx] if "malformed" in faults else None
     for name in select:
         transform = retyped.get(name) if "drift_type_change" in faults else None
         prefix = orjson.dumps(name) + b":"
-        part = table.columns[name].pieces(idx, prefix, transform)
-        for kind, bad_name, bad in _MALFORMED:
+        column = table.columns[name]
+        part = column.pieces(idx, prefix, transform)
+        for kind, bad_name, bad in MALFORMED:
             hit = np.flatnonzero(kinds == kind) if kinds is not None and name == bad_name else []
             if len(hit):
-                piece = np.frombuffer(fragment(prefix, bad), dtype=np.uint8)
-                if len(piece) > part.shape[1]:
-                    part = np.pad(part, ((0, 0), (0, len(piece) - part.shape[1])))
-                part[hit] = 0
-                part[hit, : len(piece)] = piece
+                part = replace_pieces(part, hit, [fragment(prefix, bad)] * len(hit))
+        if kinds is not None and name == "incident_datetime" and isinstance(column, Timestamp):
+            hit = np.flatnonzero(kinds == FUTURE_KIND)
+            if len(hit):
+                ahead = (column.ms[idx[hit]] + FUTURE_SHIFT_MS).astype("datetime64[ms]")
+                stamps = np.datetime_as_string(ahead, unit="ms").tolist()
+                part = replace_pieces(part, hit, [fragment(prefix, s) for s in stamps])
         parts.append(part)
     # Pieces carry a leading comma: blank it in each row's first non-empty piece.
     pending = np.ones(n, dtype=bool)
@@ -214,12 +234,21 @@ def _render_chunk(
     return flat[flat != 0][:-1].tobytes()  # drop the trailing row separator
 
 
-def run_query(table: Table, params: dict[str, str], faults: frozenset[str]) -> Result:
-    """Answer one ``/resource`` request, raising SoqlError for a bad query."""
+def run_query(
+    table: Table,
+    params: dict[str, str],
+    faults: frozenset[str],
+    fields: dict[str, str] | None = None,
+    dataset_id: str = geo.DATASET_ID,
+) -> Result:
+    """Answer one ``/resource`` request, raising SoqlError for a bad query.
+
+    ``fields`` are the served user fields and their types (default: the synthetic city's).
+    """
     for name in params:
         if name.startswith("$") and name not in _SUPPORTED:
             raise SoqlError(f"Parameter {name} is not supported by the replay API")
-    fields = schema(faults)
+    fields = schema(faults) if fields is None else fields
     known = set(fields) | {f for f, _ in geo.SYSTEM_FIELDS}
     limit = _int(params, "$limit", DEFAULT_LIMIT)
     if limit > MAX_LIMIT:
@@ -229,13 +258,19 @@ def run_query(table: Table, params: dict[str, str], faults: frozenset[str]) -> R
             limit=str(limit),
         )
     offset = _int(params, "$offset", 0)
-    select = _selection(params, fields, known)
-    matched = _indices(table, params, known)
+    select = _selection(params, fields, known, dataset_id)
+    matched = _indices(table, params, known, dataset_id)
     window = matched[offset : offset + limit]
-    if "duplicates" in faults and offset > 0 and len(window):
-        # The first rows of this page repeat the last rows of the previous one.
-        window = matched[max(0, offset - DUPLICATES_PER_PAGE) : offset + limit]
+    if "duplicates" in faults and len(window):
+        if offset > 0:  # the first rows of this page repeat the last rows of the previous one
+            window = matched[max(0, offset - DUPLICATES_PER_PAGE) : offset + limit]
+        elif len(window) < limit:  # a one-page answer repeats its first rows at its end
+            window = np.concatenate([window, window[:DUPLICATES_PER_PAGE]])[:limit]
+    kinds = fault_kinds(table, window, faults, offset == 0)
     types = dict(geo.SYSTEM_FIELDS) | fields
     return Result(
-        _render(table, window, select, faults), select, [types[f] for f in select], len(window)
+        _render(table, window, select, faults, kinds),
+        select,
+        [types[f] for f in select],
+        len(window),
     )

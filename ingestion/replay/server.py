@@ -1,9 +1,10 @@
 """The replay API: a real HTTP server speaking enough SODA 2.1 for a real client.
 
-Routes::
+It serves the synthetic city (Buffalo's d6g9-xbgu layout) or, with ``from_file``, a portal CSV
+export under its profile's dataset id (see :mod:`ingestion.replay.export`). Routes::
 
-    GET /resource/d6g9-xbgu.json   rows (SoQL $select/$where/$order/$limit/$offset)
-    GET /api/views/d6g9-xbgu.json  view metadata (columns, rowsUpdatedAt)
+    GET /resource/<dataset>.json   rows (SoQL $select/$where/$order/$limit/$offset)
+    GET /api/views/<dataset>.json  view metadata (columns, rowsUpdatedAt)
     GET /__replay/stats            fault counters (not part of SODA; for tests)
 
 Errors are Socrata-shaped JSON: ``{"message", "errorCode", "code", "error", "data"}``.
@@ -19,17 +20,36 @@ from collections.abc import Iterator
 from datetime import date
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from ingestion.profiles import SourceProfile, load_profile
 from ingestion.replay import geo
+from ingestion.replay.export import SUPPORTED_FAULTS, ExportDataset, read_export
 from ingestion.replay.faults import FaultState, validate
 from ingestion.replay.query import run_query, schema
 from ingestion.replay.soql import SoqlError
 from ingestion.replay.table import Table, get_table
 
 DEFAULT_START = date(2015, 1, 1)
+
+
+class SyntheticCity:
+    """The synthetic city as a served dataset (history from ``start``, volume × ``scale``)."""
+
+    dataset_id = geo.DATASET_ID
+    title = "Crime Incidents (replay)"
+
+    def __init__(self, start: date = DEFAULT_START, scale: float = 1.0) -> None:
+        self.start, self.scale = start, scale
+
+    def schema(self, faults: frozenset[str]) -> dict[str, str]:
+        return schema(faults)
+
+    def table(self, as_of: date) -> Table:
+        return get_table(self.start, as_of, self.scale)
 
 
 class ReplayServer(ThreadingHTTPServer):
@@ -46,21 +66,27 @@ class ReplayServer(ThreadingHTTPServer):
         scale: float = 1.0,
         start: date = DEFAULT_START,
         host: str = "127.0.0.1",
+        dataset: ExportDataset | None = None,
     ) -> None:
         self.as_of = as_of
-        self.scale = scale
-        self.start = start
+        self.dataset: SyntheticCity | ExportDataset = dataset or SyntheticCity(start, scale)
         self.fault_state = FaultState(validate(faults))
+        if dataset is not None and not self.fault_state.faults <= SUPPORTED_FAULTS:
+            extra = ", ".join(sorted(self.fault_state.faults - SUPPORTED_FAULTS))
+            raise ValueError(
+                f"fault(s) {extra} need the synthetic city; a file is served with "
+                f"{', '.join(sorted(SUPPORTED_FAULTS))} only"
+            )
         super().__init__((host, port), ReplayHandler)
 
     @property
     def resource_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/resource/{geo.DATASET_ID}.json"
+        return f"http://{host}:{port}/resource/{self.dataset.dataset_id}.json"
 
     def table(self) -> Table:
         """The table for the configured as-of (today, in local time, when unset)."""
-        return get_table(self.start, self.as_of or date.today(), self.scale)
+        return self.dataset.table(self.as_of or date.today())
 
 
 class ReplayHandler(BaseHTTPRequestHandler):
@@ -105,30 +131,32 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._send(200, orjson.dumps(self.server.fault_state.stats()))
         elif path.startswith("/resource/"):
             self._resource(path.removeprefix("/resource/"), params)
-        elif path == f"/api/views/{geo.DATASET_ID}.json":
+        elif path == f"/api/views/{self.server.dataset.dataset_id}.json":
             self._metadata()
         else:
             self._error(404, "Not found", "not_found", {"path": parts.path})
 
     def _resource(self, name: str, params: dict[str, str]) -> None:
         dataset, _, ext = name.partition(".")
-        if dataset != geo.DATASET_ID:
+        served = self.server.dataset
+        if dataset != served.dataset_id:
             self._error(404, f"Dataset {dataset} not found", "not_found", {"dataset": dataset})
             return
         if ext not in ("", "json"):
             self._error(400, f"Format {ext!r} is not served by the replay API", "format.invalid")
             return
-        outcome = self.server.fault_state.admit()
+        outcome = self.server.fault_state.admit(params.get("$offset", "0").strip() in ("", "0"))
         if outcome.delay:
             time.sleep(outcome.delay)
         if outcome.status is not None:
             self._send(outcome.status, outcome.body, outcome.headers, outcome.content_type)
             return
         table = self.server.table()
+        faults = self.server.fault_state.faults
         try:
-            result = run_query(table, params, self.server.fault_state.faults)
+            result = run_query(table, params, faults, served.schema(faults), served.dataset_id)
         except SoqlError as exc:
-            self._error(400, str(exc), exc.code, {"dataset": geo.DATASET_ID, **exc.data})
+            self._error(400, str(exc), exc.code, {"dataset": served.dataset_id, **exc.data})
             return
         self._send(
             200,
@@ -143,10 +171,11 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def _metadata(self) -> None:
         table = self.server.table()
-        fields = schema(self.server.fault_state.faults)
+        served = self.server.dataset
+        fields = served.schema(self.server.fault_state.faults)
         body = {
-            "id": geo.DATASET_ID,
-            "name": "Crime Incidents (replay)",
+            "id": served.dataset_id,
+            "name": served.title,
             "rowsUpdatedAt": table.last_modified_ms // 1000,
             "columns": [
                 {"fieldName": f, "dataTypeName": t, "position": i + 1}
@@ -160,13 +189,21 @@ def _http_date(epoch_ms: int) -> str:
     return formatdate(epoch_ms / 1000, usegmt=True)
 
 
-def serve_forever(port: int, as_of: date | None, faults: tuple[str, ...]) -> None:
-    """Serve the replay API on 127.0.0.1:``port`` until interrupted."""
-    server = ReplayServer(port, as_of, faults)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+def file_dataset(from_file: str | Path, profile: str | SourceProfile) -> ExportDataset:
+    """Read a CSV export for serving under a profile (a name or a loaded profile).
+
+    Raises:
+        ProfileError: unknown profile; ExportError: the file does not fit the profile.
+    """
+    loaded = profile if isinstance(profile, SourceProfile) else load_profile(profile)
+    return read_export(Path(from_file), loaded)
+
+
+def source_for(server: ReplayServer) -> str:
+    """What to ingest from: the resource URL, with ``#<profile>`` when serving a file."""
+    if isinstance(server.dataset, ExportDataset):
+        return f"{server.resource_url}#{server.dataset.profile.name}"
+    return server.resource_url
 
 
 @contextlib.contextmanager
@@ -176,18 +213,28 @@ def running_replay(
     port: int = 0,
     scale: float = 1.0,
     start: date = DEFAULT_START,
+    from_file: str | Path | None = None,
+    profile: str | SourceProfile | None = None,
 ) -> Iterator[str]:
-    """Run the replay API in a background thread; yields the resource URL.
+    """Run the replay API in a background thread; yields the source to ingest from.
 
     Port 0 picks a free port. The table for ``as_of`` is built before the URL is yielded,
-    so the first request does not pay for generating the city.
+    so the first request does not pay for generating the city. With ``from_file`` (and the
+    ``profile`` it follows), a CSV export is served instead of the synthetic city and the
+    yielded source is ``<resource URL>#<profile>``, which ``ingest``, ``load_profile`` and
+    ``BLOTTER_SOURCE`` all accept.
     """
-    server = ReplayServer(port, as_of, tuple(faults), scale=scale, start=start)
+    dataset = None
+    if from_file is not None:
+        if profile is None:
+            raise ValueError("serving a file needs the profile it follows")
+        dataset = file_dataset(from_file, profile)
+    server = ReplayServer(port, as_of, tuple(faults), scale=scale, start=start, dataset=dataset)
     server.table()
     thread = threading.Thread(target=server.serve_forever, name="replay-api", daemon=True)
     thread.start()
     try:
-        yield server.resource_url
+        yield source_for(server)
     finally:
         server.shutdown()
         server.server_close()

@@ -19,11 +19,12 @@ from ingestion.replay import city, geo
 from ingestion.replay.columns import Categorical, Column, Formatted, Point, Timestamp
 
 MALFORMED_SHARE = 0.005  # of visible rows, when the ``malformed`` fault is on
+FUTURE_SHARE = 0.002  # of visible rows, dated ten years ahead under ``future_dated``
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _ID_SHIFTS = np.arange(56, -1, -4, dtype=np.uint64)  # 15 hex digits = 60 bits
 
 
-def _row_ids(numbers: np.ndarray) -> np.ndarray:
+def row_ids(numbers: np.ndarray) -> np.ndarray:
     """``row-xxxxx-xxxxx-xxxxx``: fixed-width hex, so text order equals numeric order."""
     digits = _HEX[((numbers.astype(np.uint64)[:, None] >> _ID_SHIFTS) & np.uint64(15))]
     out = np.full((len(numbers), 21), ord("-"), dtype=np.uint8)
@@ -96,6 +97,7 @@ class Table:
     columns: dict[str, Column]
     malformed: np.ndarray  # 0 none, 1 bad incident_datetime, 2 bad latitude, 3 no case_number
     last_modified_ms: int
+    future: np.ndarray | None = None  # rows dated ten years ahead under ``future_dated``
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -166,7 +168,7 @@ def build_table(start: date, as_of: date, scale: float) -> Table:
         cols[name] = _cat(code, values)
     cols["created_at"] = Timestamp(inc.created_local[keep], fixed=False)
     cols.update(_geo_columns(inc, geo_state, keep))
-    cols[":id"] = Formatted(inc.row_id[keep], _row_ids)
+    cols[":id"] = Formatted(inc.row_id[keep], row_ids)
     cols[":id"].soda_type = "row_identifier"
     cols[":created_at"] = Timestamp(inc.created_utc[keep], fixed=True)
     cols[":updated_at"] = Timestamp(updated, fixed=True)
@@ -176,8 +178,9 @@ def build_table(start: date, as_of: date, scale: float) -> Table:
 
     u_bad = city.uniform(inc.key[keep], 40)
     malformed = np.where(u_bad < MALFORMED_SHARE, 1 + (u_bad * 600).astype(np.int64) % 3, 0)
+    future = city.uniform(inc.key[keep], 41) < FUTURE_SHARE
     last_modified = int(updated.max()) if n else cutoff
-    return Table(as_of, {k: cols[k] for k in _ORDER}, malformed, last_modified)
+    return Table(as_of, {k: cols[k] for k in _ORDER}, malformed, last_modified, future)
 
 
 _ORDER = [f for f, _ in geo.FIELDS + geo.SYSTEM_FIELDS + geo.DRIFT_FIELDS]

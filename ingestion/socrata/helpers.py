@@ -62,10 +62,11 @@ def build_where(
     """Build the ``$where`` clause of one extraction.
 
     Args:
-        dataset: Dataset settings (date field and cursor names are code constants, not input).
+        dataset: Dataset settings (date field and cursor names come from a validated profile:
+            plain identifiers and system fields only).
         start_date: First incident day of the warehouse: older incidents are never loaded.
         since: Inclusive lower bound on the cursor (stored cursor minus the look-back).
-        until: Exclusive upper bound on the cursor (only for ``--as-of`` on a real portal).
+        until: Exclusive upper bound on the cursor: the end of the as-of day, in UTC.
     """
     clauses = [f"{dataset.date_field} >= '{start_date.isoformat()}T00:00:00.000'"]
     if since is not None:
@@ -152,6 +153,7 @@ class SodaClient:
         self.dataset = dataset
         self.sleep = sleep
         self.retries = 0
+        self.announced: dict[str, str] = {}  # field -> Socrata type, from X-SODA2-* headers
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         if app_token:
@@ -191,6 +193,7 @@ class SodaClient:
                         what = "invalid JSON in a 200 response"
                     else:
                         if isinstance(rows, list):
+                            self._note_schema(response.headers)
                             return rows
                         what = f"expected a JSON array, got {type(rows).__name__}"
                     if attempt >= cfg.MAX_ATTEMPTS:
@@ -215,6 +218,16 @@ class SodaClient:
                 "%s from %s; retrying in %.1f s (attempt %d)", what, self.safe_url, delay, attempt
             )
             self.sleep(delay)
+
+    def _note_schema(self, headers: Any) -> None:
+        """Remember the fields and types a page announced (schema drift is judged on them)."""
+        try:
+            fields = orjson.loads(headers.get("X-SODA2-Fields") or "[]")
+            types = orjson.loads(headers.get("X-SODA2-Types") or "[]")
+        except orjson.JSONDecodeError:
+            return  # a portal's malformed header must not fail the fetch
+        if isinstance(fields, list) and isinstance(types, list) and len(fields) == len(types):
+            self.announced.update(zip(map(str, fields), map(str, types), strict=True))
 
     def pages(self, where: str) -> Iterator[list[Any]]:
         """Yield every page of ``where``, ordered by cursor then a unique id (stable paging).

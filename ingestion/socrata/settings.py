@@ -1,16 +1,16 @@
-"""Per-dataset settings of the Socrata source.
+"""Fetch settings of the Socrata source, derived from a source profile, and HTTP constants.
 
-SODA datasets differ in their natural key, their date column and how their values look, so each
-dataset id the source can load has one entry in ``DATASETS``. The replay API serves the same
-dataset id as Buffalo's Crime Incidents (``d6g9-xbgu``), so both share an entry.
+What differs between datasets (key, cursor, incident time, coordinates, timezone, look-back)
+comes from the dataset's profile (``ingestion/profiles/<name>.yml``); what is the same for
+every portal (page size, timeouts, retry policy) is a constant here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
+
+from ingestion.profiles import SourceProfile
 
 # SODA 2.x returns at most 50,000 rows per request (dev.socrata.com/docs/paging).
 MAX_PAGE_SIZE = 50_000
@@ -23,12 +23,10 @@ BACKOFF_CAP = 30.0
 # An unreachable host is rarely fixed by waiting long: give up after a few quick attempts.
 MAX_CONNECT_ATTEMPTS = 3
 
-_RESOURCE_URL = re.compile(r"/resource/([a-z0-9]{4}-[a-z0-9]{4})\.json$")
-
 
 @dataclass(frozen=True)
 class DatasetSettings:
-    """How to load one SODA dataset.
+    """How to fetch one SODA dataset (see :meth:`from_profile`).
 
     Attributes:
         dataset_id: The four-four id, e.g. ``d6g9-xbgu``.
@@ -36,14 +34,13 @@ class DatasetSettings:
         cursor: System field used as the incremental cursor (a fixed UTC timestamp).
         tiebreak: Unique system field that makes ``$order`` stable among equal cursors.
         date_field: Floating-timestamp column bounding the backfill (``>= start_date``).
-        coordinate_fields: Text columns that must be numeric, null or ``UNKNOWN``.
+        coordinate_fields: Text columns that must be numeric, null or a sentinel.
         coordinate_sentinels: Legitimate non-numeric coordinate values.
         page_size: Rows per request (``$limit``).
         timeout: (connect, read) timeout in seconds.
         lookback: How far before the stored cursor each incremental run re-reads, so records
             edited late (or committed out of order) are picked up.
-        timezone: The publisher's zone: floating timestamps are wall-clock times there, and
-            "as of day D" ends at midnight there (the cursor is UTC).
+        column_types: Expected Socrata type per column (schema drift is measured against it).
     """
 
     dataset_id: str
@@ -56,47 +53,54 @@ class DatasetSettings:
     page_size: int = MAX_PAGE_SIZE
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     lookback: timedelta = timedelta(days=3)
-    timezone: str = "America/New_York"
+    column_types: tuple[tuple[str, str], ...] = ()
 
-    def end_of_day_utc(self, day: date) -> datetime:
-        """The naive UTC instant at which local day ``day`` ends (DST-aware)."""
-        local_midnight = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(self.timezone))
-        return local_midnight.astimezone(UTC).replace(tzinfo=None)
+    @classmethod
+    def from_profile(cls, profile: SourceProfile, page_size: int | None = None) -> DatasetSettings:
+        """The fetch settings a profile implies (``page_size`` overrides the default)."""
+        return cls(
+            dataset_id=profile.dataset_id,
+            key=profile.key,
+            cursor=profile.cursor,
+            date_field=profile.occurred_column,
+            coordinate_fields=profile.columns_of("latitude", "longitude"),
+            coordinate_sentinels=frozenset(profile.coordinate_sentinels),
+            page_size=page_size or MAX_PAGE_SIZE,
+            lookback=profile.lookback,
+            column_types=tuple(profile.column_types.items()),
+        )
 
 
-DATASETS: dict[str, DatasetSettings] = {
-    # City of Buffalo, Crime Incidents (and the replay API's synthetic city).
-    "d6g9-xbgu": DatasetSettings(dataset_id="d6g9-xbgu"),
-}
+@dataclass(frozen=True)
+class Bounds:
+    """What one run may land: nothing that happened or changed after its as-of day.
+
+    Attributes:
+        as_of: The run's as-of day (publisher's timezone).
+        occurred_before: Exclusive bound on the (floating, local) incident time: the local
+            midnight that ends ``as_of``.
+        cursor_before: Exclusive bound on the cursor (naive UTC): the same instant in UTC.
+    """
+
+    as_of: date
+    occurred_before: datetime
+    cursor_before: datetime
+
+    @classmethod
+    def for_day(cls, profile: SourceProfile, as_of: date) -> Bounds:
+        return cls(
+            as_of=as_of,
+            occurred_before=datetime.combine(as_of + timedelta(days=1), time()),
+            cursor_before=profile.end_of_day_utc(as_of),
+        )
 
 
-class UnknownDatasetError(ValueError):
-    """The resource URL names a dataset with no entry in ``DATASETS``."""
-
-
-def dataset_id_of(url: str) -> str:
-    """Return the four-four dataset id of a SODA resource URL.
+def dataset_settings(url: str, page_size: int | None = None) -> DatasetSettings:
+    """Fetch settings of the dataset a resource URL points at, through its profile.
 
     Raises:
-        UnknownDatasetError: if the URL is not a ``/resource/<id>.json`` URL.
+        ProfileError: when no profile describes the URL's dataset.
     """
-    match = _RESOURCE_URL.search(url.split("?", 1)[0])
-    if not match:
-        raise UnknownDatasetError(f"{url} is not a SODA resource URL (.../resource/<id>.json)")
-    return match.group(1)
+    from ingestion.profiles import load_profile
 
-
-def dataset_settings(url: str) -> DatasetSettings:
-    """Look up the settings of the dataset a resource URL points at.
-
-    Raises:
-        UnknownDatasetError: if the dataset has no entry in ``DATASETS``.
-    """
-    dataset_id = dataset_id_of(url)
-    try:
-        return DATASETS[dataset_id]
-    except KeyError:
-        raise UnknownDatasetError(
-            f"no dataset settings for {dataset_id} (known: {', '.join(sorted(DATASETS))}); "
-            "add its key and cursor to ingestion/socrata/settings.py"
-        ) from None
+    return DatasetSettings.from_profile(load_profile(url), page_size)

@@ -16,14 +16,18 @@ def ingest_command(
         str | None,
         typer.Option(
             "--source",
-            help="'demo' (local replay API), 'buffalo' or a SODA resource URL "
-            "(default: BLOTTER_SOURCE).",
+            help="'demo' (local replay API), a profile name (buffalo, chicago, sf, ...) or a "
+            "SODA resource URL whose dataset has a profile (default: BLOTTER_SOURCE).",
         ),
     ] = None,
     as_of: AsOf = None,
     full_refresh: Annotated[
         bool,
-        typer.Option("--full-refresh", help="Drop raw tables and cursor; reload from start date."),
+        typer.Option(
+            "--full-refresh",
+            help="Forget the cursor and re-read everything from the start date, merging "
+            "(raw never loses a record).",
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line on stdout.")
@@ -47,12 +51,23 @@ def ingest_command(
             show_progress=True,
         )
     except IngestError as exc:
-        fail(str(exc))
+        fail(str(exc), code=exc.exit_code)
 
+    if result.new_warehouse:
+        console.print(
+            f"[bold yellow]warning:[/] created a new warehouse at {settings.duckdb_path}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for line in result.drift:
+        console.print(f"[bold yellow]schema drift:[/] {line}", highlight=False, soft_wrap=True)
+    future = f", {result.quarantined_future:,} dated after the as-of" * bool(
+        result.quarantined_future
+    )
     console.print(
-        f"[bold green]ingested[/] {result.source}: fetched {result.fetched:,} = "
-        f"loaded {result.loaded:,} + rejected {result.rejected:,} "
-        f"({result.duplicates:,} duplicates) in {result.seconds:.1f} s; "
+        f"[bold green]ingested[/] {result.source} (profile {result.profile}): fetched "
+        f"{result.fetched:,} = loaded {result.loaded:,} + rejected {result.rejected:,} "
+        f"({result.duplicates:,} duplicates{future}) in {result.seconds:.1f} s; "
         f"raw.incidents has {result.raw_rows:,} rows (load {result.load_id})",
         highlight=False,
         soft_wrap=True,

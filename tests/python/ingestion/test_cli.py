@@ -1,4 +1,8 @@
-"""``blotter ingest`` end to end: JSON summary, idempotent reruns, clear errors (exit 2)."""
+"""``blotter ingest`` end to end: JSON summary, idempotent reruns, one-line errors.
+
+Operator mistakes (bad settings, another source, contradicting dates) exit 2; a source or
+load that fails exits 1.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +33,8 @@ def last_json(output: str) -> dict:
     return orjson.loads(output.strip().splitlines()[-1])
 
 
-def one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
+def one_error_line(result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
     # Retry warnings may come first; the error itself is exactly one line, and the last.
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error: ")]
@@ -46,8 +50,10 @@ def test_demo_ingest_twice_then_next_day(env):
     assert summary["fetched"] == summary["loaded"] + summary["rejected"] > 0
     assert "127.0.0.1" in summary["source"] and summary["as_of"] == AS_OF
 
+    assert summary["new_warehouse"] is True and summary["profile"] == "buffalo"
+    # A day without news (only the look-back is read again) is not an error.
     again = last_json(invoke(env, "--source", "demo", "--as-of", AS_OF, "--json").stdout)
-    assert again["raw_rows"] == summary["raw_rows"]
+    assert again["raw_rows"] == summary["raw_rows"] and again["new_warehouse"] is False
 
     later = last_json(invoke(env, "--source", "demo", "--as-of", "2025-06-11", "--json").stdout)
     assert later["raw_rows"] > summary["raw_rows"]
@@ -71,6 +77,11 @@ def test_malformed_rows_are_counted_and_kept(env):
         ({"BLOTTER_SOURSE": "demo"}, [], "unknown setting BLOTTER_SOURSE"),
         ({}, ["--as-of", "2025-02-30"], "--as-of"),
         ({}, ["--source", "http://127.0.0.1:9/resource/abcd-1234.json"], "abcd-1234"),
+        ({}, ["--source", "http://127.0.0.1:9/resource/abcd-1234.json"], "ingestion/profiles/"),
+        ({}, ["--source", "atlantis"], "create ingestion/profiles/atlantis.yml"),
+        ({}, ["--source", "buffalo_2019"], "demo-api --from-file"),
+        ({"BLOTTER_START_DATE": "2025-07-01"}, ["--as-of", AS_OF], "is after the as-of"),
+        ({}, ["--as-of", "2999-01-01"], "after today"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env, extra_env, args, needle):
@@ -86,7 +97,7 @@ def free_port() -> int:
 def test_unreachable_source_is_one_clear_line(env):
     url = f"http://127.0.0.1:{free_port()}/resource/d6g9-xbgu.json"
     result = invoke({**env, "BLOTTER_SOCRATA_APP_TOKEN": "tok-SECRET-123"}, "--source", url)
-    line = one_error_line(result)
+    line = one_error_line(result, code=1)
     assert "cannot reach" in line and url in line
     assert "tok-SECRET-123" not in result.output
 
@@ -97,9 +108,17 @@ def test_unwritable_warehouse_path_is_one_clear_line(env, tmp_path: Path):
     assert "cannot create" in one_error_line(invoke(bad, "--source", "demo", "--as-of", AS_OF))
 
 
-def test_an_empty_window_is_not_an_error(env):
-    result = invoke({**env, "BLOTTER_START_DATE": "2025-07-01"}, "--as-of", AS_OF, "--json")
-    assert result.exit_code == 0, result.output
-    summary = last_json(result.stdout)
-    assert summary["fetched"] == summary["loaded"] == summary["rejected"] == 0
-    assert summary["raw_rows"] == 0
+def test_a_start_date_after_the_as_of_lands_nothing(env):
+    bad = {**env, "BLOTTER_START_DATE": "2025-07-01"}
+    assert "is after the as-of 2025-06-10" in one_error_line(invoke(bad, "--as-of", AS_OF))
+    assert not Path(env["BLOTTER_DUCKDB_PATH"]).exists()  # nothing was created
+
+
+def test_changing_the_start_date_needs_a_full_refresh(env):
+    assert invoke(env, "--as-of", AS_OF).exit_code == 0
+    earlier = {**env, "BLOTTER_START_DATE": "2025-05-25"}
+    line = one_error_line(invoke(earlier, "--as-of", AS_OF))
+    assert "differs from 2025-06-01" in line and "--full-refresh" in line
+    refreshed = invoke(earlier, "--as-of", AS_OF, "--full-refresh", "--json")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert invoke(earlier, "--as-of", AS_OF).exit_code == 0  # the new start is recorded

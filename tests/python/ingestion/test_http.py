@@ -11,10 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ingestion.profiles import load_profile
 from ingestion.socrata.helpers import SodaClient, SourceError, build_where, redact
-from ingestion.socrata.settings import DATASETS
+from ingestion.socrata.settings import DatasetSettings
 
-DATASET = DATASETS["d6g9-xbgu"]
+PROFILE = load_profile("buffalo")
+DATASET = DatasetSettings.from_profile(PROFILE)
 TOKEN = "tok-SECRET-123"
 
 
@@ -122,5 +124,5 @@ def test_where_clause_and_redaction():
 
 
 def test_as_of_ends_at_local_midnight_in_utc():
-    assert DATASET.end_of_day_utc(date(2025, 6, 10)) == datetime(2025, 6, 11, 4, 0)  # EDT
-    assert DATASET.end_of_day_utc(date(2025, 1, 10)) == datetime(2025, 1, 11, 5, 0)  # EST
+    assert PROFILE.end_of_day_utc(date(2025, 6, 10)) == datetime(2025, 6, 11, 4, 0)  # EDT
+    assert PROFILE.end_of_day_utc(date(2025, 1, 10)) == datetime(2025, 1, 11, 5, 0)  # EST

@@ -10,6 +10,7 @@ import pytest
 from ingest_helpers import query, snapshot
 
 from ingestion.pipeline import IngestResult, ingest
+from ingestion.profiles import load_profile
 from ingestion.replay.server import running_replay
 
 DAY = date(2025, 6, 10)
@@ -105,3 +106,13 @@ def test_as_of_bounds_the_cursor_at_the_end_of_the_local_day(tmp_path, history):
     assert max(updated for updated, _ in landed.values()) < "2025-06-11T04:00:00"  # EDT midnight
     backfill = {k: v[0] for k, v in snaps["backfill"].items()}
     assert {k: v[0] for k, v in landed.items()}.items() <= backfill.items()
+
+
+def test_as_of_defaults_to_today_in_the_profiles_timezone(tmp_path):
+    profile = load_profile("buffalo")
+    today = profile.today()
+    with running_replay(start=today - timedelta(days=2)) as url:  # a portal that is live now
+        result = ingest(url, tmp_path / "w.duckdb", today - timedelta(days=2), show_progress=False)
+    assert result.as_of == today.isoformat()
+    bound = profile.end_of_day_utc(today).isoformat()
+    assert result.loaded > 0 and result.cursor < bound  # never past the end of today

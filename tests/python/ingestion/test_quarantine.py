@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import orjson
 import pytest
 
+from ingestion.profiles import load_profile
 from ingestion.quarantine import FetchQuarantine
-from ingestion.socrata.settings import DATASETS
+from ingestion.socrata.settings import Bounds, DatasetSettings
 from ingestion.validation import column_name, text_array
 
-DATASET = DATASETS["d6g9-xbgu"]
+PROFILE = load_profile("buffalo")
+DATASET = DatasetSettings.from_profile(PROFILE)
 
 
 def record(case: str | None = "24-0000001", updated: str = "2024-03-05T19:07:00.000Z", **extra):
@@ -126,3 +130,22 @@ def test_landed_columns_are_all_text_with_location_as_json():
     row = table.to_pylist()[1]
     assert row["hour_of_day"] == "14"
     assert orjson.loads(row["location"]) == {"type": "Point", "coordinates": [-78.851, 42.912]}
+
+
+def test_records_after_the_as_of_day_are_quarantined_never_landed():
+    bounds = Bounds.for_day(PROFILE, date(2024, 3, 5))  # ends 2024-03-06T05:00Z (EST)
+    quarantine = FetchQuarantine(DATASET, bounds)
+    quarantine.add_page(
+        [
+            record("A", incident_datetime="2024-03-05T23:59:59.000"),  # the last minute: fine
+            record("B", incident_datetime="2024-03-06T00:00:00.000"),  # the next local day
+            record("C", incident_datetime="2034-03-05T14:07:00.000"),  # a typo in the year
+            record("D", updated="2024-03-06T05:00:00.000Z"),  # changed after the as-of
+        ]
+    )
+    landed = [row["case_number"] for table in quarantine.tables() for row in table.to_pylist()]
+    assert landed == ["A"] and quarantine.future == 2
+    reasons = {r.case_number: r.reason for r in quarantine.rejections}
+    assert reasons["B"] == reasons["C"] == "incident_datetime after as-of 2024-03-05"
+    assert reasons["D"] == ":updated_at after as-of 2024-03-05"
+    assert quarantine.max_cursor < "2024-03-06T05:00:00"  # the cursor never passes the as-of

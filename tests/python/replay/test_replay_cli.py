@@ -8,6 +8,9 @@ import sys
 import time
 
 import requests
+from typer.testing import CliRunner
+
+from orchestration.cli import app
 
 CLI = [sys.executable, "-m", "orchestration.cli", "demo-api"]
 
@@ -49,3 +52,36 @@ def test_bad_input_is_one_line_and_exit_2():
         done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, args
         assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr
+
+
+CHICAGO_API = "/work/shared/real_data/chicago_ijzp-q8t2_api_sample_2025-05.csv"
+
+
+def test_demo_api_serves_a_portal_export_under_its_profile():
+    port = _free_port()
+    args = ["--port", str(port), "--from-file", CHICAGO_API, "--profile", "chicago"]
+    proc = subprocess.Popen([*CLI, *args], stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/resource/ijzp-q8t2.json"
+        banner = proc.stderr.readline()  # printed once the server listens
+        assert f"BLOTTER_SOURCE={url}#chicago" in banner
+        rows = requests.get(url, params={"$limit": "2000", "$order": ":id"}, timeout=10).json()
+        assert len(rows) == 1000 and rows[0]["id"] == "13849575"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_bad_file_options_are_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
+    for args in (
+        ["--from-file", CHICAGO_API],  # no profile
+        ["--profile", "chicago"],  # no file
+        ["--from-file", "/nonexistent.csv", "--profile", "chicago"],
+        ["--from-file", CHICAGO_API, "--profile", "atlantis"],
+        ["--from-file", CHICAGO_API, "--profile", "sf"],  # the file does not fit the profile
+        ["--from-file", CHICAGO_API, "--profile", "chicago", "--faults", "malformed"],
+    ):
+        done = CliRunner().invoke(app, ["demo-api", *args])  # refused before serving
+        assert done.exit_code == 2, (args, done.output)
+        assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr, args

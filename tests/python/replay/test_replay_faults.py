@@ -33,50 +33,91 @@ def test_unknown_fault_is_rejected():
         validate(("http429", "bogus"))
 
 
-def test_http429_bursts_with_retry_after():
+def _codes(url: str, offsets: list[int]) -> list[int]:
+    with requests.Session() as s:
+        return [
+            s.get(url, params={**PAGE, "$offset": str(o)}, timeout=30).status_code for o in offsets
+        ]
+
+
+def test_http429_on_the_first_requests_of_every_run_then_in_bursts():
     with running_replay(as_of=AS_OF, start=START, faults=("http429",)) as url:
-        resp = None
-        codes = []
         with requests.Session() as s:
-            for _ in range(11):
-                resp = s.get(url, params=PAGE, timeout=30)
-                codes.append(resp.status_code)
-                if resp.status_code == 429:
-                    assert resp.headers["Retry-After"] == "1"
-                    assert resp.json()["errorCode"] == "too_many_requests"
-        assert codes == [200, 429, 429, 200, 200, 200, 200, 200, 200, 429, 429]
-        assert _stats(url)["served_429"] == 4
+            first = s.get(url, params=PAGE, timeout=30)
+        assert first.status_code == 429 and first.headers["Retry-After"] == "1"
+        assert first.json()["errorCode"] == "too_many_requests"
+        # the retry of the first page, then later pages of the same run
+        assert _codes(url, [0, 0] + [10] * 8) == [429, 200] + [200] * 4 + [429, 429, 200, 200]
+        assert _codes(url, [0, 0, 0]) == [429, 429, 200]  # a new run starts with the fault
+        assert _stats(url)["served_429"] == 6 and _stats(url)["runs"] == 2
 
 
-def test_http5xx_bursts():
+def test_http5xx_on_the_first_requests_of_every_run_then_in_bursts():
     with running_replay(as_of=AS_OF, start=START, faults=("http5xx",)) as url:
-        assert _statuses(url, 9) == [200, 200, 200, 200, 502, 503, 200, 200, 200]
-        assert _stats(url)["served_5xx"] == 2
+        assert _codes(url, [0, 0, 0] + [10] * 5) == [502, 503, 200, 200, 200, 200, 502, 503]
+        assert _codes(url, [0, 0, 0]) == [502, 503, 200]
+        assert _stats(url)["served_5xx"] == 6
 
 
-def test_slow_responses_are_bounded():
+def test_both_http_faults_share_the_prologue():
+    with running_replay(as_of=AS_OF, start=START, faults=("http429", "http5xx")) as url:
+        assert _codes(url, [0] * 5) == [429, 429, 502, 503, 200]
+
+
+def test_slow_responses_are_bounded_per_run():
     with running_replay(as_of=AS_OF, start=START, faults=("slow",)) as url:
         timings = []
         with requests.Session() as s:
-            for _ in range(5):
+            for offset in (0, 10, 10, 10, 10, 0):
                 t0 = time.perf_counter()
-                assert s.get(url, params=PAGE, timeout=30).status_code == 200
+                params = {**PAGE, "$offset": str(offset)}
+                assert s.get(url, params=params, timeout=30).status_code == 200
                 timings.append(time.perf_counter() - t0)
-        assert timings[0] >= 0.5 and timings[3] >= 1.0
+        assert timings[0] >= 0.5 and timings[3] >= 1.0 and timings[5] >= 0.5  # a new run
         assert max(timings[1], timings[2], timings[4]) < 0.5
-        assert _stats(url)["slow_seconds"] == 1.5
+        assert _stats(url)["slow_seconds"] == 2.0
 
 
-def test_malformed_records_are_a_deterministic_share():
-    expected = Counter(get_table(START, AS_OF, 1.0).malformed.tolist())
+def test_malformed_records_are_a_deterministic_share_plus_one_of_each_first():
+    kinds = get_table(START, AS_OF, 1.0).malformed
+    # The first page of a run starts with one record of each kind, then the hashed share.
+    expected = Counter(kinds[3:].tolist()) + Counter([1, 2, 3])
     with running_replay(as_of=AS_OF, start=START, faults=("malformed",)) as url:
         rows = requests.get(url, params={"$limit": "50000"}, timeout=30).json()
+        later = requests.get(url, params={"$limit": "100", "$offset": "100"}, timeout=30).json()
     bad_date = sum(r.get("incident_datetime") == "not-a-date" for r in rows)
     bad_lat = sum(r.get("latitude") == "42.9x" for r in rows)
     no_key = sum("case_number" not in r for r in rows)
     assert (bad_date, bad_lat, no_key) == (expected[1], expected[2], expected[3])
-    assert min(bad_date, bad_lat, no_key) > 0
+    assert rows[0]["incident_datetime"] == "not-a-date" and "case_number" not in rows[2]
+    assert sum(r.get("latitude") == "42.9x" for r in later) == sum(kinds[100:200] == 2)
     assert sum(r.get("latitude") == "UNKNOWN" for r in rows) > 0  # the legit sentinel stays
+
+
+def test_future_dated_records_are_ten_years_ahead():
+    table = get_table(START, AS_OF, 1.0)
+    with running_replay(as_of=AS_OF, start=START) as url:
+        clean = requests.get(url, params={"$limit": "50000"}, timeout=30).json()
+    with running_replay(as_of=AS_OF, start=START, faults=("future_dated",)) as url:
+        rows = requests.get(url, params={"$limit": "50000"}, timeout=30).json()
+    ahead = [i for i, r in enumerate(rows) if r["incident_datetime"] > "2030"]
+    assert ahead[0] == 0 and len(ahead) == 1 + int(table.future[1:].sum())
+    for i in ahead:
+        assert int(rows[i]["incident_datetime"][:4]) - int(clean[i]["incident_datetime"][:4]) in (
+            9,
+            10,
+        )
+        assert {k: v for k, v in rows[i].items() if k != "incident_datetime"} == {
+            k: v for k, v in clean[i].items() if k != "incident_datetime"
+        }
+
+
+def test_a_one_page_answer_repeats_its_first_rows():
+    with running_replay(as_of=AS_OF, start=START, faults=("duplicates",)) as url:
+        params = {"$order": ":id", "$select": ":id", "$limit": "100"}
+        short = {**params, "$where": "incident_datetime >= '2024-06-30T00:00:00'"}
+        ids = [r[":id"] for r in requests.get(url, params=short, timeout=30).json()]
+    assert 2 < len(ids) < 100 and ids[-2:] == ids[:2] and len(set(ids)) == len(ids) - 2
 
 
 def test_duplicates_repeat_the_previous_page_tail(fetch_all):

@@ -6,6 +6,7 @@ Every command turns a bad setting or bad input into one clear error line and exi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, NoReturn
 
@@ -49,9 +50,25 @@ def settings_or_exit(**overrides: str) -> Settings:
         fail(str(exc))
 
 
-def as_of_or_exit(raw: str | None) -> date | None:
-    """Parse an ``--as-of`` option, exiting 2 when it is not a date."""
+def as_of_or_exit(raw: str | None, settings: Settings | None = None) -> date | None:
+    """Parse an ``--as-of`` option, exiting 2 when it is not a date or lies in the future.
+
+    "Future" means after today in the dataset's timezone (``orchestration.dates``). Returns
+    None when the option was not given.
+    """
+    from orchestration.dates import resolve_as_of
+    from orchestration.errors import OperatorError
+
+    if not raw:
+        return None
     try:
-        return parse_date("--as-of", raw) if raw else None
+        day = parse_date("--as-of", raw)
     except SettingsError as exc:
         fail(str(exc))
+    settings = settings or settings_or_exit()
+    try:
+        # Only the future check here; the start date is checked by the command that runs.
+        resolve_as_of(day, replace(settings, start_date=date.min))
+    except OperatorError as exc:
+        fail(str(exc))
+    return day

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -88,6 +89,14 @@ class Settings:
         if self.source == "buffalo":
             return BUFFALO_URL
         return self.source
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs, whether they came from the environment or
+        ``.env``: the token, the webhook URL and its password, the pseudonym key."""
+        values = [v for v in (self.app_token, self.notify_webhook, self.pseudonym_key) if v]
+        if self.notify_webhook and (password := urlsplit(self.notify_webhook).password):
+            values.append(password)
+        return values
 
 
 def secret_values(env: dict[str, str] | None = None) -> list[str]:

@@ -24,7 +24,11 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 receiver.bodies.append(
-                    {"content_type": self.headers.get("Content-Type"), **json.loads(body)}
+                    {
+                        "content_type": self.headers.get("Content-Type"),
+                        "authorization": self.headers.get("Authorization"),
+                        **json.loads(body),
+                    }
                 )
                 self.send_response(receiver.status)
                 self.end_headers()

@@ -1,0 +1,74 @@
+"""The run's dates: "today" in the dataset's timezone, and the checks every command applies.
+
+A run's as-of is the last day whose data may be published. It defaults to today *where the
+incidents happen*, not on the machine running Blotter (a UTC runner at 01:00 is still on the
+previous day in Buffalo), and it may never lie in the future there: a future as-of would land
+future-dated records and move the incremental cursor past every later run.
+
+Environment variables read here: none (the settings are passed in).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from orchestration.errors import OperatorError
+from orchestration.settings import Settings
+
+DEMO_DATASET = "d6g9-xbgu"  # the replay API serves Buffalo's Crime Incidents layout
+
+
+def dataset_timezone(settings: Settings) -> str:
+    """The IANA timezone of the configured source's dataset (its floating timestamps' zone).
+
+    The one place orchestration learns the zone, so that it can follow the source profiles
+    (``ingestion.profiles``, CONTRACTS.md D) once they exist.
+
+    Raises:
+        OperatorError: when the source's dataset is unknown (the message names what to add).
+    """
+    from ingestion.socrata.settings import DATASETS, UnknownDatasetError, dataset_id_of
+
+    url = settings.source_url
+    try:
+        dataset_id = DEMO_DATASET if url is None else dataset_id_of(url)
+        return DATASETS[dataset_id].timezone
+    except UnknownDatasetError as exc:
+        raise OperatorError(str(exc)) from None
+    except KeyError:
+        raise OperatorError(
+            f"no dataset settings for {dataset_id}; add it to ingestion/socrata/settings.py"
+        ) from None
+
+
+def today_in(timezone: str, now: datetime | None = None) -> date:
+    """The calendar day it is in ``timezone`` at ``now`` (default: the current instant)."""
+    instant = now or datetime.now(UTC)
+    if instant.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def resolve_as_of(requested: date | None, settings: Settings, now: datetime | None = None) -> date:
+    """The run's as-of: ``requested``, or today in the dataset's timezone.
+
+    Raises:
+        OperatorError: when ``requested`` lies after today there, or when BLOTTER_START_DATE
+            lies after the as-of (nothing could ever be fetched).
+    """
+    timezone = dataset_timezone(settings)
+    today = today_in(timezone, now)
+    day = requested or today
+    if day > today:
+        raise OperatorError(
+            f"--as-of {day.isoformat()} is in the future (today is {today.isoformat()} in "
+            f"{timezone}); use a day up to today"
+        )
+    if settings.start_date > day:
+        raise OperatorError(
+            f"BLOTTER_START_DATE {settings.start_date.isoformat()} is after the as-of "
+            f"{day.isoformat()}: there is nothing to load; set BLOTTER_START_DATE to an "
+            "earlier day"
+        )
+    return day

@@ -65,8 +65,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
 
 
 def _unrecorded_failure(ctx: RunContext, exc: BaseException) -> NoReturn:
-    """The command did not start (refused, or the warehouse cannot be opened): say so, notify
-    the webhook (a scheduled run that is refused needs a person), exit 2 or 1.
+    """The command did not start (refused, or the warehouse cannot be opened): say so, exit 2
+    or 1, and notify the webhook, except for the refusals of interactive commands (a mistyped
+    run id needs no page; a refused scheduled ``run`` needs a person).
 
     A warehouse that cannot be opened cannot hold the ledger row either; the line says so.
     """
@@ -79,8 +80,9 @@ def _unrecorded_failure(ctx: RunContext, exc: BaseException) -> NoReturn:
         )
     else:
         line = f"{ctx.command} could not start: {describe(exc)}"
+    interactive_refusal = exit_code(exc) == 2 and ctx.command != "run"
     notify.notify_run(
-        ctx.settings.notify_webhook,
+        None if interactive_refusal else ctx.settings.notify_webhook,
         {
             "run_id": ctx.run_id,
             "command": ctx.command,

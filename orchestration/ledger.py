@@ -196,19 +196,24 @@ def reconcile(duckdb_path: Path, now: datetime | None = None) -> list[str]:
     now = now or datetime.now(UTC)
     with _connect(duckdb_path) as con:
         stale = con.execute(
-            f"select run_id, pid, host, started_at from {SCHEMA}.{TABLE} where status = ?",
+            f"select run_id, pid, host, started_at, steps from {SCHEMA}.{TABLE} where status = ?",
             ["running"],
         ).fetchall()
-        for run_id, pid, host, started_at in stale:
+        for run_id, pid, host, started_at, steps_json in stale:
+            steps = json.loads(steps_json) if steps_json else {}
+            died_in = [n for n, s in steps.items() if s.get("status") == "running"]
+            for name in died_in:
+                steps[name] = {"status": "abandoned"}
             who = f"process {pid} on {host}" if pid is not None else "the process"
+            during = f" during step {died_in[0]}" if died_in else ""
             reason = (
-                f"{who} ended without finishing (killed?); started "
+                f"{who} ended without finishing{during} (killed?); started "
                 f"{started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC, found abandoned by the next run"
             )
             con.execute(
-                f"update {SCHEMA}.{TABLE} set status = ?, ended_at = ?, "
+                f"update {SCHEMA}.{TABLE} set status = ?, ended_at = ?, steps = ?, "
                 "error = coalesce(error || '; ', '') || ? where run_id = ?",
-                ["abandoned", now, reason, run_id],
+                ["abandoned", now, json.dumps(steps), reason, run_id],
             )
     return [row[0] for row in stale]
 

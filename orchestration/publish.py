@@ -166,6 +166,15 @@ def prepare_audit(
     return copied
 
 
+def drop_audit(
+    duckdb_path: Path, schemas: Sequence[str] = PUBLISHED_SCHEMAS, prefix: str = AUDIT_PREFIX
+) -> None:
+    """Drop the audit schemas of ``schemas`` (a command that stopped before building)."""
+    with duckdb.connect(str(duckdb_path)) as con:
+        for schema in schemas:
+            con.execute(f"drop schema if exists {_q(prefix + schema)} cascade")
+
+
 def publish(
     duckdb_path: Path,
     failing_tests: Sequence[str] = (),

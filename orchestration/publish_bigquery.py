@@ -55,6 +55,7 @@ __all__ = [
     "PublishBlocked",
     "PublishResult",
     "bigquery_target",
+    "drop_audit",
     "prepare_audit",
     "publish",
 ]
@@ -130,6 +131,22 @@ def prepare_audit(
     return len(pairs)
 
 
+def drop_audit(
+    client: Any,
+    target: BigQueryTarget,
+    schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+    prefix: str = AUDIT_PREFIX,
+) -> None:
+    """Delete the audit datasets of ``schemas`` (a command that stopped before building)."""
+    _checked(target, prefix)
+    for schema in schemas:
+        client.delete_dataset(
+            f"{target.project}.{target.dataset(prefix + schema)}",
+            delete_contents=True,
+            not_found_ok=True,
+        )
+
+
 def publish(
     client: Any,
     target: BigQueryTarget,
@@ -186,10 +203,7 @@ def publish(
     _copy_all(client, pairs)
     if result.views and recreate_views is not None:
         recreate_views()
-    for schema in schemas:
-        client.delete_dataset(
-            f"{p}.{target.dataset(prefix + schema)}", delete_contents=True, not_found_ok=True
-        )
+    drop_audit(client, target, schemas, prefix)
     for schema in result.schemas:
         if on_schema is not None:
             on_schema(schema)

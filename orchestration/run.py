@@ -199,6 +199,8 @@ def execute(
                 on_step(name, "skipped")
             continue
         rec.steps[name] = {"status": "running"}
+        # Recorded before each step, so a run killed mid-step leaves where it died.
+        ledger.record(ctx.duckdb_path, rec)
         if on_step:
             on_step(name, "running")
         try:

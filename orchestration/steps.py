@@ -63,6 +63,17 @@ def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHE
     return wap.prepare_audit(ctx.duckdb_path, schemas=schemas)
 
 
+def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS) -> None:
+    """Remove the audit schemas of ``schemas`` again (the command stopped before building)."""
+    if _is_bigquery(ctx):
+        from orchestration import publish_bigquery
+
+        target, client = _bigquery(ctx)
+        publish_bigquery.drop_audit(client, target, schemas)
+    else:
+        wap.drop_audit(ctx.duckdb_path, schemas)
+
+
 def step_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land new and changed incidents in ``raw`` (raw is never rolled back)."""
     from ingestion.destinations import landing_destination
@@ -197,12 +208,14 @@ def default_steps() -> list[tuple[str, Step]]:
 
 
 def rekey_steps() -> list[tuple[str, Step]]:
-    """``blotter rekey``: full-refresh build with the new key, tests, publish (no ingest)."""
+    """``blotter rekey``: full-refresh build with the new key, tests, publish.
+
+    No ingest (the data stays as published) and no docs (models and columns do not change).
+    """
     return [
         ("build_warehouse", step_build_warehouse),
         ("build_ml", step_build_ml),
         ("publish", step_publish),
-        ("docs", step_docs),
     ]
 
 

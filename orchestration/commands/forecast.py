@@ -227,7 +227,13 @@ def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], 
         except (RegistryError, WarehouseError) as exc:
             fail(str(exc))
 
-    from orchestration.steps import ML_SCHEMAS, ml_warehouse, prepare_audit, registry_steps
+    from orchestration.steps import (
+        ML_SCHEMAS,
+        drop_audit,
+        ml_warehouse,
+        prepare_audit,
+        registry_steps,
+    )
 
     outcome: dict[str, Any] = {}
 
@@ -236,6 +242,7 @@ def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], 
         try:  # an unknown run id is the operator's mistake: exit 2, no ledger row
             outcome["registry"] = change(ml_warehouse(ctx), "audit_ml")
         except (RegistryError, WarehouseError) as exc:
+            drop_audit(ctx, ML_SCHEMAS)
             raise OperatorError(str(exc)) from None
 
     _published(command, registry_steps(lambda ctx: dict(outcome)), before)

@@ -74,7 +74,7 @@ def transform_command(
         )
 
     from orchestration import pseudonym, session
-    from orchestration.dbt_invoke import dbt_env
+    from orchestration.dbt_invoke import dbt_env, release_duckdb
     from orchestration.dbt_runner import build, print_summary, progress_callback
     from orchestration.errors import OperatorError
 
@@ -93,6 +93,7 @@ def transform_command(
                     callbacks=[progress_callback(console)] if verbose else (),
                     count_rows_in=settings.duckdb_path if settings.target != "prod" else None,
                 )
+            release_duckdb()  # dbt-duckdb keeps the file open in this process
             # The fingerprint vouches for the pseudonyms in <prefix>marts: only a build of the
             # pseudonymised mart itself may record it.
             if any(n.name == PSEUDONYMISED and n.status == "success" for n in result.nodes):

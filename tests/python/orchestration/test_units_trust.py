@@ -195,3 +195,18 @@ def test_the_dashboard_never_calls_an_abandoned_run_in_progress(tmp_path: Path) 
     recorded = runs.assign(status=["abandoned", "succeeded"])
     banner = status.banner(recorded, date(2026, 3, 1), datetime(2026, 3, 2, 9, tzinfo=UTC))
     assert "in progress" not in banner.message and "abandoned" in banner.message
+
+
+def test_secrets_from_dotenv_are_redacted_too(tmp_path: Path) -> None:
+    """Item 2: the key (and the token) are redacted wherever the setting came from."""
+    from orchestration.settings import load_settings
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("BLOTTER_PSEUDONYM_KEY=dotenv-key-5521\nBLOTTER_SOCRATA_APP_TOKEN=tok-8812\n")
+    settings = load_settings(env={}, dotenv=dotenv)
+    stream = io.StringIO()
+    log = configure_logging("json", settings.secrets(), stream=stream)
+    log.warning("key dotenv-key-5521 and token tok-8812", extra={"detail": "dotenv-key-5521"})
+    logging.getLogger("blotter").handlers.clear()
+    assert "dotenv-key-5521" not in stream.getvalue() and "tok-8812" not in stream.getvalue()
+    assert "***" in stream.getvalue()

@@ -201,6 +201,7 @@ def execute(
         rec.steps[name] = {"status": "running"}
         # Recorded before each step, so a run killed mid-step leaves where it died.
         ledger.record(ctx.duckdb_path, rec)
+        log.info(f"step {name} started", extra={"step": name})
         if on_step:
             on_step(name, "running")
         try:

@@ -81,3 +81,52 @@ def test_operator_mistakes_exit_2_by_name_others_1() -> None:
         outer.__cause__ = exc
         assert exit_code(outer) == code, exc
         assert not is_transient(outer) or code == 1
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in __import__("os").environ if k.startswith("BLOTTER_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(tmp_path / "blotter.duckdb"))
+    monkeypatch.setenv("BLOTTER_START_DATE", "2024-06-01")
+    monkeypatch.setenv("BLOTTER_NOTIFY_WEBHOOK", receiver.url)
+    return tmp_path
+
+
+def _run():
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    return CliRunner().invoke(app, ["run", "--as-of", "2024-06-10", "--retries", "0"])
+
+
+def test_run_on_a_corrupt_warehouse_says_so_and_still_notifies(cli_env: Path, receiver) -> None:
+    corrupt_warehouse(cli_env / "blotter.duckdb")
+    result = _run()
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "not a valid DuckDB database file" in line and "restore it from a backup" in line
+    assert "not in the run ledger" in line
+    (body,) = receiver.bodies
+    assert body["blotter"]["status"] == "failed"
+    assert "not a valid DuckDB database file" in body["blotter"]["error"]
+
+
+def test_run_on_a_warehouse_another_program_holds(cli_env: Path, receiver, monkeypatch) -> None:
+    from orchestration import ledger
+
+    monkeypatch.setattr(ledger, "LOCK_WAIT_SECONDS", 0.5)
+    path = cli_env / "blotter.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = hold_warehouse(path)
+    try:
+        result = _run()
+    finally:
+        holder.kill()
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert f"pid {holder.pid}" in line and "close it" in line and str(path) in line
+    (body,) = receiver.bodies
+    assert f"pid {holder.pid}" in body["blotter"]["error"]

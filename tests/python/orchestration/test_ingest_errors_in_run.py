@@ -105,3 +105,26 @@ def test_a_changed_start_date_is_refused(cli_env: Path, monkeypatch) -> None:
     assert "2024-05-01" in _one_line(result)
     (run,) = ledger.recent(cli_env / "w.duckdb")
     assert run["steps"]["build_warehouse"] == {"status": "skipped"}
+
+
+def test_ingest_holds_the_lock_and_writes_the_key_table(cli_env: Path, monkeypatch) -> None:
+    """Items 2 and 7: a plain `dbt build` after an ingest finds the key; ingest waits its turn."""
+    import duckdb
+
+    from orchestration.lock import acquire
+
+    monkeypatch.setenv("BLOTTER_START_DATE", "2024-06-08")
+    monkeypatch.setenv("BLOTTER_PSEUDONYM_KEY", "ingest-key-4417")
+    path = cli_env / "w.duckdb"
+    with acquire(path, "r-busy", "run"):
+        busy = CliRunner().invoke(app, ["ingest", "--as-of", "2024-06-10"])
+    assert busy.exit_code == 2, busy.output
+    assert "another run (r-busy, pid" in _one_line(busy)
+    assert not path.exists()
+    landed = CliRunner().invoke(app, ["ingest", "--as-of", "2024-06-10"])
+    assert landed.exit_code == 0, landed.output
+    assert "ingest-key-4417" not in landed.output
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select * from restricted.pseudonym_key").fetchall() == [
+            ("ingest-key-4417",)
+        ]

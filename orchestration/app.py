@@ -6,7 +6,6 @@ Every command turns a bad setting or bad input into one clear error line and exi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Annotated, NoReturn
 
@@ -56,7 +55,7 @@ def as_of_or_exit(raw: str | None, settings: Settings | None = None) -> date | N
     "Future" means after today in the dataset's timezone (``orchestration.dates``). Returns
     None when the option was not given.
     """
-    from orchestration.dates import resolve_as_of
+    from orchestration.dates import check_not_future
     from orchestration.errors import OperatorError
 
     if not raw:
@@ -65,10 +64,8 @@ def as_of_or_exit(raw: str | None, settings: Settings | None = None) -> date | N
         day = parse_date("--as-of", raw)
     except SettingsError as exc:
         fail(str(exc))
-    settings = settings or settings_or_exit()
     try:
-        # Only the future check here; the start date is checked by the command that runs.
-        resolve_as_of(day, replace(settings, start_date=date.min))
+        check_not_future(day, settings or settings_or_exit())
     except OperatorError as exc:
         fail(str(exc))
     return day

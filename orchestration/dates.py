@@ -50,6 +50,21 @@ def today_in(timezone: str, now: datetime | None = None) -> date:
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
+def check_not_future(day: date, settings: Settings, now: datetime | None = None) -> None:
+    """Refuse an as-of after today in the dataset's timezone.
+
+    Raises:
+        OperatorError: ``day`` lies in the future there (exit 2).
+    """
+    timezone = dataset_timezone(settings)
+    today = today_in(timezone, now)
+    if day > today:
+        raise OperatorError(
+            f"--as-of {day.isoformat()} is in the future (today is {today.isoformat()} in "
+            f"{timezone}); use a day up to today"
+        )
+
+
 def resolve_as_of(requested: date | None, settings: Settings, now: datetime | None = None) -> date:
     """The run's as-of: ``requested``, or today in the dataset's timezone.
 
@@ -57,14 +72,8 @@ def resolve_as_of(requested: date | None, settings: Settings, now: datetime | No
         OperatorError: when ``requested`` lies after today there, or when BLOTTER_START_DATE
             lies after the as-of (nothing could ever be fetched).
     """
-    timezone = dataset_timezone(settings)
-    today = today_in(timezone, now)
-    day = requested or today
-    if day > today:
-        raise OperatorError(
-            f"--as-of {day.isoformat()} is in the future (today is {today.isoformat()} in "
-            f"{timezone}); use a day up to today"
-        )
+    day = requested or today_in(dataset_timezone(settings), now)
+    check_not_future(day, settings, now)
     if settings.start_date > day:
         raise OperatorError(
             f"BLOTTER_START_DATE {settings.start_date.isoformat()} is after the as-of "

@@ -50,11 +50,14 @@ def check(path: Path, create_warehouse: bool = False) -> WarehouseFile:
     if path.exists():
         return WarehouseFile(path, new=False)
     parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise OperatorError(f"cannot create the warehouse {path}: {parent} is not a directory")
     if not parent.is_dir():
         if not (create_warehouse or path == DEFAULT_PATH):
             raise OperatorError(
                 f"BLOTTER_DUCKDB_PATH {path}: directory {parent} does not exist (a typo?); "
-                "create it, or pass --create-warehouse to start a new warehouse there"
+                "create it (mkdir -p) if you mean a new warehouse there, or pass "
+                "--create-warehouse to blotter run"
             )
         try:
             parent.mkdir(parents=True, exist_ok=True)

@@ -404,3 +404,13 @@ def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:
     assert {b["authorization"] for b in scenario.webhook} == {"Basic b3BzOmhvb2stcHctOTkzMQ=="}
     for result in scenario.results.values():
         assert "hook-pw-9931" not in result.output
+
+
+def test_dbt_gets_the_run_s_vars(scenario: Scenario) -> None:
+    """Issue 12 item 12 (CONTRACTS.md B): the audited build of day 3 was dbt's last call."""
+    results = json.loads((scenario.base / "target" / "run_results.json").read_text())
+    assert results["args"]["vars"] == {
+        "schema_prefix": "audit_",
+        "data_cutoff": DAY3,
+        "data_start": START,
+    }

@@ -2,15 +2,18 @@
 
 Environment variables read here:
 
-- ``BLOTTER_DUCKDB_PATH``: the embedded warehouse file (default ``data/blotter.duckdb``).
+- ``BLOTTER_DUCKDB_PATH``: the embedded warehouse file (default ``data/blotter.duckdb``); a new
+  file is announced, a missing directory refused (``orchestration.warehouse_file``).
 - ``BLOTTER_SOURCE``: ``demo`` (default, the local replay API), ``buffalo`` (the real City of
   Buffalo portal) or any SODA resource URL ``https://host/resource/<dataset>.json``.
 - ``BLOTTER_START_DATE``: first day of the initial backfill (ISO date, default 2023-01-01).
 - ``BLOTTER_SOCRATA_APP_TOKEN``: Socrata app token (secret: never logged or printed).
 - ``BLOTTER_DEMO_FAULTS``: comma-separated faults the replay API injects (see ``demo-api``).
 - ``BLOTTER_TARGET``: dbt target, ``dev`` (default), ``ci`` or ``prod``.
-- ``BLOTTER_NOTIFY_WEBHOOK``: Slack-compatible webhook for run notifications (secret).
-- ``BLOTTER_PSEUDONYM_KEY``: key of the case-number pseudonym (secret; prod refuses the default).
+- ``BLOTTER_NOTIFY_WEBHOOK``: Slack-compatible webhook for run notifications (secret; URL
+  credentials are sent as basic auth).
+- ``BLOTTER_PSEUDONYM_KEY``: key of the case-number pseudonym (secret; prod refuses the default;
+  a change is refused until ``blotter rekey``).
 - ``BLOTTER_GCP_PROJECT``, ``BLOTTER_BQ_DATASET_PREFIX``, ``BLOTTER_BQ_LOCATION``,
   ``BLOTTER_BQ_AUTH_METHOD``, ``BLOTTER_BQ_KEYFILE``, ``BLOTTER_BQ_API_ENDPOINT``: BigQuery.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -107,6 +108,24 @@ def _missing(notes: list[str], schema: str, table: str, why: str) -> None:
     notes.append(f"{schema}.{table} is not published yet: {why}")
 
 
+def _without_dead_runs(runs: pd.DataFrame, path: Path | None) -> pd.DataFrame:
+    """A ``running`` row while nobody holds the run lock is a killed run: show it abandoned.
+
+    The next ``blotter`` command records that in the ledger; the page need not wait for it.
+    """
+    if runs.empty or path is None or not (runs["status"] == "running").any():
+        return runs
+    from orchestration.lock import is_held
+
+    if is_held(path):
+        return runs
+    runs = runs.copy()
+    dead = runs["status"] == "running"
+    runs.loc[dead, "status"] = "abandoned"
+    runs.loc[dead, "error"] = "the run ended without finishing (killed?)"
+    return runs
+
+
 def load_overview(reader: Reader) -> Overview:
     """Area options, the last day of data, recent runs and the model registry."""
     out = Overview()
@@ -146,6 +165,7 @@ def load_overview(reader: Reader) -> Overview:
                 f"from {db.rel(*LEDGER)} order by started_at desc, run_id desc limit 20",
                 {},
             )
+            out.runs = _without_dead_runs(out.runs, getattr(reader, "path", None))
         columns = db.columns(*MODEL_RUNS)
         if columns is None:
             _missing(out.notes, *MODEL_RUNS, "no model registered")

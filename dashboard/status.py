@@ -82,10 +82,14 @@ def banner(runs: pd.DataFrame, last_data_day: date | None, now: datetime | None 
         age = (today - last_data_day).days
         data = f"Data through {last_data_day.isoformat()} ({age} day{'s' * (age != 1)} old)."
         stale = age > STALE_AFTER_DAYS
-    finished = runs[runs["status"].isin(["succeeded", "failed"])] if not runs.empty else runs
+    # An abandoned run (killed before it could record its end) is over, like a failed one:
+    # never "in progress".
+    finished = (
+        runs[runs["status"].isin(["succeeded", "failed", "abandoned"])] if not runs.empty else runs
+    )
     last = finished.iloc[0] if not finished.empty else None
     running = runs[runs["status"] == "running"] if not runs.empty else runs
-    if last is not None and last["status"] == "failed":
+    if last is not None and last["status"] in ("failed", "abandoned"):
         error = str(last.get("error") or "no error recorded").strip().splitlines()[0][:300]
         good = finished[finished["status"] == "succeeded"]
         since = (
@@ -93,9 +97,10 @@ def banner(runs: pd.DataFrame, last_data_day: date | None, now: datetime | None 
             if not good.empty
             else "no successful run yet"
         )
+        what = "failed" if last["status"] == "failed" else "was abandoned"
         return Banner(
             "error",
-            f"Last run failed: {last['run_id']} at {_when(last['ended_at'])}: {error}. "
+            f"Last run {what}: {last['run_id']} at {_when(last['ended_at'])}: {error}. "
             f"{since}. {data}",
         )
     if stale:

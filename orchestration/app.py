@@ -49,9 +49,23 @@ def settings_or_exit(**overrides: str) -> Settings:
         fail(str(exc))
 
 
-def as_of_or_exit(raw: str | None) -> date | None:
-    """Parse an ``--as-of`` option, exiting 2 when it is not a date."""
+def as_of_or_exit(raw: str | None, settings: Settings | None = None) -> date | None:
+    """Parse an ``--as-of`` option, exiting 2 when it is not a date or lies in the future.
+
+    "Future" means after today in the dataset's timezone (``orchestration.dates``). Returns
+    None when the option was not given.
+    """
+    from orchestration.dates import check_not_future
+    from orchestration.errors import OperatorError
+
+    if not raw:
+        return None
     try:
-        return parse_date("--as-of", raw) if raw else None
+        day = parse_date("--as-of", raw)
     except SettingsError as exc:
         fail(str(exc))
+    try:
+        check_not_future(day, settings or settings_or_exit())
+    except OperatorError as exc:
+        fail(str(exc))
+    return day

@@ -6,8 +6,10 @@ written for models and seeds, failing rows for tests) and timing. :func:`print_s
 with rich; :func:`progress_callback` shows a live progress line while dbt runs.
 
 Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (for example
-``BLOTTER_DUCKDB_PATH``, ``BLOTTER_PSEUDONYM_KEY``) are set for the duration of the dbt call, since
-``profiles.yml`` and the models read them with ``env_var``.
+``BLOTTER_DUCKDB_PATH``) are set for the duration of the dbt call, since ``profiles.yml`` reads
+them with ``env_var``. ``BLOTTER_PSEUDONYM_KEY`` is removed for the call: a secret dbt can read
+with ``env_var`` ends up in its manifest, compiled SQL and logs, so dbt reads the key from the
+restricted table ``orchestration.pseudonym`` writes instead.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.errors import describe
+
 # The dbt project (dbt_project.yml + profiles.yml) is the repository root.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_TYPES = ("test", "unit_test")
+# Never visible to dbt (see the module docstring).
+HIDDEN_FROM_DBT = ("BLOTTER_PSEUDONYM_KEY",)
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,11 @@ class DbtRunResult:
 
 @contextmanager
 def _temporary_env(env: Mapping[str, str | None]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update({k: v for k, v in env.items() if v is not None})
+    """Set ``env`` (None values are left alone) and hide ``HIDDEN_FROM_DBT``; restore after."""
+    saved = {k: os.environ.get(k) for k in (*env, *HIDDEN_FROM_DBT)}
+    for name in HIDDEN_FROM_DBT:
+        os.environ.pop(name, None)
+    os.environ.update({k: v for k, v in env.items() if v is not None and k not in HIDDEN_FROM_DBT})
     try:
         yield
     finally:
@@ -254,7 +263,8 @@ def run_dbt(
     )
     if outcome.exception is not None:
         result.success = False
-        result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
+        # dbt wraps adapter errors (a corrupt file, a lock): name the root cause.
+        result.error = describe(outcome.exception)
     for res in getattr(outcome.result, "results", None) or []:
         result.nodes.append(_node_result(res))
     if count_rows_in is not None:

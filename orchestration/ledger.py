@@ -1,8 +1,10 @@
 """The run ledger: one row per ``blotter run`` in the warehouse table ``ops.run_ledger``.
 
 A row is inserted with status ``running`` when a run starts and updated to ``succeeded`` or
-``failed`` when it ends, so a run killed half-way still leaves a trace. The ledger lives outside
-the published schemas: write-audit-publish never rolls it back.
+``failed`` when it ends, so a run killed half-way still leaves a trace. Such a row is turned into
+``abandoned`` (with the pid and host that never finished) by the next writing command, which
+holds the run lock and therefore knows that no run is alive (``orchestration.lock``). The ledger
+lives outside the published schemas: write-audit-publish never rolls it back.
 
 Environment variables read here: none (the warehouse path is passed in).
 """
@@ -10,6 +12,8 @@ Environment variables read here: none (the warehouse path is passed in).
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -20,7 +24,9 @@ import duckdb
 
 SCHEMA = "ops"
 TABLE = "run_ledger"
-STATUSES = ("running", "succeeded", "failed")
+STATUSES = ("running", "succeeded", "failed", "abandoned")
+# How long a write waits out another process's short hold on the file (the dashboard's reads).
+LOCK_WAIT_SECONDS = 15.0
 
 _DDL = f"""
 create schema if not exists {SCHEMA};
@@ -40,6 +46,10 @@ create table if not exists {SCHEMA}.{TABLE} (
     failing_tests json,
     error varchar
 );
+alter table {SCHEMA}.{TABLE} add column if not exists command varchar;
+alter table {SCHEMA}.{TABLE} add column if not exists pid integer;
+alter table {SCHEMA}.{TABLE} add column if not exists host varchar;
+alter table {SCHEMA}.{TABLE} add column if not exists notes json;
 """
 _COLUMNS = (
     "run_id",
@@ -56,12 +66,20 @@ _COLUMNS = (
     "tests_failed",
     "failing_tests",
     "error",
+    "command",
+    "pid",
+    "host",
+    "notes",
 )
 
 
 @dataclass
 class RunRecord:
-    """One ledger row. ``steps`` maps step name → {status, attempts, seconds, error}."""
+    """One ledger row.
+
+    ``steps`` maps step name → {status, attempts, seconds, error}; ``notes`` holds what the
+    operator should know although the run went on (a new warehouse, source drift lines).
+    """
 
     run_id: str
     as_of: date
@@ -77,18 +95,27 @@ class RunRecord:
     tests_failed: int | None = None
     failing_tests: list[str] = field(default_factory=list)
     error: str | None = None
+    command: str = "run"
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
+    notes: list[str] = field(default_factory=list)
 
     def params(self) -> list[Any]:
         """Bind parameters in ``_COLUMNS`` order."""
         values = asdict(self)
         values["steps"] = json.dumps(self.steps, default=str)
         values["failing_tests"] = json.dumps(self.failing_tests)
+        values["notes"] = json.dumps(self.notes)
         return [values[c] for c in _COLUMNS]
 
 
-def _connect(duckdb_path: Path, wait_seconds: float = 15.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing, waiting out short read locks (e.g. the dashboard's)."""
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+def _connect(duckdb_path: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting out short read locks (e.g. the dashboard's).
+
+    The directory must exist: whether a new warehouse may be created is decided before
+    (``orchestration.warehouse_file``).
+    """
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -125,14 +152,19 @@ def recent(duckdb_path: Path, limit: int = 20) -> list[dict[str, Any]]:
     if not duckdb_path.exists():
         return []
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [SCHEMA, TABLE],
-        ).fetchone()
-        if not exists or not exists[0]:
+        present = {
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                [SCHEMA, TABLE],
+            ).fetchall()
+        }
+        if not present:
             return []
+        # A ledger written by an older Blotter lacks the newer columns: read them as null.
+        selected = ", ".join(c if c in present else f"null as {c}" for c in _COLUMNS)
         cur = con.execute(
-            f"select {', '.join(_COLUMNS)} from {SCHEMA}.{TABLE} "
+            f"select {selected} from {SCHEMA}.{TABLE} "
             "order by started_at desc, run_id desc limit ?",
             [limit],
         )
@@ -142,8 +174,59 @@ def recent(duckdb_path: Path, limit: int = 20) -> list[dict[str, Any]]:
         run = dict(zip(_COLUMNS, row, strict=True))
         run["steps"] = json.loads(run["steps"]) if run["steps"] else {}
         run["failing_tests"] = json.loads(run["failing_tests"]) if run["failing_tests"] else []
+        run["notes"] = json.loads(run["notes"]) if run["notes"] else []
         for key in ("as_of", "started_at", "ended_at"):
             if run[key] is not None:
                 run[key] = run[key].isoformat()
         runs.append(run)
     return runs
+
+
+def reconcile(duckdb_path: Path, now: datetime | None = None) -> list[str]:
+    """Mark every ``running`` row ``abandoned``, with a reason naming the process that left it.
+
+    Only call this while holding the run lock: then no other run is alive, so a ``running`` row
+    is a run that was killed (or lost its machine) before it could record its end.
+
+    Returns:
+        The run ids that were abandoned.
+    """
+    if not duckdb_path.exists():
+        return []
+    now = now or datetime.now(UTC)
+    with _connect(duckdb_path) as con:
+        stale = con.execute(
+            f"select run_id, pid, host, started_at, steps from {SCHEMA}.{TABLE} where status = ?",
+            ["running"],
+        ).fetchall()
+        for run_id, pid, host, started_at, steps_json in stale:
+            steps = json.loads(steps_json) if steps_json else {}
+            died_in = [n for n, s in steps.items() if s.get("status") == "running"]
+            for name in died_in:
+                steps[name] = {"status": "abandoned"}
+            who = f"process {pid} on {host}" if pid is not None else "the process"
+            during = f" during step {died_in[0]}" if died_in else ""
+            reason = (
+                f"{who} ended without finishing{during} (killed?); started "
+                f"{started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC, found abandoned by the next run"
+            )
+            con.execute(
+                f"update {SCHEMA}.{TABLE} set status = ?, ended_at = ?, steps = ?, "
+                "error = coalesce(error || '; ', '') || ? where run_id = ?",
+                ["abandoned", now, json.dumps(steps), reason, run_id],
+            )
+    return [row[0] for row in stale]
+
+
+def last_published_as_of(duckdb_path: Path) -> date | None:
+    """The as-of of the newest succeeded run (each one published), or None.
+
+    Commands that rebuild what is published (rekey, forecast, model approve) reuse its data
+    cutoff. An unreadable warehouse gives None: the command itself then reports it.
+    """
+    try:
+        runs = recent(duckdb_path, 1000)
+    except duckdb.Error:
+        return None
+    published = [r for r in runs if r["status"] == "succeeded"]
+    return date.fromisoformat(published[0]["as_of"]) if published else None

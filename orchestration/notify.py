@@ -4,16 +4,19 @@ Sent on failure (which step, the error, the failing tests) and as a short summar
 A webhook that is down, slow or refuses the message is logged and ignored: a notification must
 never change the outcome of a run.
 
+Credentials in the URL (``https://user:password@host/hook``) are sent as HTTP basic auth
+(``requests`` takes them from the URL).
+
 Environment variables read here: none (``BLOTTER_NOTIFY_WEBHOOK`` is read by settings and passed
-in; it is a secret, so it is never logged).
+in; it is a secret, so neither it nor its credentials are ever logged).
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
+
+import requests
 
 from orchestration.logs import get_logger
 
@@ -29,8 +32,9 @@ def build_message(summary: dict[str, Any]) -> dict[str, Any]:
     """
     ok = summary.get("status") == "succeeded"
     icon = ":white_check_mark:" if ok else ":rotating_light:"
+    command = summary.get("command") or "run"
     head = (
-        f"{icon} Blotter run {summary.get('run_id')} {summary.get('status')} "
+        f"{icon} Blotter {command} {summary.get('run_id')} {summary.get('status')} "
         f"(as of {summary.get('as_of')}, target {summary.get('target')})"
     )
     if ok:
@@ -46,6 +50,9 @@ def build_message(summary: dict[str, Any]) -> dict[str, Any]:
         failing = summary.get("failing_tests") or []
         if failing:
             detail += "\nfailing tests: " + ", ".join(failing[:20])
+    notes = summary.get("notes") or []
+    if notes:
+        detail += "\nnotes: " + "; ".join(notes[:20])
     return {
         "text": f"{head}\n{detail}",
         "blocks": [
@@ -54,7 +61,7 @@ def build_message(summary: dict[str, Any]) -> dict[str, Any]:
         ],
         "blotter": {
             k: summary.get(k)
-            for k in ("run_id", "status", "as_of", "target", "error", "failing_tests")
+            for k in ("run_id", "status", "as_of", "target", "error", "failing_tests", "notes")
         },
     }
 
@@ -67,20 +74,25 @@ def send(webhook: str | None, payload: dict[str, Any], timeout: float = TIMEOUT_
     """
     if not webhook:
         return False
-    request = urllib.request.Request(
-        webhook,
-        data=json.dumps(payload, default=str).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        # The URL is a secret: log only the failure reason (the log filter redacts it anyway).
-        reason = getattr(exc, "reason", None) or getattr(exc, "code", None) or type(exc).__name__
-        log.warning("notification webhook failed; run unaffected", extra={"reason": str(reason)})
+        response = requests.post(
+            webhook,
+            data=json.dumps(payload, default=str).encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        # The URL is a secret and requests puts it in its messages: log the kind of failure only.
+        log.warning(
+            "notification webhook failed; run unaffected", extra={"reason": type(exc).__name__}
+        )
         return False
+    if not response.ok:
+        log.warning(
+            "notification webhook refused the message; run unaffected",
+            extra={"reason": f"HTTP {response.status_code}"},
+        )
+    return response.ok
 
 
 def notify_run(webhook: str | None, summary: dict[str, Any]) -> bool:

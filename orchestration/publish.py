@@ -166,14 +166,28 @@ def prepare_audit(
     return copied
 
 
+def drop_audit(
+    duckdb_path: Path, schemas: Sequence[str] = PUBLISHED_SCHEMAS, prefix: str = AUDIT_PREFIX
+) -> None:
+    """Drop the audit schemas of ``schemas`` (a command that stopped before building)."""
+    with duckdb.connect(str(duckdb_path)) as con:
+        for schema in schemas:
+            con.execute(f"drop schema if exists {_q(prefix + schema)} cascade")
+
+
 def publish(
     duckdb_path: Path,
     failing_tests: Sequence[str] = (),
     schemas: Sequence[str] = PUBLISHED_SCHEMAS,
     prefix: str = AUDIT_PREFIX,
     on_schema: Callable[[str], None] | None = None,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> PublishResult:
     """Replace each published schema with its audit copy, all in one transaction.
+
+    The audit schemas are dropped in the same transaction: after a publish a reader sees the
+    published schemas only, never every table twice. (After a failed run they stay, so the
+    failure can be inspected; the next run resets them from the published tables.)
 
     Args:
         duckdb_path: the warehouse file.
@@ -182,6 +196,8 @@ def publish(
         prefix: audit prefix.
         on_schema: called after each schema is staged inside the transaction (progress; an
             exception raised there rolls everything back).
+        in_transaction: called with the connection just before the commit, to change other
+            state exactly when the published schemas change (the key fingerprint).
 
     Raises:
         PublishBlocked: when ``failing_tests`` is not empty.
@@ -223,6 +239,11 @@ def publish(
             for key in _order_views(views):
                 con.execute(views[key])
             result.views = len(views)
+            for schema in PUBLISHED_SCHEMAS:
+                if prefix + schema in present:
+                    con.execute(f"drop schema {_q(prefix + schema)} cascade")
+            if in_transaction is not None:
+                in_transaction(con)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

@@ -12,7 +12,9 @@ error-severity test passed does :func:`publish` replace the published datasets:
   runs dbt on the view models without the audit prefix), after the tables are in place. Reading
   a view's SQL back from the warehouse is not portable (the emulator cannot return definitions
   that contain quotes);
-- objects no longer built are dropped from the published dataset.
+- objects no longer built are dropped from the published dataset;
+- the audit datasets are deleted once everything is published, so readers see each table once
+  (after a failed run they stay for inspection; the next run resets them).
 
 Raw landing (``<prefix>raw``) is never touched. Same contract as ``orchestration.publish``.
 
@@ -53,6 +55,7 @@ __all__ = [
     "PublishBlocked",
     "PublishResult",
     "bigquery_target",
+    "drop_audit",
     "prepare_audit",
     "publish",
 ]
@@ -128,6 +131,22 @@ def prepare_audit(
     return len(pairs)
 
 
+def drop_audit(
+    client: Any,
+    target: BigQueryTarget,
+    schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+    prefix: str = AUDIT_PREFIX,
+) -> None:
+    """Delete the audit datasets of ``schemas`` (a command that stopped before building)."""
+    _checked(target, prefix)
+    for schema in schemas:
+        client.delete_dataset(
+            f"{target.project}.{target.dataset(prefix + schema)}",
+            delete_contents=True,
+            not_found_ok=True,
+        )
+
+
 def publish(
     client: Any,
     target: BigQueryTarget,
@@ -184,6 +203,7 @@ def publish(
     _copy_all(client, pairs)
     if result.views and recreate_views is not None:
         recreate_views()
+    drop_audit(client, target, schemas, prefix)
     for schema in result.schemas:
         if on_schema is not None:
             on_schema(schema)

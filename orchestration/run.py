@@ -20,50 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from orchestration import ledger, notify
+from orchestration.errors import TransientError, describe, is_transient
 from orchestration.logs import get_logger
 from orchestration.settings import Settings
 
 log = get_logger("run")
 
 STEP_NAMES = ("ingest", "build_warehouse", "forecast", "build_ml", "publish", "docs")
-
-
-class TransientError(RuntimeError):
-    """A failure worth retrying (the step raises it, or :func:`is_transient` recognises one)."""
-
-
-_TRANSIENT_HINTS = (
-    "could not set lock",
-    "conflicting lock",
-    "timed out",
-    "timeout",
-    "connection reset",
-    "connection refused",
-    "connection aborted",
-    "temporarily unavailable",
-    "too many requests",
-    " 429",
-    " 502",
-    " 503",
-    " 504",
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` (or anything in its cause chain) is a network, lock or timeout error."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, TransientError | ConnectionError | TimeoutError):
-            return True
-        if type(current).__module__.startswith(("requests", "urllib3")):
-            return True
-        text = str(current).lower()
-        if any(hint in text for hint in _TRANSIENT_HINTS):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+__all__ = ["RunContext", "RunSummary", "TransientError", "execute", "is_transient", "new_run_id"]
 
 
 @dataclass
@@ -76,6 +40,11 @@ class RunContext:
     settings: Settings
     log_format: str = "text"
     outputs: dict[str, Any] = field(default_factory=dict)
+    command: str = "run"
+    full_refresh: bool = False
+    notes: list[str] = field(default_factory=list)
+    # None: every published schema (the daily run); forecasting commands publish marts and ml.
+    publish_schemas: tuple[str, ...] | None = None
 
     @property
     def duckdb_path(self) -> Path:
@@ -91,6 +60,7 @@ class RunSummary:
     """The outcome of one run, as stored in the ledger and sent to the webhook."""
 
     record: ledger.RunRecord
+    failure: BaseException | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -115,6 +85,8 @@ class RunSummary:
             "tests_failed": rec.tests_failed,
             "failing_tests": rec.failing_tests,
             "error": rec.error,
+            "command": rec.command,
+            "notes": rec.notes,
         }
 
 
@@ -148,7 +120,7 @@ def run_step(
                 delay = backoff_seconds * 2 ** (attempts - 1)
                 log.warning(
                     f"step {name} failed (transient), retrying in {delay:.0f}s",
-                    extra={"step": name, "attempt": attempts, "error": str(exc)[:500]},
+                    extra={"step": name, "attempt": attempts, "error": describe(exc)},
                 )
                 time.sleep(delay)
                 continue
@@ -157,12 +129,9 @@ def run_step(
                 "attempts": attempts,
                 "seconds": round(time.monotonic() - started, 2),
                 "transient": transient,
-                "error": str(exc)[:2000],
+                "error": describe(exc),
             }
-            log.error(
-                f"step {name} failed",
-                extra={"step": name, "attempt": attempts, "error": str(exc)[:2000]},
-            )
+            log.error(f"step {name} failed", extra={"step": name, "attempt": attempts, **status})
             return status, None, exc
         status = {
             "status": "succeeded",
@@ -186,6 +155,9 @@ def _apply_output(rec: ledger.RunRecord, output: dict[str, Any]) -> None:
     if "tests_failed" in output:
         rec.tests_failed = (rec.tests_failed or 0) + output["tests_failed"]
     rec.failing_tests.extend(output.get("failing_tests", []))
+    for line in output.get("notes", []):
+        if line not in rec.notes:
+            rec.notes.append(line)
 
 
 def execute(
@@ -206,11 +178,17 @@ def execute(
         on_step: progress callback ``(step_name, status)``; status is ``running``,
             ``succeeded``, ``failed`` or ``skipped``.
     """
-    rec = ledger.RunRecord(run_id=ctx.run_id, as_of=ctx.as_of, target=ctx.target)
+    rec = ledger.RunRecord(
+        run_id=ctx.run_id,
+        as_of=ctx.as_of,
+        target=ctx.target,
+        command=ctx.command,
+        notes=list(ctx.notes),
+    )
     rec.steps = {name: {"status": "pending"} for name, _ in steps}
     ledger.record(ctx.duckdb_path, rec)
     log.info(
-        "run started",
+        f"{ctx.command} started",
         extra={"run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "target": ctx.target},
     )
     failure: BaseException | None = None
@@ -221,6 +199,9 @@ def execute(
                 on_step(name, "skipped")
             continue
         rec.steps[name] = {"status": "running"}
+        # Recorded before each step, so a run killed mid-step leaves where it died.
+        ledger.record(ctx.duckdb_path, rec)
+        log.info(f"step {name} started", extra={"step": name})
         if on_step:
             on_step(name, "running")
         try:
@@ -242,15 +223,23 @@ def execute(
         elif failing:
             _apply_output(rec, getattr(failure, "outputs", {}) or {"failing_tests": failing})
         if failure is not None:
-            rec.error = f"{name}: {failure}"[:4000]
+            rec.error = f"{name}: {status['error']}"
         if on_step:
             on_step(name, status["status"])
     rec.status = "failed" if failure is not None else "succeeded"
     rec.ended_at = datetime.now(UTC)
-    ledger.record(ctx.duckdb_path, rec)
-    summary = RunSummary(rec)
+    try:
+        ledger.record(ctx.duckdb_path, rec)
+    except Exception as exc:  # noqa: BLE001 - the outcome must still be reported and notified
+        failure = failure or exc
+        rec.status = "failed"
+        rec.error = (
+            f"{rec.error + '; ' if rec.error else ''}the run ledger in {ctx.duckdb_path} could "
+            f"not record the end of this run: {describe(exc)}"
+        )
+    summary = RunSummary(rec, failure)
     log.info(
-        f"run {rec.status}",
+        f"{ctx.command} {rec.status}",
         extra={"run_id": ctx.run_id, "status": rec.status, "error": rec.error},
     )
     notify.notify_run(ctx.settings.notify_webhook, summary.to_dict())

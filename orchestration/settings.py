@@ -2,7 +2,8 @@
 
 Environment variables read here:
 
-- ``BLOTTER_DUCKDB_PATH``: the embedded warehouse file (default ``data/blotter.duckdb``).
+- ``BLOTTER_DUCKDB_PATH``: the embedded warehouse file (default ``data/blotter.duckdb``); a new
+  file is announced, a missing directory refused (``orchestration.warehouse_file``).
 - ``BLOTTER_SOURCE``: ``demo`` (default, the local replay API), a source profile name
   (``buffalo``, ``chicago``, ``sf``: the real portal) or a SODA resource URL
   ``https://host/resource/<dataset>.json`` whose dataset has a profile (``URL#<profile>`` picks
@@ -11,8 +12,10 @@ Environment variables read here:
 - ``BLOTTER_SOCRATA_APP_TOKEN``: Socrata app token (secret: never logged or printed).
 - ``BLOTTER_DEMO_FAULTS``: comma-separated faults the replay API injects (see ``demo-api``).
 - ``BLOTTER_TARGET``: dbt target, ``dev`` (default), ``ci`` or ``prod``.
-- ``BLOTTER_NOTIFY_WEBHOOK``: Slack-compatible webhook for run notifications (secret).
-- ``BLOTTER_PSEUDONYM_KEY``: key of the case-number pseudonym (secret; prod refuses the default).
+- ``BLOTTER_NOTIFY_WEBHOOK``: Slack-compatible webhook for run notifications (secret; URL
+  credentials are sent as basic auth).
+- ``BLOTTER_PSEUDONYM_KEY``: key of the case-number pseudonym (secret; prod refuses the default;
+  a change is refused until ``blotter rekey``).
 - ``BLOTTER_GCP_PROJECT``, ``BLOTTER_BQ_DATASET_PREFIX``, ``BLOTTER_BQ_LOCATION``,
   ``BLOTTER_BQ_AUTH_METHOD``, ``BLOTTER_BQ_KEYFILE``, ``BLOTTER_BQ_API_ENDPOINT``: BigQuery.
 
@@ -25,6 +28,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -32,7 +36,6 @@ from ingestion.replay.faults import FAULT_NAMES
 
 # The replay API owns the fault names; settings only validates them.
 DEMO_FAULTS = FAULT_NAMES
-BUFFALO_URL = "https://data.buffalony.gov/resource/d6g9-xbgu.json"
 DEV_PSEUDONYM_KEY = "blotter-dev-pseudonym-key"
 TARGETS = ("dev", "ci", "prod")
 
@@ -90,6 +93,14 @@ class Settings:
         from ingestion.profiles import load_profile
 
         return load_profile(self.source).url  # a name: the profile's portal (checked at load)
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs, whether they came from the environment or
+        ``.env``: the token, the webhook URL and its password, the pseudonym key."""
+        values = [v for v in (self.app_token, self.notify_webhook, self.pseudonym_key) if v]
+        if self.notify_webhook and (password := urlsplit(self.notify_webhook).password):
+            values.append(password)
+        return values
 
 
 def secret_values(env: dict[str, str] | None = None) -> list[str]:

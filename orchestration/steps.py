@@ -1,132 +1,29 @@
-"""The steps of ``blotter run``. Thin calls into ingestion/, dbt and ml/: no business logic here.
+"""The steps of every publishing command. Thin calls into ingestion/, dbt and ml/.
 
 Every step takes the :class:`orchestration.run.RunContext` and returns a dict of outputs for the
-ledger. dbt builds into the audit schemas (var ``schema_prefix='audit_'``); ``publish`` then swaps
-them in (see ``orchestration/publish.py``).
+ledger. dbt builds into the audit schemas (var ``schema_prefix='audit_'``, see
+``orchestration.dbt_invoke``); ``publish`` then swaps them in (``orchestration/publish.py``).
+The graphs at the end put the steps together: the daily run, ``blotter rekey``, ``blotter
+forecast`` and ``blotter model approve|rollback``.
 
-Environment variables read here: none; ``BLOTTER_DUCKDB_PATH`` and ``BLOTTER_PSEUDONYM_KEY`` are
-*set* for the dbt invocation (``profiles.yml`` reads them with ``env_var``) from the settings.
+Environment variables read here: ``DBT_TARGET_PATH`` (where dbt writes the docs site).
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from orchestration import dbt_invoke, pseudonym
 from orchestration import publish as wap
-from orchestration.dbt_runner import DbtRunResult, run_dbt
+from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
-from orchestration.run import RunContext, Step, TransientError
+from orchestration.run import RunContext, Step
 
-# The dbt project is the repository root; an installed (non-editable) package, as in the Docker
-# image, runs from the project directory instead.
-_REPO = Path(__file__).resolve().parent.parent
-PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
-AUDIT_VARS = {"schema_prefix": wap.AUDIT_PREFIX}
-_NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
-FORECASTING = "path:models/marts/forecasting"
+# Forecasting commands republish only these: fct_forecasts lives in marts, the registry in ml.
+ML_SCHEMAS = ("marts", "ml")
 log = get_logger("steps")
-
-
-def _dbt_env(ctx: RunContext) -> dict[str, str | None]:
-    """The settings that ``profiles.yml`` and the models read with ``env_var``.
-
-    Settings may come from ``.env``, which dbt does not read, so they are set for each call.
-    """
-    s = ctx.settings
-    return {
-        "BLOTTER_DUCKDB_PATH": str(s.duckdb_path),
-        "BLOTTER_PSEUDONYM_KEY": s.pseudonym_key,
-        "BLOTTER_TARGET": ctx.target,
-        "BLOTTER_GCP_PROJECT": s.gcp_project,
-        "BLOTTER_BQ_DATASET_PREFIX": s.bq_dataset_prefix,
-        "BLOTTER_BQ_LOCATION": s.bq_location,
-        "BLOTTER_BQ_AUTH_METHOD": s.bq_auth_method,
-        "BLOTTER_BQ_KEYFILE": s.bq_keyfile,
-        "BLOTTER_BQ_API_ENDPOINT": s.bq_api_endpoint,
-    }
-
-
-def _outputs(result: DbtRunResult) -> dict[str, Any]:
-    """Ledger fields of one dbt invocation."""
-    return {
-        "tests_passed": result.tests_passed,
-        "tests_failed": result.tests_failed,
-        "tests_warned": result.tests_warned,
-        "failing_tests": result.failing_tests,
-    }
-
-
-def _release_duckdb() -> None:
-    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation.
-
-    Otherwise ``ml/`` (which opens the file read-only) and publish fail with "Can't open a
-    connection to same database file with a different configuration".
-    """
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
-        return
-    env = getattr(DuckDBConnectionManager, "_ENV", None)
-    if env is not None:
-        env.close()
-    DuckDBConnectionManager.close_all_connections()
-    gc.collect()  # cursors dbt still references keep the database instance alive
-
-
-def invoke_dbt(
-    ctx: RunContext, command: str, audit: bool = True, **selection: Sequence[str]
-) -> DbtRunResult:
-    """Run one dbt command in-process (``orchestration.dbt_runner``) against the run's target.
-
-    Raises:
-        TransientError: when dbt crashed for a retryable reason (e.g. a DuckDB file lock).
-    """
-    try:
-        result = run_dbt(
-            command,
-            vars=AUDIT_VARS if audit else None,
-            target=ctx.target,
-            project_dir=PROJECT_DIR,
-            env=_dbt_env(ctx),
-            # dbt's own console lines would break `--log-format json`; its log file keeps them.
-            extra_args=(
-                *(("--log-level", "none") if ctx.log_format == "json" else ("--quiet",)),
-                # Unit tests check model logic on fixtures: CI's job, not every prod run's
-                # (each is a query job on BigQuery).
-                *(_NO_UNIT_TESTS if _is_bigquery(ctx) and command == "build" else ()),
-            ),
-            **selection,
-        )
-    finally:
-        _release_duckdb()
-    log.info(
-        f"dbt {command}: {'ok' if result.success else 'failed'} in {result.seconds:.1f}s",
-        extra={
-            "tests_passed": result.tests_passed,
-            "tests_warned": result.tests_warned,
-            "failing_tests": result.failing_tests,
-            "failing_nodes": result.failing_nodes[:5],
-        },
-    )
-    if result.error and "lock" in result.error.lower():
-        raise TransientError(result.error)
-    return result
-
-
-def _build(ctx: RunContext, **selection: Sequence[str]) -> dict[str, Any]:
-    result = invoke_dbt(ctx, "build", **selection)
-    if result.failing_tests:
-        # Error-severity tests failed: publish must not happen. Raise with the counts.
-        raise wap.PublishBlocked(result.failing_tests, outputs=_outputs(result))
-    if not result.success:
-        raise RuntimeError(
-            "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
-        )
-    return _outputs(result)
 
 
 def _is_bigquery(ctx: RunContext) -> bool:
@@ -144,6 +41,39 @@ def _bigquery(ctx: RunContext) -> tuple[Any, Any]:
     return ctx.outputs["_bigquery"]
 
 
+def ml_warehouse(ctx: RunContext) -> Any:
+    """``ml/``'s warehouse for the run's target."""
+    if _is_bigquery(ctx):
+        from ml.bigquery_warehouse import BigQueryWarehouse
+
+        target, client = _bigquery(ctx)
+        return BigQueryWarehouse(client, target.dataset_prefix, target.location)
+    from ml.warehouse import DuckDBWarehouse
+
+    return DuckDBWarehouse(ctx.duckdb_path)
+
+
+def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS) -> int:
+    """Reset the audit schemas of ``schemas`` to copies of the published tables."""
+    if _is_bigquery(ctx):
+        from orchestration import publish_bigquery
+
+        target, client = _bigquery(ctx)
+        return publish_bigquery.prepare_audit(client, target, schemas=schemas)
+    return wap.prepare_audit(ctx.duckdb_path, schemas=schemas)
+
+
+def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS) -> None:
+    """Remove the audit schemas of ``schemas`` again (the command stopped before building)."""
+    if _is_bigquery(ctx):
+        from orchestration import publish_bigquery
+
+        target, client = _bigquery(ctx)
+        publish_bigquery.drop_audit(client, target, schemas)
+    else:
+        wap.drop_audit(ctx.duckdb_path, schemas)
+
+
 def step_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land new and changed incidents in ``raw`` (raw is never rolled back)."""
     from ingestion.destinations import landing_destination
@@ -151,9 +81,10 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
 
     s = ctx.settings
     bq_target = _bigquery(ctx)[0] if _is_bigquery(ctx) else None
+    is_url = s.source.startswith(("http://", "https://"))
     with landing_destination(ctx.target, s.duckdb_path, bq_target) as destination:
         result = ingest(
-            source_url=s.source_url,
+            source_url=s.source if is_url else None,
             duckdb_path=s.duckdb_path,
             start_date=s.start_date,
             as_of=ctx.as_of,
@@ -161,43 +92,48 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
             faults=s.demo_faults,
             show_progress=False,
             destination=destination,
+            profile=None if is_url else s.source,
         )
+    # Worth a look, not a failure (ingestion already logged each at WARNING): the ledger keeps
+    # schema drift, future-dated records held back and a warehouse created by this run.
+    notes = [f"source drift: {line}" for line in result.drift]
+    if result.quarantined_future:
+        notes.append(
+            f"{result.quarantined_future} record(s) dated after the as-of were quarantined"
+        )
+    if result.new_warehouse:
+        notes.append(f"raw landing created in a new warehouse ({result.source_id})")
     return {
         "rows_fetched": result.fetched,
         "rows_loaded": result.loaded,
         "rows_rejected": result.rejected,
         "load_id": result.load_id,
+        "notes": notes,
     }
 
 
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
-    """Reset the audit schemas from the published ones, then build and test everything but ML."""
-    if _is_bigquery(ctx):
-        from orchestration import publish_bigquery
+    """Reset the audit schemas from the published ones, then build and test everything but ML.
 
-        copied = publish_bigquery.prepare_audit(_bigquery(ctx)[1], _bigquery(ctx)[0])
-    else:
-        copied = wap.prepare_audit(ctx.duckdb_path)
-    out = _build(ctx, exclude=[FORECASTING])
+    ``ctx.full_refresh`` (``blotter rekey``) rebuilds every incremental model from scratch.
+    """
+    copied = prepare_audit(ctx)
+    out = build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 
 
-def step_forecast(ctx: RunContext) -> dict[str, Any]:
-    """Train, backtest and forecast from ``audit_marts`` into ``audit_ml``."""
+def step_prepare_ml_audit(ctx: RunContext) -> dict[str, Any]:
+    """Copy the published marts and ml tables into the audit schemas (forecasting commands)."""
+    return {"audit_tables_seeded": prepare_audit(ctx, ML_SCHEMAS)}
+
+
+def step_forecast(ctx: RunContext, counts_schema: str | None = None) -> dict[str, Any]:
+    """Train, backtest and forecast from ``audit_marts`` (or ``counts_schema``) to ``audit_ml``."""
     from ml.pipeline import run_pipeline
 
-    if _is_bigquery(ctx):
-        from ml.bigquery_warehouse import BigQueryWarehouse
-
-        target, client = _bigquery(ctx)
-        warehouse: Any = BigQueryWarehouse(client, target.dataset_prefix, target.location)
-    else:
-        from ml.warehouse import DuckDBWarehouse
-
-        warehouse = DuckDBWarehouse(ctx.duckdb_path)
     result = run_pipeline(
-        warehouse,
-        marts_schema=wap.AUDIT_PREFIX + "marts",
+        ml_warehouse(ctx),
+        marts_schema=counts_schema or wap.AUDIT_PREFIX + "marts",
         ml_schema=wap.AUDIT_PREFIX + "ml",
         as_of=ctx.as_of,
     )
@@ -212,17 +148,23 @@ def step_forecast(ctx: RunContext) -> dict[str, Any]:
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
     """Build and test the forecasting marts and the tests on ``audit_ml`` sources."""
-    return _build(ctx, select=[FORECASTING])
+    return build(ctx, select=[FORECASTING])
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:
-    """Swap the audit schemas in (only reached when every test passed; checked again here)."""
+    """Swap the audit schemas in (only reached when every test passed; checked again here).
+
+    The fingerprint of the key that built what is published changes with it (in the same
+    transaction on DuckDB).
+    """
     failing = [
         t
         for out in ctx.outputs.values()
         if isinstance(out, dict)
         for t in out.get("failing_tests", [])
     ]
+    schemas = ctx.publish_schemas or wap.PUBLISHED_SCHEMAS
+    fingerprint = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key)
     if _is_bigquery(ctx):
         from orchestration import publish_bigquery
 
@@ -234,10 +176,20 @@ def step_publish(ctx: RunContext) -> dict[str, Any]:
             if not result.success:
                 raise RuntimeError(result.error or "dbt could not recreate the published views")
 
-        return publish_bigquery.publish(
-            client, target, failing_tests=failing, recreate_views=recreate_views
-        ).to_dict()
-    return wap.publish(ctx.duckdb_path, failing_tests=failing).to_dict()
+        published = publish_bigquery.publish(
+            client, target, failing_tests=failing, schemas=schemas, recreate_views=recreate_views
+        )
+        store = pseudonym.BigQueryKeyStore(
+            client, target.project, target.dataset_prefix, target.location
+        )
+        store.record(pseudonym.PUBLISHED, fingerprint)
+        return published.to_dict()
+    return wap.publish(
+        ctx.duckdb_path,
+        failing_tests=failing,
+        schemas=schemas,
+        in_transaction=lambda con: pseudonym.record_in(con, pseudonym.PUBLISHED, fingerprint),
+    ).to_dict()
 
 
 def step_docs(ctx: RunContext) -> dict[str, Any]:
@@ -260,3 +212,43 @@ def default_steps() -> list[tuple[str, Step]]:
         ("publish", step_publish),
         ("docs", step_docs),
     ]
+
+
+def rekey_steps() -> list[tuple[str, Step]]:
+    """``blotter rekey``: full-refresh build with the new key, tests, publish.
+
+    No ingest (the data stays as published) and no docs (models and columns do not change).
+    """
+    return [
+        ("build_warehouse", step_build_warehouse),
+        ("build_ml", step_build_ml),
+        ("publish", step_publish),
+    ]
+
+
+def forecast_steps(counts_schema: str | None = None) -> list[tuple[str, Step]]:
+    """``blotter forecast``: a new model run through audit → build → publish of marts and ml.
+
+    Run with ``ctx.publish_schemas = ML_SCHEMAS``. ``counts_schema``: read the counts there
+    instead of ``audit_marts`` (a copy of the published marts).
+    """
+    return [
+        ("prepare_audit", step_prepare_ml_audit),
+        ("forecast", lambda ctx: step_forecast(ctx, counts_schema)),
+        ("build_ml", step_build_ml),
+        ("publish", step_publish),
+    ]
+
+
+def registry_steps(change: Step) -> list[tuple[str, Step]]:
+    """``blotter model approve|rollback`` after ``change`` edited ``audit_ml``'s registry.
+
+    The forecasting marts are rebuilt and published, so fct_forecasts serves the new champion.
+    The caller prepares the audit schemas and makes the change first (a mistake such as an
+    unknown run id then exits 2 without a ledger row); ``change`` reports it to the ledger.
+    Run with ``ctx.publish_schemas = ML_SCHEMAS``.
+    """
+    return [("registry", change), ("build_ml", step_build_ml), ("publish", step_publish)]
+
+
+__all__ = ["dbt_invoke", "default_steps", "forecast_steps", "registry_steps", "rekey_steps"]

@@ -38,18 +38,20 @@ def ingest_command(
     day = as_of_or_exit(as_of)
 
     from ingestion.pipeline import IngestError, ingest
+    from orchestration.session import ingest_guard
 
     try:
-        result = ingest(
-            settings.source_url,
-            settings.duckdb_path,
-            settings.start_date,
-            as_of=day,
-            full_refresh=full_refresh,
-            app_token=settings.app_token,
-            faults=settings.demo_faults,
-            show_progress=True,
-        )
+        with ingest_guard(settings):  # run lock + key table (orch)
+            result = ingest(
+                settings.source_url,
+                settings.duckdb_path,
+                settings.start_date,
+                as_of=day,
+                full_refresh=full_refresh,
+                app_token=settings.app_token,
+                faults=settings.demo_faults,
+                show_progress=True,
+            )
     except IngestError as exc:
         fail(str(exc), code=exc.exit_code)
 

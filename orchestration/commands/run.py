@@ -1,4 +1,4 @@
-"""``blotter run`` (the daily pipeline) and ``blotter runs`` (the run ledger)."""
+"""``blotter run`` (the daily pipeline), ``blotter rekey`` and ``blotter runs`` (the ledger)."""
 
 from __future__ import annotations
 
@@ -11,94 +11,139 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orchestration import ledger
-from orchestration.app import AsOf, app, as_of_or_exit, console, fail, settings_or_exit
+from orchestration import ledger, lock
+from orchestration.app import AsOf, app, as_of_or_exit, fail, settings_or_exit
+from orchestration.errors import OperatorError, describe
 from orchestration.logs import LOG_FORMATS, configure_logging
-from orchestration.settings import DEV_PSEUDONYM_KEY, TARGETS, secret_values
+from orchestration.settings import TARGETS, Settings
 
-_STYLE = {"succeeded": "green", "failed": "red", "skipped": "dim", "running": "yellow"}
+_STYLE = {
+    "succeeded": "green",
+    "failed": "red",
+    "running": "yellow",
+    "abandoned": "magenta",
+}
+CreateWarehouse = Annotated[
+    bool,
+    typer.Option(
+        "--create-warehouse",
+        help="Allow creating BLOTTER_DUCKDB_PATH's directory (a new warehouse backfills).",
+    ),
+]
+Target = Annotated[str | None, typer.Option("--target", help="dbt target: dev, ci or prod.")]
+LogFormat = Annotated[
+    str | None, typer.Option("--log-format", help="text or json (structured, one per line).")
+]
+SummaryFile = Annotated[
+    str | None, typer.Option("--summary-file", help="Also write the run summary JSON here.")
+]
+Retries = Annotated[int, typer.Option(min=0, max=10, help="Retries per step.")]
 
 
-def _summary_table(summary: dict) -> Table:
-    table = Table(title=f"run {summary['run_id']} · {summary['status']}", title_justify="left")
-    table.add_column("step", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("attempts", justify="right")
-    table.add_column("seconds", justify="right")
-    table.add_column("detail", overflow="fold")
-    for name, step in summary["steps"].items():
-        status = step.get("status", "?")
-        detail = " ".join(step.get("error", "").split())[:200] if status == "failed" else ""
-        table.add_row(
-            name,
-            f"[{_STYLE.get(status, 'white')}]{status}[/]",
-            str(step.get("attempts", "")),
-            str(step.get("seconds", "")),
-            detail,
-        )
-    table.caption = (
-        f"fetched {summary['rows_fetched']} · loaded {summary['rows_loaded']} · "
-        f"rejected {summary['rows_rejected']} · tests passed {summary['tests_passed']} · "
-        f"failed {summary['tests_failed']}"
-    )
-    return table
+def _options(settings: Settings, target: str | None, log_format: str | None) -> tuple[str, str]:
+    chosen = target or settings.target
+    if chosen not in TARGETS:
+        fail(f"--target {chosen!r} is not one of {', '.join(TARGETS)}")
+    fmt = log_format or settings.log_format
+    if fmt not in LOG_FORMATS:
+        fail(f"--log-format {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
+    configure_logging(fmt, settings.secrets())
+    return chosen, fmt
+
+
+def _as_of(settings: Settings, requested: date | None) -> date:
+    from orchestration.dates import resolve_as_of
+
+    try:
+        return resolve_as_of(requested, settings)
+    except OperatorError as exc:
+        fail(str(exc))
 
 
 @app.command("run")
 def run_command(
     as_of: AsOf = None,
-    target: Annotated[
-        str | None, typer.Option("--target", help="dbt target: dev, ci or prod.")
-    ] = None,
-    log_format: Annotated[
-        str | None, typer.Option("--log-format", help="text or json (structured, one per line).")
-    ] = None,
-    summary_file: Annotated[
-        str | None, typer.Option("--summary-file", help="Also write the run summary JSON here.")
-    ] = None,
-    retries: Annotated[int, typer.Option(min=0, max=10, help="Retries per step.")] = 2,
+    target: Target = None,
+    log_format: LogFormat = None,
+    summary_file: SummaryFile = None,
+    retries: Retries = 2,
+    create_warehouse: CreateWarehouse = False,
 ) -> None:
-    """Ingest → build and test in audit schemas → forecast → publish → docs; exit 1 on failure."""
-    settings = settings_or_exit()
-    day = as_of_or_exit(as_of) or date.today()
-    chosen_target = target or settings.target
-    if chosen_target not in TARGETS:
-        fail(f"--target {chosen_target!r} is not one of {', '.join(TARGETS)}")
-    fmt = log_format or settings.log_format
-    if fmt not in LOG_FORMATS:
-        fail(f"--log-format {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
-    if chosen_target == "prod" and settings.pseudonym_key == DEV_PSEUDONYM_KEY:
-        fail("prod needs BLOTTER_PSEUDONYM_KEY (the development key is refused)")
-    configure_logging(fmt, secret_values())
+    """Ingest → build and test in audit schemas → forecast → publish → docs; exit 1 on failure.
 
-    from orchestration.run import RunContext, execute, new_run_id
+    The as-of defaults to today in the dataset's timezone and may not lie after it.
+    """
+    settings = settings_or_exit()
+    day = _as_of(settings, as_of_or_exit(as_of, settings))
+    chosen, fmt = _options(settings, target, log_format)
+
+    from orchestration.launch import launch
+    from orchestration.run import RunContext, new_run_id
     from orchestration.steps import default_steps
 
     ctx = RunContext(
-        run_id=new_run_id(day), as_of=day, target=chosen_target, settings=settings, log_format=fmt
+        run_id=new_run_id(day), as_of=day, target=chosen, settings=settings, log_format=fmt
     )
-    try:
-        if fmt == "text":
-            with console.status(f"run {ctx.run_id}") as status:
-                summary = execute(
-                    ctx,
-                    default_steps(),
-                    retries=retries,
-                    on_step=lambda name, st: status.update(f"run {ctx.run_id}: {name} {st}"),
-                )
-            console.print(_summary_table(summary.to_dict()))
-        else:
-            summary = execute(ctx, default_steps(), retries=retries)
-    except duckdb.Error as exc:  # the ledger itself is unreachable (e.g. the file is locked)
-        fail(f"cannot write the run ledger in {settings.duckdb_path}: {exc}".splitlines()[0])
-    data = summary.to_dict()
-    if summary_file:
-        with open(summary_file, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, default=str)
-    if not summary.succeeded:
-        if fmt == "text":
-            console.print(f"[bold red]run failed:[/] {data['error']}", highlight=False)
-        raise typer.Exit(1)
+    launch(
+        ctx,
+        default_steps(),
+        create_warehouse=create_warehouse,
+        retries=retries,
+        summary_file=summary_file,
+    )
+
+
+@app.command("rekey")
+def rekey_command(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Data cutoff of the rebuild (default: the as-of of the last published run).",
+        ),
+    ] = None,
+    target: Target = None,
+    log_format: LogFormat = None,
+    summary_file: SummaryFile = None,
+) -> None:
+    """Rebuild every pseudonymised table with the current BLOTTER_PSEUDONYM_KEY and publish.
+
+    After a key rotation: a full-refresh dbt build in the audit schemas, every test, then
+    publish; the published incident ids all change to the new key's.
+    """
+    settings = settings_or_exit()
+    requested = as_of_or_exit(as_of, settings) or ledger.last_published_as_of(settings.duckdb_path)
+    day = _as_of(settings, requested)
+    chosen, fmt = _options(settings, target, log_format)
+
+    from orchestration.launch import launch
+    from orchestration.run import RunContext, new_run_id
+    from orchestration.steps import rekey_steps
+
+    ctx = RunContext(
+        run_id=new_run_id(day),
+        as_of=day,
+        target=chosen,
+        settings=settings,
+        log_format=fmt,
+        command="rekey",
+        full_refresh=True,
+    )
+    launch(ctx, rekey_steps(), key_prefix=None, summary_file=summary_file)
+
+
+def _live_view(runs: list[dict], settings: Settings) -> list[dict]:
+    """Show a ``running`` row whose process is gone as abandoned, before any run reconciles it."""
+    if not any(r["status"] == "running" for r in runs) or lock.is_held(settings.duckdb_path):
+        return runs
+    for run in runs:
+        if run["status"] == "running":
+            run["status"] = "abandoned"
+            run["error"] = (
+                f"process {run.get('pid')} on {run.get('host')} ended without finishing "
+                "(killed?); the next run records it"
+            )
+    return runs
 
 
 @app.command("runs")
@@ -106,33 +151,36 @@ def runs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list on stdout.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many runs.")] = 20,
 ) -> None:
-    """Show recent runs from the run ledger (newest first)."""
+    """Show recent runs from the run ledger (newest first), with their notes (e.g. drift)."""
     settings = settings_or_exit()
     try:
-        runs = ledger.recent(settings.duckdb_path, limit)
+        runs = _live_view(ledger.recent(settings.duckdb_path, limit), settings)
     except duckdb.Error as exc:
-        fail(f"cannot read the run ledger in {settings.duckdb_path}: {exc}".splitlines()[0])
+        fail(f"cannot read the run ledger in {settings.duckdb_path}: {describe(exc)}")
     if as_json:
         typer.echo(json.dumps(runs, indent=2, default=str))
         return
     table = Table(title=f"last {len(runs)} run(s)", title_justify="left")
-    for col in ("run_id", "as_of", "target", "status", "fetched", "loaded", "tests"):
+    for col in ("run_id", "command", "as_of", "target", "status", "fetched", "loaded", "tests"):
         table.add_column(col, no_wrap=True)
-    table.add_column("error", no_wrap=True, overflow="ellipsis", max_width=40)
+    table.add_column("error / notes", overflow="fold", max_width=80)
     for run in runs:
         tests = f"{run['tests_passed'] or 0}/{run['tests_failed'] or 0}"
+        detail = [(run["error"] or "")[:200]] if run["error"] else []
+        detail += [f"note: {n}" for n in run.get("notes") or []]
         table.add_row(
             run["run_id"],
+            run.get("command") or "run",
             run["as_of"],
             run["target"],
             f"[{_STYLE.get(run['status'], 'white')}]{run['status']}[/]",
             str(run["rows_fetched"]),
             str(run["rows_loaded"]),
             tests,
-            (run["error"] or "")[:80],
+            "\n".join(detail),
         )
     # At least 160 columns when stdout is not a terminal, so piped output stays readable.
     out = Console()
     if not out.is_terminal:
-        out = Console(width=max(out.width, 160))
+        out = Console(width=max(out.width, 200))
     out.print(table)

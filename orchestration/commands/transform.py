@@ -1,4 +1,9 @@
-"""``blotter transform``: ``dbt build`` of the warehouse with a progress summary."""
+"""``blotter transform``: ``dbt build`` of the warehouse into the dev schemas, with a summary.
+
+It never writes what analysts and the dashboard read: it builds into ``dev_staging``,
+``dev_marts``, … (dbt var ``schema_prefix``, default ``dev_``); only ``blotter run`` publishes,
+through write-audit-publish.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ import typer
 
 from orchestration.app import app, console, fail, settings_or_exit
 
+DEV_PREFIX = "dev_"
+PSEUDONYMISED = "fct_incidents"
+# Schema prefixes transform refuses: the published schemas, and the run's audit schemas.
+_RESERVED = ("", "audit_")
+
 
 def _parse_vars(raw: str | None) -> dict[str, object]:
     if not raw:
@@ -16,7 +26,7 @@ def _parse_vars(raw: str | None) -> dict[str, object]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
-        fail(f'--vars {raw!r} is not JSON; use e.g. \'{{"schema_prefix": "audit_"}}\'')
+        fail(f'--vars {raw!r} is not JSON; use e.g. \'{{"schema_prefix": "dev_"}}\'')
     if not isinstance(value, dict):
         fail("--vars must be a JSON object")
     return value
@@ -35,7 +45,8 @@ def transform_command(
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
     dbt_vars: Annotated[
-        str | None, typer.Option("--vars", help="dbt vars as a JSON object.")
+        str | None,
+        typer.Option("--vars", help="dbt vars as a JSON object (schema_prefix default dev_)."),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="One line per node while dbt runs.")
@@ -44,36 +55,52 @@ def transform_command(
         bool, typer.Option("--json", help="Print the per-node summary as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Build, test and snapshot the dbt warehouse (staging -> marts) on BLOTTER_TARGET."""
+    """Build, test and snapshot the dbt project into the dev_* schemas (never the published ones).
+
+    Publishing is `blotter run`'s job (write-audit-publish). A key change since the dev schemas
+    were built needs --full-refresh.
+    """
     settings = settings_or_exit()
-    variables = _parse_vars(dbt_vars)
-
-    from orchestration.dbt_runner import build, print_summary, progress_callback
-
-    env = {
-        "BLOTTER_DUCKDB_PATH": str(settings.duckdb_path),
-        "BLOTTER_TARGET": settings.target,
-        "BLOTTER_PSEUDONYM_KEY": settings.pseudonym_key,
-        "BLOTTER_GCP_PROJECT": settings.gcp_project,
-        "BLOTTER_BQ_DATASET_PREFIX": settings.bq_dataset_prefix,
-        "BLOTTER_BQ_LOCATION": settings.bq_location,
-        "BLOTTER_BQ_AUTH_METHOD": settings.bq_auth_method,
-        "BLOTTER_BQ_KEYFILE": settings.bq_keyfile,
-        "BLOTTER_BQ_API_ENDPOINT": settings.bq_api_endpoint,
+    variables = {
+        "schema_prefix": DEV_PREFIX,
+        "data_start": settings.start_date.isoformat(),
+        **_parse_vars(dbt_vars),
     }
-    if settings.target != "prod":
-        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    with console.status(f"dbt build on target {settings.target}…"):
-        result = build(
-            select=select or (),
-            exclude=exclude or (),
-            vars=variables,
-            target=settings.target,
-            full_refresh=full_refresh,
-            env=env,
-            callbacks=[progress_callback(console)] if verbose else (),
-            count_rows_in=settings.duckdb_path if settings.target != "prod" else None,
+    prefix = variables["schema_prefix"]
+    if not isinstance(prefix, str) or prefix in _RESERVED:
+        fail(
+            f"blotter transform does not build into schema_prefix {prefix!r} (the published "
+            "or audit schemas); use `blotter run` to publish, or another prefix such as dev_"
         )
+
+    from orchestration import pseudonym, session
+    from orchestration.dbt_invoke import dbt_env, release_duckdb
+    from orchestration.dbt_runner import build, print_summary, progress_callback
+    from orchestration.errors import OperatorError
+
+    try:
+        with session.writing("transform", settings) as held:
+            fix = "blotter transform --full-refresh"
+            held.prepare_key(None if full_refresh else prefix, fix=fix)
+            with console.status(f"dbt build on target {settings.target} into {prefix}*…"):
+                result = build(
+                    select=select or (),
+                    exclude=exclude or (),
+                    vars=variables,
+                    target=settings.target,
+                    full_refresh=full_refresh,
+                    env=dbt_env(settings, settings.target),
+                    callbacks=[progress_callback(console)] if verbose else (),
+                    count_rows_in=settings.duckdb_path if settings.target != "prod" else None,
+                )
+            release_duckdb()  # dbt-duckdb keeps the file open in this process
+            # The fingerprint vouches for the pseudonyms in <prefix>marts: only a build of the
+            # pseudonymised mart itself may record it.
+            if any(n.name == PSEUDONYMISED and n.status == "success" for n in result.nodes):
+                key = pseudonym.Fingerprint.of(settings.pseudonym_key)
+                held.key_store().record(pseudonym.scope_of(prefix), key)
+    except OperatorError as exc:
+        fail(str(exc))
     print_summary(result, console)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))

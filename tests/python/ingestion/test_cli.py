@@ -21,6 +21,7 @@ AS_OF = "2025-06-10"
 @pytest.fixture
 def env(tmp_path, monkeypatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
+    (tmp_path / "data").mkdir()  # a missing directory is refused (issue 12 item 10)
     return {"BLOTTER_DUCKDB_PATH": str(tmp_path / "data" / "blotter.duckdb"),
             "BLOTTER_START_DATE": "2025-06-01"}  # fmt: skip
 

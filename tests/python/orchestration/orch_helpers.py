@@ -1,10 +1,15 @@
-"""Helpers for the orchestration tests: a real local webhook receiver, schema digests."""
+"""Helpers for the orchestration tests: a webhook receiver, schema digests, CLI processes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import select
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,7 +29,11 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 receiver.bodies.append(
-                    {"content_type": self.headers.get("Content-Type"), **json.loads(body)}
+                    {
+                        "content_type": self.headers.get("Content-Type"),
+                        "authorization": self.headers.get("Authorization"),
+                        **json.loads(body),
+                    }
                 )
                 self.send_response(receiver.status)
                 self.end_headers()
@@ -74,3 +83,46 @@ def schema_digest(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
         for schema, name, sql in views:
             digests[f"{schema}.{name}"] = hashlib.sha256(sql.encode()).hexdigest()
     return digests
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def blotter_process(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """``blotter ARGS`` as its own process (this checkout's code), stderr piped as text."""
+    env = {**env, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 300) -> list[str]:
+    """Read ``proc``'s stderr until a line contains ``needle``; returns the lines read."""
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+        if not ready:
+            continue
+        line = proc.stderr.readline()
+        if not line:
+            raise AssertionError(f"process ended before {needle!r}:\n{''.join(lines)[-3000:]}")
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"no {needle!r} within {timeout}s:\n{''.join(lines)[-3000:]}")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
+    """Poll ``predicate`` every 50 ms until it holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)

@@ -1,77 +1,213 @@
-"""End to end: real replay API, dlt, dbt, ml and publish on a DuckDB file, through the CLI.
+"""End to end: the life of one warehouse through the real CLI, replay API, dlt, dbt, ml, publish.
 
-Two days publish; then a duplicated case_number in ``raw.incidents`` makes the third run fail
-on the error-severity source test, leave every published object unchanged, and notify; the
-ledger (``blotter runs --json``) records all three outcomes. One module-scoped scenario.
+One module-scoped scenario on one DuckDB file (a six-week window keeps it quick), with the
+operator mistakes of issue 12 on the way:
+
+1. ``blotter run`` (day 1, key A) publishes; the webhook URL carries credentials;
+2. ``blotter transform`` builds dev_* schemas and leaves the published ones alone;
+3. the key is rotated to B: ``run`` and ``transform`` refuse (exit 2) and publish nothing;
+4. ``blotter rekey`` rebuilds every pseudonymised table with key B and publishes;
+5. ``blotter forecast``, ``model approve`` and ``model rollback`` publish through audit;
+6. day 2 is started as the scheduler does (own process, JSON logs, an app token) and killed
+   with SIGKILL mid-run; the rerun reconciles the dead run to ``abandoned`` and succeeds, while
+   a second run started next to it exits 2 at once naming the first;
+7. a duplicated case_number in ``raw.incidents`` makes day 3 fail on the error-severity source
+   test, leave every published object unchanged, and notify.
+
+Then the ledger, the webhook and every artefact are checked (the key appears nowhere).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import signal
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
-from orch_helpers import Receiver, schema_digest
+from orch_helpers import (
+    Receiver,
+    blotter_process,
+    schema_digest,
+    wait_for,
+    wait_for_line,
+)
 from typer.testing import CliRunner
 
 from orchestration.cli import app
+from orchestration.lock import Holder, lock_path
 from orchestration.publish import PUBLISHED_SCHEMAS
 
-DAY1, DAY2, DAY3 = date(2024, 6, 28), date(2024, 6, 29), date(2024, 6, 30)
+START, DAY1, DAY2, DAY3 = "2024-05-01", "2024-06-10", "2024-06-11", "2024-06-12"
 TOKEN = "e2e-app-token-9f8e7d"
+KEY_A = f"key-a-{secrets.token_hex(12)}"
+KEY_B = f"key-b-{secrets.token_hex(12)}"
+HOOK_AUTH = "ops:hook-pw-9931"
+# What a reader may see: published schemas, the landing (and dlt's merge staging), the
+# ledger, the key, DuckDB's default schema (and dev_*, which `blotter transform` built).
+VISIBLE = {*PUBLISHED_SCHEMAS, "raw", "raw_staging", "ops", "restricted", "main"}
 
 
 @dataclass
 class Scenario:
+    base: Path
     path: Path
-    results: list = field(default_factory=list)
-    digests: list[dict[str, str]] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
     webhook: list[dict] = field(default_factory=list)
 
 
-def _run(runner: CliRunner, day: date, *extra: str):
-    return runner.invoke(app, ["run", "--as-of", day.isoformat(), "--retries", "0", *extra])
+@dataclass
+class Finished:
+    """A CLI process's outcome, shaped like typer's Result."""
+
+    exit_code: int
+    stderr: str
+    pid: int
+
+    @property
+    def output(self) -> str:
+        return self.stderr
+
+
+def _incidents(path: Path) -> dict[str, Any]:
+    """Published incidents vs raw: rows, distinct ids, raw case numbers, the ids themselves."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows, ids = con.execute(
+            "select count(*), count(distinct incident_id) from marts.fct_incidents"
+        ).fetchone()
+        raw = con.execute("select count(distinct case_number) from raw.incidents").fetchone()[0]
+        sample = {
+            r[0] for r in con.execute("select incident_id from marts.fct_incidents").fetchall()
+        }
+    return {"rows": rows, "ids": ids, "raw": raw, "sample": sample}
+
+
+def _served(path: Path) -> tuple[set[str], set[str]]:
+    """(forecast runs fct_forecasts serves, champion run ids in the published registry)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        served = con.execute("select distinct forecast_run_id from marts.fct_forecasts").fetchall()
+        champs = con.execute(
+            "select run_id from ml.model_runs where status = 'champion'"
+        ).fetchall()
+    return {r[0] for r in served}, {r[0] for r in champs}
+
+
+def _catalog_text(path: Path) -> str:
+    """Every SQL text, comment, ledger value and fingerprint the warehouse holds."""
+    queries = (
+        "select sql, comment from duckdb_views()",
+        "select sql, comment from duckdb_tables()",
+        "select comment from duckdb_columns()",
+        "select * from ops.run_ledger",
+        "select * from restricted.pseudonym_fingerprints",
+    )
+    with duckdb.connect(str(path), read_only=True) as con:
+        return " ".join(str(v) for q in queries for row in con.execute(q).fetchall() for v in row)
+
+
+def _kill_and_rerun(sc: Scenario, runner: CliRunner) -> None:
+    """Day 2 as the scheduler runs it: killed mid-run, then rerun next to a second attempt."""
+    env = dict(os.environ, BLOTTER_SOCRATA_APP_TOKEN=TOKEN)
+    args = ("run", "--as-of", DAY2, "--retries", "0", "--log-format", "json")
+    doomed = blotter_process(*args, env=env, cwd=sc.base)
+    # Killed in the middle of the dbt build (the ledger already says so when this is logged).
+    wait_for_line(doomed, '"step build_warehouse started"')
+    doomed.send_signal(signal.SIGKILL)
+    doomed.communicate()
+    sc.facts["killed_pid"] = doomed.pid
+    # Before anything reconciles it, `blotter runs` already shows the dead run as abandoned.
+    sc.facts["runs_after_kill"] = json.loads(runner.invoke(app, ["runs", "--json"]).stdout)
+
+    rerun = blotter_process(*args, "--summary-file", "s2.json", env=env, cwd=sc.base)
+    wait_for(
+        lambda: (h := Holder.read(lock_path(sc.path))) is not None and h.pid == rerun.pid,
+        what="the rerun to take the lock",
+    )
+    second = blotter_process(*args, env=env, cwd=sc.base)
+    _, second_err = second.communicate(timeout=120)
+    sc.results["second_run"] = Finished(second.returncode, second_err, second.pid)
+    _, rerun_err = rerun.communicate(timeout=900)
+    sc.results["day2"] = Finished(rerun.returncode, rerun_err, rerun.pid)
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     base = tmp_path_factory.mktemp("e2e")
-    path = base / "blotter.duckdb"
+    sc = Scenario(base, base / "blotter.duckdb")
     receiver = Receiver()
     mp = pytest.MonkeyPatch()
+    runner = CliRunner()
+
+    def cli(name: str, *args: str) -> None:
+        sc.results[name] = runner.invoke(app, list(args))
+
     try:
         mp.chdir(base)  # no stray .env; dbt logs stay in the temp dir
-        for key in [k for k in __import__("os").environ if k.startswith("BLOTTER_")]:
+        for key in [k for k in os.environ if k.startswith("BLOTTER_")]:
             mp.delenv(key)
-        mp.setenv("BLOTTER_DUCKDB_PATH", str(path))
-        # A short history keeps the test fast; the ML still sees 18 months.
-        mp.setenv("BLOTTER_START_DATE", "2023-01-01")
-        mp.setenv("BLOTTER_NOTIFY_WEBHOOK", receiver.url)
+        mp.setenv("BLOTTER_DUCKDB_PATH", str(sc.path))
+        mp.setenv("BLOTTER_START_DATE", START)
+        mp.setenv("BLOTTER_NOTIFY_WEBHOOK", receiver.url.replace("://", f"://{HOOK_AUTH}@"))
         # Keep dbt's artifacts away from the shared working tree (other builds run there).
         mp.setenv("DBT_TARGET_PATH", str(base / "target"))
         mp.setenv("DBT_LOG_PATH", str(base / "logs"))
-        runner = CliRunner()
-        sc = Scenario(path)
-        sc.results.append(_run(runner, DAY1))
-        sc.digests.append(schema_digest(path, PUBLISHED_SCHEMAS))
-        # Day 2 as the scheduled job runs it: structured logs, a (secret) app token set.
-        mp.setenv("BLOTTER_SOCRATA_APP_TOKEN", TOKEN)
-        sc.results.append(_run(runner, DAY2, "--log-format", "json"))
-        mp.delenv("BLOTTER_SOCRATA_APP_TOKEN")
-        sc.digests.append(schema_digest(path, PUBLISHED_SCHEMAS))
-        with duckdb.connect(str(path)) as con:
+        mp.setenv("BLOTTER_PSEUDONYM_KEY", KEY_A)
+        cli("day1", "run", "--as-of", DAY1, "--retries", "0", "--summary-file", "s1.json")
+        sc.digests["day1"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+        sc.facts["incidents_a"] = _incidents(sc.path)
+        # The pseudonymised mart and what it needs, without tests: enough to record the dev_
+        # key fingerprint, and quick.
+        cli("transform", "transform", "-s", "+fct_incidents", "--exclude", "resource_type:test")
+        cli("transform_published", "transform", "--vars", '{"schema_prefix": ""}')
+        sc.digests["transform"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+
+        mp.setenv("BLOTTER_PSEUDONYM_KEY", KEY_B)
+        cli("run_new_key", "run", "--as-of", DAY2, "--retries", "0")
+        cli("transform_new_key", "transform", "-s", "fct_incidents")
+        sc.digests["refused"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+        cli("rekey", "rekey")
+        sc.facts["incidents_rekeyed"] = _incidents(sc.path)
+
+        cli("forecast", "forecast")
+        sc.facts["after_forecast"] = _served(sc.path)
+        with duckdb.connect(str(sc.path), read_only=True) as con:
+            other = con.execute(
+                "select run_id from ml.model_runs where status <> 'champion' "
+                "order by trained_at desc limit 1"
+            ).fetchone()
+        sc.facts["approved"] = other[0] if other else None
+        cli("approve", "model", "approve", str(sc.facts["approved"]))
+        sc.facts["after_approve"] = _served(sc.path)
+        cli("rollback", "model", "rollback")
+        sc.facts["after_rollback"] = _served(sc.path)
+        cli("unknown_run", "model", "approve", "no-such-run")
+
+        _kill_and_rerun(sc, runner)
+        sc.digests["day2"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+        sc.facts["incidents_b"] = _incidents(sc.path)
+        with duckdb.connect(str(sc.path)) as con:
+            sc.facts["schemas"] = {
+                r[0]
+                for r in con.execute(
+                    "select schema_name from duckdb_schemas() where not internal"
+                ).fetchall()
+            }
             # The merge on case_number broke: one incident landed twice.
             con.execute(
                 "insert into raw.incidents select * replace ('dup' || _dlt_id as _dlt_id) "
                 "from raw.incidents order by incident_datetime limit 1"
             )
-        sc.results.append(_run(runner, DAY3, "--summary-file", str(base / "summary.json")))
-        sc.digests.append(schema_digest(path, PUBLISHED_SCHEMAS))
-        listed = runner.invoke(app, ["runs", "--json"])
+        cli("day3", "run", "--as-of", DAY3, "--retries", "0", "--summary-file", "s3.json")
+        sc.digests["day3"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+        sc.facts["catalog_text"] = _catalog_text(sc.path)
+        listed = runner.invoke(app, ["runs", "--json", "--limit", "50"])
         assert listed.exit_code == 0, listed.output
         sc.runs = json.loads(listed.stdout)
         sc.webhook = list(receiver.bodies)
@@ -81,19 +217,26 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         mp.undo()
 
 
+def _ok(sc: Scenario, name: str) -> None:
+    result = sc.results[name]
+    assert result.exit_code == 0, f"{name}: {result.output[-3000:]}"
+
+
+def _refused(sc: Scenario, name: str, needle: str) -> str:
+    result = sc.results[name]
+    assert result.exit_code == 2, f"{name}: {result.output[-3000:]}"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    return lines[0]
+
+
 def test_two_days_publish(scenario: Scenario) -> None:
-    for result in scenario.results[:2]:
-        assert result.exit_code == 0, result.output
-    day1, day2 = scenario.digests[:2]
+    _ok(scenario, "day1")
+    _ok(scenario, "day2")
+    day1, day2 = scenario.digests["day1"], scenario.digests["day2"]
     assert "marts.fct_incident_counts" in day2 and "ml.forecasts" in day2
     assert day1["marts.fct_incident_counts"] != day2["marts.fct_incident_counts"]
     with duckdb.connect(str(scenario.path), read_only=True) as con:
-        last = con.execute(
-            "select max(period_start) from marts.fct_incident_counts where freq = 'daily'"
-        ).fetchone()[0]
-        assert last == DAY2
-        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
-        assert {"staging", "intermediate", "marts", "ml", "audit_marts"} <= schemas
         views = con.execute(
             "select count(*) from duckdb_views() where schema_name in ('staging', 'marts') "
             "and sql like '%audit\\_%' escape '\\'"
@@ -101,38 +244,173 @@ def test_two_days_publish(scenario: Scenario) -> None:
         assert views == 0  # published views read published tables
 
 
+def test_published_schemas_only_no_audit_copies(scenario: Scenario) -> None:
+    """Issue 12 item 13: after a publish a reader sees every table once."""
+    requested = {s for s in scenario.facts["schemas"] if s.startswith("dev_")}
+    assert scenario.facts["schemas"] - requested <= VISIBLE, scenario.facts["schemas"]
+    assert {"marts", "ml", "raw", "ops"} <= scenario.facts["schemas"]
+
+
+def test_transform_builds_dev_schemas_and_never_the_published_ones(scenario: Scenario) -> None:
+    """Issue 12 item 12."""
+    _ok(scenario, "transform")
+    assert scenario.digests["transform"] == scenario.digests["day1"]
+    assert {"dev_staging", "dev_marts"} <= scenario.facts["schemas"]
+    _refused(scenario, "transform_published", "does not build into schema_prefix ''")
+
+
+def test_a_rotated_key_is_refused_until_rekey(scenario: Scenario) -> None:
+    """Issue 12 item 1: a key change never merges new pseudonyms next to the old ones."""
+    assert "`blotter rekey`" in _refused(scenario, "run_new_key", "BLOTTER_PSEUDONYM_KEY changed")
+    assert "--full-refresh" in _refused(scenario, "transform_new_key", "changed since dev_marts")
+    assert scenario.digests["refused"] == scenario.digests["day1"]
+
+
+def test_rekey_rebuilds_every_pseudonym_without_duplicates(scenario: Scenario) -> None:
+    _ok(scenario, "rekey")
+    before, after = scenario.facts["incidents_a"], scenario.facts["incidents_rekeyed"]
+    assert after["rows"] == after["ids"] == after["raw"] == before["raw"] > 500
+    assert not before["sample"] & after["sample"]  # every id changed with the key
+    rekey = next(r for r in scenario.runs if r["command"] == "rekey")
+    assert rekey["status"] == "succeeded" and rekey["tests_failed"] == 0
+
+
+def test_the_next_day_with_the_new_key_adds_no_duplicates(scenario: Scenario) -> None:
+    b = scenario.facts["incidents_b"]
+    assert b["rows"] == b["ids"] == b["raw"] > scenario.facts["incidents_a"]["raw"]
+
+
+def test_marts_are_pseudonymised_with_the_configured_key(scenario: Scenario) -> None:
+    """Issue 12 item 2: dbt reads the key from restricted.pseudonym_key, not from env_var.
+
+    Passes once the dbt side's pseudonymise() reads the table (CONTRACTS.md A).
+    """
+    with duckdb.connect(str(scenario.path), read_only=True) as con:
+        assert con.execute("select * from restricted.pseudonym_key").fetchall() == [(KEY_B,)]
+        matched = con.execute(
+            "select count(distinct f.incident_id) from marts.fct_incidents f join raw.incidents r "
+            "on f.incident_id = sha256(? || ':' || r.case_number)",
+            [KEY_B],
+        ).fetchone()[0]
+    assert matched == scenario.facts["incidents_b"]["rows"]
+
+
+def test_the_key_is_in_no_artefact_log_ledger_or_query_text(scenario: Scenario) -> None:
+    """Issue 12 item 2: after runs with random keys, zero hits anywhere but the key table."""
+    base = scenario.base
+    haystacks: dict[str, str] = {
+        "webhook bodies": json.dumps(scenario.webhook),
+        "runs --json": json.dumps(scenario.runs),
+        "catalog, ledger and fingerprints": scenario.facts["catalog_text"],
+    }
+    for name, result in scenario.results.items():
+        haystacks[f"output of {name}"] = result.output
+    for folder in ("target", "logs", "dlt_pipelines"):
+        for file in (base / folder).rglob("*"):
+            if file.is_file():
+                haystacks[str(file)] = file.read_bytes().decode("utf-8", "replace")
+    for file in base.glob("s*.json"):
+        haystacks[str(file)] = file.read_text()
+    assert len(haystacks) > 20 and any("manifest.json" in k for k in haystacks)
+    for key in (KEY_A, KEY_B):
+        leaks = [name for name, text in haystacks.items() if key in text]
+        assert not leaks, f"the key leaked into {leaks[:10]}"
+
+
+def test_forecast_and_registry_changes_publish_through_audit(scenario: Scenario) -> None:
+    """Issue 12 item 14: fct_forecasts serves the champion right after each change."""
+    for name in ("forecast", "approve", "rollback"):
+        _ok(scenario, name)
+    served, champions = scenario.facts["after_forecast"]
+    assert served == champions and len(champions) == 1
+    approved = scenario.facts["approved"]
+    assert approved and scenario.facts["after_approve"] == ({approved}, {approved})
+    assert scenario.facts["after_rollback"] == (champions, champions)
+    done = {r["command"] for r in scenario.runs if r["status"] == "succeeded"}
+    assert {"forecast", "model approve", "model rollback"} <= done
+    _refused(scenario, "unknown_run", "no model run 'no-such-run'")
+
+
+def test_a_killed_run_is_abandoned_and_the_rerun_succeeds(scenario: Scenario) -> None:
+    """Issue 12 item 6."""
+    pid = scenario.facts["killed_pid"]
+    shown = scenario.facts["runs_after_kill"][0]
+    assert shown["status"] == "abandoned" and f"process {pid}" in shown["error"]
+    killed = next(r for r in scenario.runs if r["pid"] == pid)
+    assert killed["status"] == "abandoned" and killed["ended_at"]
+    assert f"process {pid} on" in killed["error"] and "(killed?)" in killed["error"]
+    assert "during step build_warehouse" in killed["error"]
+    assert killed["steps"]["ingest"]["status"] == "succeeded"
+    assert killed["steps"]["build_warehouse"]["status"] == "abandoned"
+    assert not [r for r in scenario.runs if r["status"] == "running"]
+
+
+def test_a_second_run_exits_2_at_once_naming_the_first(scenario: Scenario) -> None:
+    """Issue 12 item 7."""
+    line = _refused(scenario, "second_run", "another run (")
+    first = scenario.results["day2"]
+    assert f"pid {first.pid}" in line and "is in progress on" in line
+    assert str(scenario.path) in line
+
+
 def test_json_logs_are_structured_and_redacted(scenario: Scenario) -> None:
-    logs = scenario.results[1].stderr
+    logs = scenario.results["day2"].stderr
     lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
     assert lines, "no log lines"
     steps = {r["step"] for r in lines if r["msg"].startswith("step ")}
     assert steps == {"ingest", "build_warehouse", "forecast", "build_ml", "publish", "docs"}
-    assert TOKEN not in logs and "secretpath" not in logs
+    assert any(r["msg"].startswith("run 2") and "abandoned" in r["msg"] for r in lines)
+    assert TOKEN not in logs and "secretpath" not in logs and "hook-pw" not in logs
     assert lines[-1]["msg"] == "run succeeded"
 
 
 def test_duplicate_in_raw_fails_and_leaves_published_unchanged(scenario: Scenario) -> None:
-    failed = scenario.results[2]
+    failed = scenario.results["day3"]
     assert failed.exit_code == 1, failed.output
     assert "case_number" in failed.output  # the failing test is named
-    assert scenario.digests[2] == scenario.digests[1]
+    assert scenario.digests["day3"] == scenario.digests["day2"]
 
 
-def test_ledger_records_both_outcomes(scenario: Scenario) -> None:
-    runs = scenario.runs
-    assert [r["status"] for r in runs] == ["failed", "succeeded", "succeeded"]
-    assert [r["as_of"] for r in runs] == [DAY3.isoformat(), DAY2.isoformat(), DAY1.isoformat()]
+def test_ledger_records_every_outcome(scenario: Scenario) -> None:
+    runs = [r for r in scenario.runs if r["command"] == "run"]
+    assert [r["status"] for r in runs] == ["failed", "succeeded", "abandoned", "succeeded"]
+    assert [r["as_of"] for r in runs] == [DAY3, DAY2, DAY2, DAY1]
     failed, ok = runs[0], runs[1]
     assert failed["steps"]["build_warehouse"]["status"] == "failed"
     assert failed["steps"]["publish"]["status"] == "skipped"
     assert any("case_number" in t for t in failed["failing_tests"])
     assert failed["tests_failed"] >= 1
     assert all(s["status"] == "succeeded" for s in ok["steps"].values())
-    assert ok["rows_loaded"] > 0 and ok["tests_passed"] > 0 and ok["tests_failed"] == 0
+    assert ok["tests_passed"] > 0 and ok["tests_failed"] == 0
+    assert runs[-1]["notes"] == [f"created new warehouse {scenario.path}"]
 
 
-def test_webhook_got_success_and_failure(scenario: Scenario) -> None:
-    statuses = [b["blotter"]["status"] for b in scenario.webhook]
-    assert statuses == ["succeeded", "succeeded", "failed"]
-    assert "case_number" in scenario.webhook[2]["text"]
-    assert scenario.webhook[2]["blotter"]["run_id"] == scenario.runs[0]["run_id"]
+def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:
+    """Issue 12 item 9: credentials in the URL are sent as basic auth and never shown."""
+    statuses = [(b["blotter"]["status"], b["text"].split()[2]) for b in scenario.webhook]
+    assert statuses == [
+        ("succeeded", "run"),
+        ("refused", "run"),  # the key change: the scheduled run needs a person
+        ("succeeded", "rekey"),
+        ("succeeded", "forecast"),
+        ("succeeded", "model"),
+        ("succeeded", "model"),
+        ("refused", "run"),  # the second concurrent run
+        ("succeeded", "run"),
+        ("failed", "run"),
+    ]
+    assert "blotter rekey" in scenario.webhook[1]["text"]
+    assert "case_number" in scenario.webhook[-1]["text"]
+    assert {b["authorization"] for b in scenario.webhook} == {"Basic b3BzOmhvb2stcHctOTkzMQ=="}
+    for result in scenario.results.values():
+        assert "hook-pw-9931" not in result.output
+
+
+def test_dbt_gets_the_run_s_vars(scenario: Scenario) -> None:
+    """Issue 12 item 12 (CONTRACTS.md B): the audited build of day 3 was dbt's last call."""
+    results = json.loads((scenario.base / "target" / "run_results.json").read_text())
+    assert results["args"]["vars"] == {
+        "schema_prefix": "audit_",
+        "data_cutoff": DAY3,
+        "data_start": START,
+    }

@@ -68,9 +68,10 @@ def test_publish_replaces_schemas_and_views_point_at_published(tmp_path: Path) -
             20,
         )
         assert con.execute("select day from ml.forecasts").fetchall() == [(2,)]
-        # Dropping the audit schemas must not break published views: they no longer point there.
-        for schema in ("audit_staging", "audit_intermediate", "audit_marts", "audit_ml"):
-            con.execute(f"drop schema {schema} cascade")
+        # Publish dropped the audit schemas (issue 12 item 13): readers see each table once,
+        # and the published views still work: they no longer point there.
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+        assert not {s for s in schemas if s.startswith("audit_")}, schemas
         assert con.execute("select count(*) from intermediate.int_incidents").fetchone() == (20,)
         assert con.execute("select count(*) from marts.v_counts").fetchone() == (3,)
         sql = con.execute(
@@ -116,8 +117,8 @@ def test_prepare_audit_restarts_from_published_tables(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     _build_audit(path, day=1)
     publish(path)
-    with duckdb.connect(str(path)) as con:
-        con.execute("insert into audit_ml.forecasts values (99, 0)")  # debris of a failed run
+    with duckdb.connect(str(path)) as con:  # debris of a failed run
+        con.execute("create schema audit_ml; create table audit_ml.forecasts as select 99 as day")
     assert prepare_audit(path) == 2
     with duckdb.connect(str(path)) as con:
         assert con.execute("select day from audit_ml.forecasts").fetchall() == [(1,)]
@@ -131,3 +132,28 @@ def test_publish_without_audit_schemas_is_an_error(tmp_path: Path) -> None:
     duckdb.connect(str(path)).close()
     with pytest.raises(RuntimeError, match="no audit_"):
         publish(path)
+
+
+def test_publishing_marts_and_ml_keeps_every_other_schema(tmp_path: Path) -> None:
+    """Forecasting commands publish only marts and ml (issue 12 item 14): nothing else moves."""
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    before = schema_digest(path, ("staging", "intermediate"))
+    assert prepare_audit(path, schemas=("marts", "ml")) == 2
+    with duckdb.connect(str(path)) as con:
+        con.execute("update audit_ml.forecasts set day = 7")
+        con.execute(
+            "create view audit_marts.v_counts as select * from audit_marts.fct_incident_counts"
+        )
+    result = publish(path, schemas=("marts", "ml"))
+    assert result.schemas == ["marts", "ml"]
+    assert schema_digest(path, ("staging", "intermediate")) == before
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select day from ml.forecasts").fetchall() == [(7,)]
+        assert con.execute("select count(*) from intermediate.int_incidents").fetchone() == (10,)
+        assert con.execute("select count(*) from marts.v_counts").fetchone() == (3,)
+        audit = con.execute(
+            "select count(*) from duckdb_schemas() where schema_name like 'audit%'"
+        ).fetchone()
+        assert audit == (0,)

@@ -17,8 +17,14 @@ def test_defaults_point_at_the_embedded_warehouse():
 
 def test_buffalo_and_url_sources_resolve():
     assert "d6g9-xbgu" in load_settings(env={"BLOTTER_SOURCE": "buffalo"}, dotenv=None).source_url
-    url = "https://data.example.gov/resource/abcd-1234.json"
+    url = "https://data.cityofchicago.org/resource/ijzp-q8t2.json"
     assert load_settings(env={"BLOTTER_SOURCE": url}, dotenv=None).source_url == url
+
+
+def test_a_dataset_without_a_profile_is_refused_naming_the_file_to_create():
+    url = "https://data.example.gov/resource/abcd-1234.json"
+    with pytest.raises(SettingsError, match=r"ingestion/profiles/"):
+        load_settings(env={"BLOTTER_SOURCE": url}, dotenv=None)
 
 
 @pytest.mark.parametrize(

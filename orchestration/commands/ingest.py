@@ -38,7 +38,14 @@ def ingest_command(
     day = as_of_or_exit(as_of)
 
     from ingestion.pipeline import IngestError, ingest
+    from orchestration.dates import resolve_as_of
+    from orchestration.errors import OperatorError
     from orchestration.session import ingest_guard
+
+    try:  # a start date after the as-of is refused before any file is created
+        day = resolve_as_of(day, settings)
+    except OperatorError as exc:
+        fail(str(exc))
 
     try:
         with ingest_guard(settings):  # run lock + key table (orch)

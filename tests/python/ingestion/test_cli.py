@@ -82,7 +82,7 @@ def test_malformed_rows_are_counted_and_kept(env):
         ({}, ["--source", "atlantis"], "create ingestion/profiles/atlantis.yml"),
         ({}, ["--source", "buffalo_2019"], "demo-api --from-file"),
         ({"BLOTTER_START_DATE": "2025-07-01"}, ["--as-of", AS_OF], "is after the as-of"),
-        ({}, ["--as-of", "2999-01-01"], "after today"),
+        ({}, ["--as-of", "2999-01-01"], "in the future"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env, extra_env, args, needle):

@@ -4,8 +4,9 @@ The "season_trend" method and the long-range features of the gradient-boosting m
 yearly seasonal index of a target period is pooled over up to five past years (ratio of sums,
 so one noisy year does not define it) and shrunk towards the index of the series' whole
 geography level (sparse series borrow the level's shape). The trend is the ratio of the last
-two annual means, shrunk towards zero by its Poisson noise and damped over the horizon, so a
-city drifting down a few percent a year is followed without extrapolating a blip. Every value
+two annual means when the year before agrees (``trend``), shrunk towards zero by its Poisson
+noise and damped over the horizon, so a city drifting down a few percent a year is followed
+without extrapolating a blip or a one-off step. Every value
 used for a forecast from origin ``o`` is read from periods ``<= o``.
 """
 
@@ -170,25 +171,40 @@ class SeasonTrend:
         self.holiday_cutoff = cutoff
         return self.holiday_factor
 
+    def trend(self, s: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Log growth per year: the smaller of the last two annual growths when they agree.
+
+        A trend must persist: one step between two years (a new geography, a re-drawn
+        boundary) moves one annual ratio, not both, so it does not become a trend. Each
+        growth is shrunk towards 0 by its Poisson noise; none after a detected level shift.
+        """
+        total, count = self.annual
+        growths = []
+        for k in (0, 1):
+            new, old = o - k * self.year, o - (k + 1) * self.year
+            ok = (old >= 0) & (count[s, np.maximum(old, 0)] >= 0.9 * self.year)
+            ok &= count[s, np.maximum(new, 0)] >= 0.9 * self.year
+            a1 = total[s, np.maximum(new, 0)]
+            a0 = total[s, np.maximum(old, 0)]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = np.log((a1 + 1.0) / (a0 + 1.0))
+                noise = 2.0 * (1.0 / (a1 + 1.0) + 1.0 / (a0 + 1.0))  # Poisson, doubled
+                shrink = np.clip(1.0 - noise / np.maximum(g**2, 1e-12), 0.0, 1.0)
+            growths.append(np.where(ok, g * shrink, 0.0))
+        last, before = growths
+        agree = np.sign(last) == np.sign(before)
+        g = np.where(agree, np.sign(last) * np.minimum(np.abs(last), np.abs(before)), 0.0)
+        g = np.where(self.ctx.shifted[s, o], 0.0, g)
+        return np.clip(np.nan_to_num(g), -TREND_CLIP, TREND_CLIP)
+
     def ratio(self, s: np.ndarray, o: np.ndarray, h: int, cutoff: int | None = None) -> np.ndarray:
         """Forecast / level at origin ``o`` for ``h`` ahead (the path's shape, trend and season)."""
         t = o + h
         idx = self.index(s, t, o) / self.level_index[s, o]
-        total, count = self.annual
-        y_lag = np.maximum(o - self.year, 0)
-        a1 = total[s, o]
-        a0 = np.where(o - self.year >= 0, total[s, y_lag], np.nan)
-        full = (count[s, o] >= 0.9 * self.year) & (count[s, y_lag] >= 0.9 * self.year)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.log((a1 + 1.0) / (a0 + 1.0))
-            noise = 2.0 * (1.0 / (a1 + 1.0) + 1.0 / (a0 + 1.0))  # Poisson, doubled
-            shrink = np.clip(1.0 - noise / np.maximum(g**2, 1e-12), 0.0, 1.0)
-        g = np.where(
-            full & ~self.ctx.shifted[s, o], np.clip(g * shrink, -TREND_CLIP, TREND_CLIP), 0
-        )
+        g = self.trend(s, o)
         x = (h + self.ctx.spec.level_window / 2) / self.year  # years from the level's centre
         damped = (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
-        out = idx * np.exp(np.nan_to_num(g) * damped)
+        out = idx * np.exp(g * damped)
         if self.weekday is not None:
             out = out * self.weekday[self.dows[t], s, o]
             factors = self._holiday_factors(int(cutoff if cutoff is not None else np.max(o)))

@@ -42,21 +42,47 @@ def _window(cs: tuple[np.ndarray, np.ndarray], s, lo, hi) -> tuple[np.ndarray, n
     return csum[s, hi] - csum[s, lo], ccnt[s, hi] - ccnt[s, lo]
 
 
-def _index_parts(cs, s, t, o, year: int, half: int) -> tuple[np.ndarray, np.ndarray]:
-    """Counts near ``t - k*year`` and what the annual mean there predicts, summed over k."""
-    num = np.zeros(len(s))
-    den = np.zeros(len(s))
-    for k in range(1, YEARS + 1):
-        p = t - k * year
-        ok = (p - half >= 0) & (p + half <= o)
-        lsum, lcnt = _window(cs, s, p - half, p + half)
-        asum, acnt = _window(cs, s, p - year // 2, np.minimum(p + year // 2, o))
-        ok &= (lcnt == 2 * half + 1) & (acnt >= 0.75 * year)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            expected = np.where(ok, asum / acnt * lcnt, 0.0)
-        num += np.where(ok, lsum, 0.0)
-        den += expected
-    return num, den
+class _Parts:
+    """Per past year k, for every period t: counts in the local window at ``t - k*year`` and
+    what the annual mean there predicts for it (centred annual window, or the trailing year
+    ending at ``t - k*year`` when the centred one would reach past the origin).
+
+    Precomputed once per panel (matrices of series x periods incl. the horizon), so a lookup
+    for any (series, t, h) is a gather; the windows a lookup may use are chosen by h so that
+    nothing after the origin ``t - h`` is read.
+    """
+
+    def __init__(self, y: np.ndarray, year: int, half: int, width: int) -> None:
+        cs = _cumsums(y)
+        rows = np.arange(y.shape[0])[:, None]
+        self.year, self.half = year, half
+        self.num, self.centred, self.trailing = [], [], []
+        for k in range(1, YEARS + 1):
+            p = np.arange(width)[None, :] - k * year
+            lsum, lcnt = _window(cs, rows, p - half, p + half)
+            full = (p - half >= 0) & (lcnt == 2 * half + 1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                csum, ccnt = _window(cs, rows, p - year // 2, p + year // 2)
+                tsum, tcnt = _window(cs, rows, p - year + 1, p)
+                cen = np.where(ccnt >= 0.75 * year, csum / ccnt * lcnt, np.nan)
+                trl = np.where(tcnt >= 0.75 * year, tsum / tcnt * lcnt, np.nan)
+            self.num.append(np.where(full, lsum, np.nan))
+            self.centred.append(cen)
+            self.trailing.append(trl)
+
+    def sums(self, s: np.ndarray, t: np.ndarray, h) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """Observed and expected counts near ``t - k*year``, summed over the usable k."""
+        num = np.zeros(np.shape(s))
+        den = np.zeros(np.shape(s))
+        for k in range(1, YEARS + 1):
+            local_ok = h <= k * self.year - self.half  # local window ends by the origin
+            centred_ok = h <= k * self.year - self.year // 2
+            n = self.num[k - 1][s, t]
+            d = np.where(centred_ok, self.centred[k - 1][s, t], self.trailing[k - 1][s, t])
+            ok = local_ok & np.isfinite(n) & np.isfinite(d)
+            num += np.where(ok, n, 0.0)
+            den += np.where(ok, d, 0.0)
+        return num, den
 
 
 class SeasonTrend:
@@ -69,34 +95,36 @@ class SeasonTrend:
         self.year = ctx.spec.year
         self.half = HALF[panel.freq]
         y = panel.y
-        self.cs = _cumsums(y)
         levels = panel.keys["geo_level"].to_numpy()
         names = sorted(set(levels))
         self.group_of = np.array([names.index(v) for v in levels])
         group_y = np.stack([np.nansum(y[levels == n], axis=0) for n in names]) if len(y) else y
-        self.group_cs = _cumsums(group_y)
+        width = panel.n_periods + ctx.max_h + 1
+        self.own = _Parts(y, self.year, self.half, width)
+        self.group = _Parts(group_y, self.year, self.half, width)
         n = panel.n_periods
-        t = np.arange(n)
         # In-sample index of every period (data up to it) and its trailing mean over the
         # level window: it de-seasonalises the level the forecast starts from.
         s_all = np.repeat(np.arange(panel.n_series), n)
-        t_all = np.tile(t, panel.n_series)
+        t_all = np.tile(np.arange(n), panel.n_series)
         hist = self.index(s_all, t_all, t_all).reshape(panel.n_series, n)
         total, count = trailing_sum_count(hist, ctx.spec.level_window)
         self.level_index = np.where(count > 0, total / np.maximum(count, 1), 1.0)
-        # Annual means for the trend.
+        # Annual means for the trend, and the trend at every (series, origin).
         self.annual = self._annual(y)
+        self.growth = self.trend(s_all, t_all).reshape(panel.n_series, n)
         self.weekday = self._weekday(y) if self.freq == "daily" else None
         self.dates = panel.extended_periods(ctx.max_h)
         self.dows = self.dates.day_of_week.to_numpy()
         self.holiday_name = self._holiday_names() if self.freq == "daily" else None
-        self.holiday_factor: dict[str, float] = {}
+        self.holiday_factor = np.ones(len(self.dates))
         self.holiday_cutoff = -1
 
     def index(self, s: np.ndarray, t: np.ndarray, o: np.ndarray) -> np.ndarray:
         """Yearly seasonal index of period ``t`` for series ``s`` seen from origin ``o``."""
-        num, den = _index_parts(self.cs, s, t, o, self.year, self.half)
-        gnum, gden = _index_parts(self.group_cs, self.group_of[s], t, o, self.year, self.half)
+        h = t - o
+        num, den = self.own.sums(s, t, h)
+        gnum, gden = self.group.sums(self.group_of[s], t, h)
         with np.errstate(invalid="ignore", divide="ignore"):
             group = np.where(gden > 0, gnum / gden, 1.0)
         out = (num + SHRINK_COUNTS * group) / (den + SHRINK_COUNTS)
@@ -151,8 +179,9 @@ class SeasonTrend:
         lookup = {pd.Timestamp(d): name for d, name in cal.items()}
         return np.array([lookup.get(d, "") for d in self.dates], dtype=object)
 
-    def _holiday_factors(self, cutoff: int) -> dict[str, float]:
-        """Pooled effect of each holiday on all series: its days vs the same weekday +-1 week."""
+    def _holiday_factors(self, cutoff: int) -> np.ndarray:
+        """Factor of every date: its holiday's pooled effect on all series up to ``cutoff``
+        (the holiday's days vs the same weekday a week before and after), else 1."""
         if cutoff == self.holiday_cutoff:
             return self.holiday_factor
         total = np.nansum(self.ctx.panel.y, axis=0)
@@ -165,9 +194,8 @@ class SeasonTrend:
             got = sums.setdefault(str(names[t]), [0.0, 0.0])
             got[0] += total[t]
             got[1] += ref
-        self.holiday_factor = {
-            k: float(np.clip(v[0] / v[1], 0.3, 3.0)) for k, v in sums.items() if v[1] > 0
-        }
+        factor = {k: float(np.clip(v[0] / v[1], 0.3, 3.0)) for k, v in sums.items() if v[1] > 0}
+        self.holiday_factor = np.array([factor.get(str(n), 1.0) for n in self.holiday_name])
         self.holiday_cutoff = cutoff
         return self.holiday_factor
 
@@ -201,13 +229,12 @@ class SeasonTrend:
         """Forecast / level at origin ``o`` for ``h`` ahead (the path's shape, trend and season)."""
         t = o + h
         idx = self.index(s, t, o) / self.level_index[s, o]
-        g = self.trend(s, o)
+        g = self.growth[s, o]
         x = (h + self.ctx.spec.level_window / 2) / self.year  # years from the level's centre
         damped = (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
         out = idx * np.exp(g * damped)
         if self.weekday is not None:
             out = out * self.weekday[self.dows[t], s, o]
             factors = self._holiday_factors(int(cutoff if cutoff is not None else np.max(o)))
-            names = self.holiday_name[t]
-            out = out * np.array([factors.get(str(n), 1.0) for n in names])
+            out = out * factors[t]
         return out

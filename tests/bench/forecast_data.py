@@ -29,6 +29,7 @@ PEER_LEVELS = {
     "auto_theta": ALL,
     "auto_arima": ("city",),
     "sf_seasonal_naive": ALL,
+    "prophet": ALL,
 }
 
 
@@ -107,7 +108,12 @@ def replay_city() -> Case:
     # Daily statsforecast fits take 1-20 s per series: the city and its police districts.
     daily = ("city", "police_district")
     peers = {
-        "daily": {"auto_ets": daily, "auto_theta": daily, "auto_arima": ("city",)},
+        "daily": {
+            "auto_ets": daily,
+            "auto_theta": daily,
+            "auto_arima": ("city",),
+            "prophet": daily,
+        },
         "monthly": {"auto_arima": ("city", "police_district")},
     }
     return Case("replay city", counts, origins, peers)

@@ -31,8 +31,12 @@ def peer_fit(name: str, y: np.ndarray, horizon: int, season: int) -> tuple[np.nd
     """Mean, lower and upper 80 % of one peer on one series (NaN when it cannot fit)."""
     nan = np.full(horizon, np.nan)
     y = y[np.isfinite(y)]
-    if len(y) < 8:
+    if len(y) == 0:
         return nan, nan, nan
+    if len(y) < 8:  # too short for any peer (a new geography): its mean, Poisson interval
+        mean = np.full(horizon, float(np.mean(y)))
+        half = 1.2816 * np.sqrt(mean)
+        return mean, np.clip(mean - half, 0, None), mean + half
     m = season if len(y) >= 2 * season + 1 else 1
     try:
         with warnings.catch_warnings():

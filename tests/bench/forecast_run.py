@@ -32,6 +32,7 @@ LABELS = {
     "auto_theta": "AutoTheta",
     "auto_arima": "AutoARIMA",
     "sf_seasonal_naive": "SeasonalNaive",
+    "prophet": "Prophet",
 }
 PEER_SET = [m for m in METHODS if m != "blotter"]
 # Coverage of fewer points says nothing (one year-ahead origin gives the city 1 weekly point

@@ -92,7 +92,7 @@ def test_registry_reject_approve_rollback(
     assert load_runs(wh, "audit_ml").set_index("run_id").loc[first.run_id, "status"] == "champion"
     # A deliberately weak challenger (one shallow tree) with a strict tolerance is rejected:
     # the champion's configuration is re-backtested on the same data and wins.
-    weak = ForecastConfig(max_iter=1, max_leaf_nodes=2, promotion_tolerance=0.0)
+    weak = ForecastConfig(max_iter=1, max_leaf_nodes=2, promotion_tolerance=0.0, peers={})
     second = run_pipeline(wh, weak, "audit_marts", "audit_ml")
     assert second.status == "rejected"
     runs = load_runs(wh, "audit_ml").set_index("run_id")

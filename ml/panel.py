@@ -123,9 +123,8 @@ def complete_span(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if "is_complete_period" not in frame.columns or frame.empty:
         return frame
-    flags = frame.groupby("period_start")["is_complete_period"].agg(
-        lambda v: bool(v.astype(bool).all())
-    )
+    known = frame["is_complete_period"].astype("boolean").fillna(False)  # null: incomplete
+    flags = known.groupby(frame["period_start"]).all()
     complete = flags[flags.to_numpy(bool)]
     if complete.empty:
         return frame.iloc[0:0]

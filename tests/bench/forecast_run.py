@@ -106,6 +106,19 @@ def time_forecast_file(workdir: Path) -> list[str]:
     return out
 
 
+def insert_entry(path: Path, lines: list[str]) -> str:
+    """The file's text with ``lines`` at the end of the forecast section (before the next
+    ``## `` heading, so `make bench`'s entries stay under "## Results")."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if HEADING not in text:
+        text = text.rstrip() + "\n\n" + HEADING + "\n"
+    start = text.index(HEADING) + len(HEADING)
+    nxt = text.find("\n## ", start)
+    end = len(text) if nxt < 0 else nxt + 1
+    section = text[:end].rstrip() + "\n" + "\n".join(lines) + "\n"
+    return section + ("\n" + text[end:] if end < len(text) else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table and append it to BENCHMARKS.md."""
     parser = argparse.ArgumentParser(prog="python -m tests.bench.forecast_run")
@@ -152,10 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         *errors,
     ]
     print("\n".join(lines))
-    text = args.results.read_text() if args.results.exists() else "# Benchmarks\n"
-    if HEADING not in text:
-        text = text.rstrip() + "\n\n" + HEADING + "\n"
-    args.results.write_text(text.rstrip() + "\n" + "\n".join(lines) + "\n")
+    args.results.write_text(insert_entry(args.results, lines))
     progress(f"appended to {args.results}")
     return 1 if errors else 0
 

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint dashboard bench bench-quick browser clean
+.PHONY: setup run test lint dashboard bench bench-quick bench-forecast browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m tests.bench.run --quick
+
+## Forecast accuracy vs statsforecast peers (replay city, real Chicago homicides, stress cases).
+bench-forecast: setup
+	$(BIN)/python -m tests.bench.forecast_run
 
 ## Debian's headless Chromium for the dashboard tests (no browser downloads).
 browser:

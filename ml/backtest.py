@@ -1,20 +1,25 @@
-"""Rolling-origin backtest and its metrics per frequency x geography level.
+"""Horizon-honest rolling-origin backtest and its metrics per horizon bucket.
 
-Origins are spaced one horizon apart and end one horizon before the last complete period
-(default 3 origins), each refitting every method on data up to the origin only. MASE is the
-pooled MAE divided by the in-sample MAE of the seasonal naive (lag ``season``) up to the
-origin, i.e. the textbook scaling (Hyndman & Koehler 2006), pooled over series so that sparse
-series with an all-zero history do not divide by zero.
+The backtest asks the user's question: every origin forecasts the whole requested horizon
+(a 52-week request is judged on origins that forecast 52 weeks ahead), origins are spaced one
+horizon apart and end one horizon before the last complete period, and each refits every
+method on data up to the origin only. Rows carry the horizon bucket of their step
+(``ml.config.HORIZON_BUCKETS``): selection, calibration and metrics are per bucket.
+
+MASE is the pooled MAE divided by the in-sample MAE of the seasonal naive (lag ``season``) up
+to the origin (Hyndman & Koehler 2006), pooled over series so that sparse series with an
+all-zero history do not divide by zero.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from ml.config import ForecastConfig
+from ml.config import ForecastConfig, buckets_of
 from ml.features import FeatureContext
-from ml.intervals import loo_coverage
 from ml.models import METHODS, forecast_methods, has_ml_history
 
 
@@ -37,75 +42,94 @@ def mase_scale(y: np.ndarray, origin: int, season: int) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def run_backtest(
-    ctx: FeatureContext, config: ForecastConfig, horizon: int, groups: list[np.ndarray]
-) -> pd.DataFrame:
-    """Long frame: origin, geo_level, geo, h, y, scale and ``yhat_<method>`` per method.
+@dataclass
+class Backtest:
+    """Backtest of one frequency.
 
-    A method appears only when every origin produced it (the GBM needs enough history); when
-    some origins have enough history for the GBM, only those are used.
+    Attributes:
+        frame: Long rows: origin, series, geo_level, geo, h, bucket, y, scale, yhat_<method>
+            (NaN where a method has no forecast, e.g. a peer outside its levels), in the
+            order origin x series x h (y is NaN before a series' first incident).
+        preds: Per origin, each method's (series x h) forecast (for assembling selections).
+        origins: The origins, oldest first.
+    """
+
+    frame: pd.DataFrame
+    preds: list[dict[str, np.ndarray]] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
+
+    @property
+    def scored(self) -> pd.DataFrame:
+        """Rows with an actual value (a series' periods before its first incident are NaN)."""
+        if self.frame.empty:
+            return self.frame
+        return self.frame[np.isfinite(self.frame["y"])].reset_index(drop=True)
+
+    @property
+    def empty(self) -> bool:
+        """True when no origin could be scored."""
+        return self.scored.empty
+
+
+def run_backtest(
+    ctx: FeatureContext,
+    config: ForecastConfig,
+    horizon: int,
+    groups: list[np.ndarray],
+    peer_rows: np.ndarray | None = None,
+) -> Backtest:
+    """Forecast the full horizon from each origin with every method and score it.
+
+    When some origins have enough history for the GBM, only those are used, so every
+    method is judged on the same origins.
     """
     panel = ctx.panel
-    frames = []
     origins = backtest_origins(panel.n_periods, horizon, config.backtest_origins)
-    # Judge every method on the origins where the main model can train, when there are any.
     origins = [o for o in origins if has_ml_history(ctx, o, horizon)] or origins
+    frames, preds = [], []
+    n = panel.n_series
     for origin in origins:
         h_max = min(horizon, panel.n_periods - 1 - origin)
         with_gbm = has_ml_history(ctx, origin, h_max)
-        preds = forecast_methods(ctx, origin, h_max, config, with_gbm, groups)
-        scale = mase_scale(panel.y, origin, ctx.spec.season)
-        n = panel.n_series
+        pred = forecast_methods(ctx, origin, h_max, config, with_gbm, groups, peer_rows)
         frame = pd.DataFrame(
             {
                 "origin": origin,
+                "series": np.repeat(np.arange(n), h_max),
                 "geo_level": np.repeat(panel.keys["geo_level"].to_numpy(), h_max),
                 "geo": np.repeat(panel.keys["geo"].to_numpy(), h_max),
                 "h": np.tile(np.arange(1, h_max + 1), n),
+                "bucket": np.tile(buckets_of(panel.freq, h_max), n),
                 "y": panel.y[:, origin + 1 : origin + 1 + h_max].reshape(-1),
-                "scale": np.repeat(scale, h_max),
+                "scale": np.repeat(mase_scale(panel.y, origin, ctx.spec.season), h_max),
             }
         )
-        for name, pred in preds.items():
-            frame[f"yhat_{name}"] = pred.reshape(-1)
+        for name, values in pred.items():
+            frame[f"yhat_{name}"] = values.reshape(-1)
         frames.append(frame)
+        preds.append(pred)
     if not frames:
-        return pd.DataFrame()
+        return Backtest(pd.DataFrame())
     out = pd.concat(frames, ignore_index=True)
-    out = out[np.isfinite(out["y"])]
-    keep = [c for c in out.columns if not c.startswith("yhat_") or out[c].notna().all()]
-    return out[keep].reset_index(drop=True)
+    # A method must exist at every origin to be compared (the GBM needs enough history).
+    common = set.intersection(*(set(p) for p in preds))
+    drop = [c for c in out.columns if c.startswith("yhat_") and c[5:] not in common]
+    out = out.drop(columns=drop)
+    return Backtest(out, [{k: v for k, v in p.items() if k in common} for p in preds], origins)
 
 
-def available_methods(bt: pd.DataFrame) -> list[str]:
-    """Methods the backtest scored, in preference order."""
-    return [m for m in METHODS if f"yhat_{m}" in bt.columns]
+def available_methods(frame: pd.DataFrame) -> list[str]:
+    """Methods with a forecast on every row of ``frame``, in preference order."""
+    return [
+        m
+        for m in METHODS
+        if f"yhat_{m}" in frame.columns and bool(np.isfinite(frame[f"yhat_{m}"]).all())
+    ]
 
 
-def select_method(bt: pd.DataFrame) -> str | None:
-    """The main model if its backtest MAE beats the seasonal naive, else the best fallback.
-
-    Preferring the main model whenever it beats the baseline (rather than taking the
-    overall minimum) keeps a flat "level" forecast from winning by luck on a backtest whose
-    origins straddle a level shift.
-    """
-    methods = available_methods(bt)
-    if bt.empty or not methods:
-        return None
-    mae = {m: float(np.mean(np.abs(bt["y"] - bt[f"yhat_{m}"]))) for m in methods}
-    if "gbm" in mae and mae["gbm"] <= mae["seasonal_naive"]:
-        return "gbm"
-    rest = [m for m in methods if m != "gbm"]
-    return min(rest, key=lambda m: (round(mae[m], 9), METHODS.index(m)))
-
-
-def with_coverage(bt: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Backtest rows of ``method`` with yhat and leave-one-origin-out coverage."""
-    return loo_coverage(bt.assign(yhat=bt[f"yhat_{method}"]))
-
-
-def _metrics(group: pd.DataFrame, method: str) -> dict[str, float]:
-    err = group["y"] - group[f"yhat_{method}"]
+def metrics(group: pd.DataFrame, column: str) -> dict[str, float]:
+    """n, MAE, RMSE, MASE of ``column``, the seasonal naive's MAE and the interval coverage."""
+    err = group["y"] - group[column]
     naive_err = group["y"] - group["yhat_seasonal_naive"]
     scale = group["scale"].sum()
     return {
@@ -119,15 +143,22 @@ def _metrics(group: pd.DataFrame, method: str) -> dict[str, float]:
     }
 
 
-def performance(bt: pd.DataFrame, selected: str) -> pd.DataFrame:
-    """Metrics per method x geo_level (plus geo_level 'all'); coverage for ``selected`` only."""
+def performance(frame: pd.DataFrame) -> pd.DataFrame:
+    """ml.model_performance rows: per method x geo_level (and 'all'), pooled over horizons.
+
+    ``frame`` holds the assembled forecast as ``yhat_blotter`` with its coverage columns;
+    ``blotter`` (Blotter's per-bucket selection) is the selected row.
+    """
     rows = []
-    covered = with_coverage(bt, selected)
-    for method in available_methods(bt):
-        frame = covered if method == selected else bt
-        for level, group in [("all", frame), *frame.groupby("geo_level", sort=True)]:
-            metrics = _metrics(group, method)
+    methods = ["blotter", *[m for m in METHODS if f"yhat_{m}" in frame.columns]]
+    for level, group in [("all", frame), *frame.groupby("geo_level", sort=True)]:
+        for method in methods:
+            column = f"yhat_{method}"
+            if not np.isfinite(group[column]).all():
+                continue  # a peer not fitted at this level
+            scored = group if method == "blotter" else group.drop(columns=["in_80", "in_95"])
             rows.append(
-                {"geo_level": level, "method": method, "is_selected": method == selected} | metrics
+                {"geo_level": level, "method": method, "is_selected": method == "blotter"}
+                | metrics(scored, column)
             )
     return pd.DataFrame(rows)

@@ -10,8 +10,18 @@ import json
 from dataclasses import asdict, dataclass, field
 
 FREQS = ("daily", "weekly", "monthly")
-GEO_LEVELS = ("city", "police_district", "council_district", "neighborhood")
 MODEL_NAME = "hgb-poisson-ratio"
+
+# Horizon buckets (issue 14): a forecast h periods ahead reaches h * PERIOD_DAYS days out and
+# falls in the first bucket whose limit (days) it does not pass. Weekly h=1 is "1-7d", h=2..4
+# "2-4w"; monthly h=1..3 "1-3m"; daily h=93.. "3-12m".
+HORIZON_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("1-7d", 7),
+    ("2-4w", 28),
+    ("1-3m", 92),
+    ("3-12m", 366),
+)
+PERIOD_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.44}
 
 # Largest horizon per frequency (issue 4: up to 366 days / 53 weeks / 12 months).
 MAX_HORIZON = {"daily": 366, "weekly": 53, "monthly": 12}
@@ -82,8 +92,14 @@ class ForecastConfig:
         required_mase_below_one: Frequencies whose MASE must be < 1 for promotion.
         reconcile: Scale lower geography levels so they sum to the city forecast.
         geo_feature: Give the model each series' identity as a categorical feature.
-        trim_reporting_lag: In the warehouse pipeline, treat up to 3 trailing days whose
-            totals are implausibly low (records not yet published) as incomplete.
+        peers: statsforecast models per frequency used as candidates of the per-bucket
+            selection. Daily has none by default: AutoETS takes ~1-2 s per daily series and
+            origin here, and at short horizons the global model ties the peers (issue 14's
+            7-day measurement). Weekly has AutoTheta only: statsforecast's ETS has no
+            seasonality beyond 24 periods, so a weekly AutoETS is a flat line.
+        peer_max_series: Peers are fitted on whole geography levels in level order (city
+            first) up to this many series per frequency (statsforecast fits one series at a
+            time); the other levels choose among Blotter's own methods.
     """
 
     horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
@@ -103,8 +119,11 @@ class ForecastConfig:
     promotion_tolerance: float = 0.02
     required_mase_below_one: tuple[str, ...] = ("daily", "weekly")
     reconcile: bool = True
-    trim_reporting_lag: bool = True
     geo_feature: bool = True
+    peers: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"weekly": ("auto_theta",), "monthly": ("auto_ets", "auto_theta")}
+    )
+    peer_max_series: int = 8
 
     def __post_init__(self) -> None:
         for freq, horizon in self.horizons.items():
@@ -119,6 +138,7 @@ class ForecastConfig:
         """The config as JSON-ready params (stored in ml.model_runs)."""
         params = asdict(self)
         params["required_mase_below_one"] = list(self.required_mase_below_one)
+        params["peers"] = {f: list(names) for f, names in self.peers.items()}
         return params
 
     @classmethod
@@ -127,6 +147,8 @@ class ForecastConfig:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
         if "required_mase_below_one" in known:
             known["required_mase_below_one"] = tuple(known["required_mase_below_one"])  # type: ignore[arg-type]
+        if isinstance(known.get("peers"), dict):
+            known["peers"] = {f: tuple(v) for f, v in known["peers"].items()}  # type: ignore[union-attr]
         return cls(**known)  # type: ignore[arg-type]
 
     @property
@@ -135,6 +157,24 @@ class ForecastConfig:
         blob = json.dumps(self.to_params(), sort_keys=True).encode()
         return f"{MODEL_NAME}-{hashlib.sha256(blob).hexdigest()[:10]}"
 
+    def peers_of(self, freq: str) -> tuple[str, ...]:
+        """The peers that are candidates at ``freq``."""
+        return tuple(self.peers.get(freq, ()))
+
     def horizon(self, freq: str) -> int:
         """Horizon of ``freq`` (the default when not configured)."""
         return int(self.horizons.get(freq, DEFAULT_HORIZON[freq]))
+
+
+def bucket_of(freq: str, h: int) -> str:
+    """Horizon bucket of ``h`` periods ahead at ``freq`` (see HORIZON_BUCKETS)."""
+    days = h * PERIOD_DAYS[freq]
+    for name, limit in HORIZON_BUCKETS:
+        if days <= limit + 1e-9:
+            return name
+    return HORIZON_BUCKETS[-1][0]
+
+
+def buckets_of(freq: str, horizon: int) -> list[str]:
+    """Bucket of every h in 1..horizon."""
+    return [bucket_of(freq, h) for h in range(1, horizon + 1)]

@@ -1,4 +1,4 @@
-"""Backtest, select, calibrate and forecast one frequency: a pure function of data + config."""
+"""Backtest, select per bucket, calibrate per bucket and forecast one frequency (pure)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.backtest import performance, run_backtest, select_method, with_coverage
-from ml.config import FREQ_SPECS, ForecastConfig
+from ml.backtest import Backtest, metrics, performance, run_backtest
+from ml.config import FREQ_SPECS, ForecastConfig, buckets_of
 from ml.features import FeatureContext
-from ml.intervals import FALLBACK, apply, calibrate
-from ml.models import forecast_methods, has_ml_history, reconcile_groups
+from ml.intervals import FALLBACK, apply_rows, calibrate_buckets, loo_coverage
+from ml.models import forecast_methods, has_ml_history, reconcile, reconcile_groups
 from ml.panel import Panel
+from ml.peers import PEERS, peer_rows
+from ml.selection import assemble, select
 
 FORECAST_COLUMNS = [
     "freq",
@@ -26,6 +28,7 @@ FORECAST_COLUMNS = [
     "yhat_upper_95",
 ]
 DECIMALS = 4
+SUMMARY_KEYS = ("mase", "mae", "rmse", "coverage_80", "coverage_95", "n")
 
 
 @dataclass
@@ -34,11 +37,15 @@ class FreqResult:
 
     Attributes:
         freq: The frequency.
-        method: Method that produced the forecasts (gbm, ensemble, seasonal_naive, level).
+        method: The method that served every cell, or "blotter" when cells differ.
         forecasts: FORECAST_COLUMNS rows, one per series x future period.
         performance: Backtest metrics per method x geo_level (empty without a backtest).
         train_end: Last complete period used for training (None for an empty panel).
         backtest_origins: Number of backtest origins that were scored.
+        served: Method serving each geo_level x horizon bucket.
+        buckets: Backtest metrics per horizon bucket (Blotter's and each method's MAE).
+        notes: Human lines for the run summary (e.g. gaps filled, simple methods only).
+        filled: Missing input periods counted as zero (forecast-file).
     """
 
     freq: str
@@ -47,18 +54,26 @@ class FreqResult:
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     train_end: pd.Timestamp | None = None
     backtest_origins: int = 0
+    served: dict[str, dict[str, str]] = field(default_factory=dict)
+    buckets: dict[str, dict[str, object]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    filled: int = 0
 
     def summary(self) -> dict[str, object]:
-        """Small JSON-ready summary (method, MASE, coverage) for the registry and CLI."""
+        """JSON-ready summary (method, MASE, coverage, buckets) for the registry and CLI."""
         out: dict[str, object] = {"method": self.method, "origins": self.backtest_origins}
         perf = self.performance
         if not perf.empty:
             row = perf[(perf["geo_level"] == "all") & perf["is_selected"]].iloc[0]
-            for key in ("mase", "mae", "rmse", "coverage_80", "coverage_95", "n"):
+            for key in SUMMARY_KEYS:
                 value = row[key]
                 out[key] = None if pd.isna(value) else round(float(value), 4)
             naive = perf[(perf["geo_level"] == "all") & (perf["method"] == "seasonal_naive")]
             out["mase_seasonal_naive"] = round(float(naive["mase"].iloc[0]), 4)
+        out["serving"] = self.served
+        out["buckets"] = self.buckets
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 
@@ -75,8 +90,55 @@ def recent_shift(ctx: FeatureContext, origin: int) -> bool:
     return bool(shifted[city[0]]) if len(city) == 1 else bool(shifted.mean() >= 0.5)
 
 
+def _assembled(ctx, preds, selection, h, default, groups) -> np.ndarray:  # noqa: ANN001
+    levels = ctx.panel.keys["geo_level"].to_numpy()
+    yhat, served = assemble(preds, selection, levels, buckets_of(ctx.panel.freq, h), default)
+    if ctx.config.reconcile and groups:
+        city = int(np.flatnonzero(levels == "city")[0])
+        yhat = reconcile(yhat, city, groups)
+    return yhat, served
+
+
+def _maes(rows: pd.DataFrame, methods: list[str]) -> dict[str, float]:
+    return {
+        f"mae_{m}": round(float(np.mean(np.abs(rows["y"] - rows[f"yhat_{m}"]))), 4)
+        for m in methods
+        if np.isfinite(rows[f"yhat_{m}"]).all()
+    }
+
+
+def _bucket_metrics(frame: pd.DataFrame, served) -> dict[str, dict[str, object]]:  # noqa: ANN001
+    """Per bucket: Blotter's metrics and each method's MAE, pooled and per geo_level."""
+    out: dict[str, dict[str, object]] = {}
+    methods = [c[5:] for c in frame.columns if c.startswith("yhat_") and c != "yhat_blotter"]
+    for bucket, rows in frame.groupby("bucket", sort=False):
+        entry: dict[str, object] = {
+            k: round(float(v), 4) for k, v in metrics(rows, "yhat_blotter").items()
+        }
+        entry |= _maes(rows, methods)
+        entry["levels"] = {
+            str(level): {"method": served.get(str(level), {}).get(str(bucket))}
+            | {k: round(float(v), 4) for k, v in metrics(cell, "yhat_blotter").items()}
+            | _maes(cell, methods)
+            for level, cell in rows.groupby("geo_level", sort=False)
+        }
+        out[str(bucket)] = entry
+    return out
+
+
+def _score(ctx, bt: Backtest, selection, default, groups) -> pd.DataFrame:  # noqa: ANN001
+    """The backtest with the assembled forecast (yhat_blotter) and its LOO coverage."""
+    parts = []
+    for preds in bt.preds:
+        h = next(iter(preds.values())).shape[1]
+        parts.append(_assembled(ctx, preds, selection, h, default, groups)[0].reshape(-1))
+    frame = bt.frame.assign(yhat_blotter=np.concatenate(parts))
+    frame = frame[np.isfinite(frame["y"])].reset_index(drop=True)
+    return loo_coverage(frame.assign(yhat=frame["yhat_blotter"]))
+
+
 def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqResult:
-    """Backtest every method, keep the best, calibrate its intervals and forecast.
+    """Backtest every method, select per level x bucket, calibrate per bucket and forecast.
 
     The forecast starts at the first period after the panel's last (complete) period, and
     the model sees only periods up to it: training max date < forecast min date.
@@ -85,36 +147,47 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
         return FreqResult(panel.freq, "none", pd.DataFrame(columns=FORECAST_COLUMNS))
     ctx = FeatureContext(panel, config, horizon)
     groups = reconcile_groups(ctx)
-    bt = run_backtest(ctx, config, horizon, groups)
-    method = select_method(bt) or default_method(panel)
+    rows = peer_rows(ctx, config.peer_max_series) if config.peers_of(panel.freq) else None
+    bt = run_backtest(ctx, config, horizon, groups, rows)
     origin = panel.n_periods - 1
-    if recent_shift(ctx, origin) and "yhat_gbm" in bt.columns:
-        # Backtest origins before a level shift say little about what works after it, and
-        # seasonal naive would repeat pre-shift counts: use the shift-aware model.
-        method = "gbm"
-    with_gbm = method in ("gbm", "ensemble") and has_ml_history(ctx, origin, horizon)
-    preds = forecast_methods(ctx, origin, horizon, config, with_gbm, groups)
-    if method not in preds:
-        method = default_method(panel)
-    yhat = preds[method]
+    levels = panel.keys["geo_level"].to_numpy()
+    default = default_method(panel)
+    selection = select(bt.scored, list(dict.fromkeys(levels)), recent_shift(ctx, origin))
+    used = {m for cells in selection.values() for m in cells.values()}
+    with_gbm = bool(used & {"gbm", "ensemble"}) and has_ml_history(ctx, origin, horizon)
+    with_peers = rows if used & {"ensemble", *PEERS} else None
+    preds = forecast_methods(ctx, origin, horizon, config, with_gbm, groups, with_peers)
+    yhat, served = _assembled(ctx, preds, selection, horizon, default, groups)
+    buckets = np.tile(buckets_of(panel.freq, horizon), panel.n_series)
+    geo_levels = np.repeat(levels, horizon)
     if bt.empty:
-        table = {"*": dict(FALLBACK)}
-        perf = pd.DataFrame()
+        tables = {"*": {"*": dict(FALLBACK)}}
+        perf, bucket_stats, n_origins = pd.DataFrame(), {}, 0
     else:
-        table = calibrate(with_coverage(bt, method))
-        perf = performance(bt, method)
-    n = panel.n_series
-    levels = np.repeat(panel.keys["geo_level"].to_numpy(), horizon)
-    bands = apply(np.nan_to_num(yhat).reshape(-1), levels, table).round(DECIMALS)
+        scored = _score(ctx, bt, selection, default, groups)
+        tables = calibrate_buckets(scored)
+        perf = performance(scored)
+        bucket_stats, n_origins = _bucket_metrics(scored, served), len(bt.origins)
+    bands = apply_rows(np.nan_to_num(yhat).reshape(-1), geo_levels, buckets, tables)
     future = panel.extended_periods(horizon)[panel.n_periods :]
     frame = pd.DataFrame(
         {
             "freq": panel.freq,
-            "geo_level": levels,
+            "geo_level": geo_levels,
             "geo": np.repeat(panel.keys["geo"].to_numpy(), horizon),
-            "period_start": np.tile(future.to_numpy(), n),
+            "period_start": np.tile(future.to_numpy(), panel.n_series),
         }
     )
-    forecasts = pd.concat([frame, bands], axis=1)[FORECAST_COLUMNS]
-    origins = int(bt["origin"].nunique()) if not bt.empty else 0
-    return FreqResult(panel.freq, method, forecasts, perf, panel.periods[-1], origins)
+    forecasts = pd.concat([frame, bands.round(DECIMALS)], axis=1)[FORECAST_COLUMNS]
+    methods = {m for cells in served.values() for m in cells.values()}
+    method = methods.pop() if len(methods) == 1 else "blotter"
+    notes = []
+    if bt.empty:
+        notes.append(
+            f"{panel.freq}: {panel.n_periods} complete period(s), too few to backtest: "
+            f"{default} forecasts with wide fallback intervals"
+        )
+    return FreqResult(
+        panel.freq, method, forecasts, perf, panel.periods[-1], n_origins, served,
+        bucket_stats, notes,
+    )  # fmt: skip

@@ -192,6 +192,9 @@ class FeatureContext:
         # HGB categoricals need < 255 levels.
         self.use_geo = self.config.geo_feature and self.panel.n_series <= 250
         self.geo_codes = self._codes(geo_keys)
+        from ml.structural import SeasonTrend  # (it builds on this context)
+
+        self.st = SeasonTrend(self)
 
     @staticmethod
     def _codes(values: pd.Series) -> np.ndarray:
@@ -202,6 +205,7 @@ class FeatureContext:
     def feature_names(self) -> list[str]:
         """Column names of ``rows`` output (categoricals last)."""
         names = ["h", "log_level", "short_ratio", "last_ratio", "year1", "year2", "year1_raw"]
+        names.append("season_trend")
         if self.panel.freq == "daily":
             names.append("weekday_profile")
         names += list(self.calendar) + ["geo_level"]
@@ -239,6 +243,8 @@ class FeatureContext:
                 cols.append(self._take(self.centred, s, d - k * year + half, o) / past_lvl)
             past_lvl = self._take(self.level, s, o - year, o)
             cols.append(self._take(self.panel.y, s, d - year, o) / past_lvl)
+            # Pooled multi-year season, damped trend, weekday and holidays (ml.structural).
+            cols.append(self.st.ratio(s, o, h))
             if self.panel.freq == "daily":
                 last_same_weekday = d - 7 * int(np.ceil(h / 7))
                 cols.append(self._take(self.profile, s, last_same_weekday, o) / lvl)

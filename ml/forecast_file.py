@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.config import FREQS, MAX_HORIZON, ForecastConfig
 from ml.engine import FORECAST_COLUMNS, FreqResult, forecast_panel
-from ml.panel import build_panel, future_periods, month_rule_of
+from ml.panel import build_panel, future_periods, grid_between, month_rule_of
 from ml.warehouse import TABLES
 
 REQUIRED = ["period_start", "geo_level", "geo", "incidents"]
@@ -93,8 +93,8 @@ def read_history(path: Path) -> pd.DataFrame:
     return frame
 
 
-def check_grid(frame: pd.DataFrame, freq: str) -> str | int:
-    """Check every series is gap-free on one shared grid; returns the monthly rule."""
+def grid_rule(frame: pd.DataFrame, freq: str) -> str | int:
+    """The input's grid rule: weeks on one weekday, months on one day-of-month rule."""
     dates = pd.DatetimeIndex(frame["period_start"].unique())
     rule: str | int = "month_start"
     if freq == "weekly" and dates.day_of_week.nunique() > 1:
@@ -106,6 +106,19 @@ def check_grid(frame: pd.DataFrame, freq: str) -> str | int:
                 "monthly period_start values follow no single day-of-month rule (use month starts)"
             )
         rule = found
+    return rule
+
+
+def _off_grid(periods: pd.DatetimeIndex, freq: str, rule: str | int) -> pd.Timestamp | None:
+    """The first period that is not on the grid started by ``periods[0]`` (None if all are)."""
+    grid = grid_between(periods[0], periods[-1], freq, rule)
+    off = periods.difference(grid)
+    return off[0] if len(off) else None
+
+
+def check_grid(frame: pd.DataFrame, freq: str) -> str | int:
+    """Strict mode: every series gap-free on one shared grid up to the last period."""
+    rule = grid_rule(frame, freq)
     last = frame["period_start"].max()
     for (level, geo), group in frame.sort_values("period_start").groupby(
         ["geo_level", "geo"], sort=True
@@ -117,14 +130,52 @@ def check_grid(frame: pd.DataFrame, freq: str) -> str | int:
             k = int(mismatch.nonzero()[0][0])
             raise ForecastInputError(
                 f"gap in series {level}/{geo}: {periods[k]:%Y-%m-%d} is followed by "
-                f"{periods[k + 1]:%Y-%m-%d}, expected {expected[k]:%Y-%m-%d}"
+                f"{periods[k + 1]:%Y-%m-%d}, expected {expected[k]:%Y-%m-%d} "
+                "(drop --strict to count missing periods as 0)"
             )
         if periods[-1] != last:
             raise ForecastInputError(
                 f"series {level}/{geo} ends on {periods[-1]:%Y-%m-%d} but the history ends on "
-                f"{last:%Y-%m-%d}: every series must run to the last period"
+                f"{last:%Y-%m-%d}: every series must run to the last period "
+                "(drop --strict to count missing periods as 0)"
             )
     return rule
+
+
+def fill_gaps(frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, str | int, int, int]:
+    """Count missing periods as 0 incidents, as exports of incident counts omit them.
+
+    Each series is filled from its first period to the history's last one (a series that
+    stops reporting counts as zero from then on). Periods before a series' first row stay
+    absent: a new geography starts at its first incident.
+
+    Returns:
+        The filled frame, the grid rule, the number of rows added and of series touched.
+    """
+    rule = grid_rule(frame, freq)
+    last = frame["period_start"].max()
+    parts, added, touched = [], 0, 0
+    for (level, geo), group in frame.groupby(["geo_level", "geo"], sort=True):
+        periods = pd.DatetimeIndex(group["period_start"]).sort_values()
+        stray = _off_grid(periods, freq, rule)
+        if stray is not None:
+            raise ForecastInputError(
+                f"series {level}/{geo}: {stray:%Y-%m-%d} is not on the {freq} grid that starts "
+                f"{periods[0]:%Y-%m-%d}"
+            )
+        grid = grid_between(periods[0], last, freq, rule)
+        missing = grid.difference(periods)
+        if len(missing):
+            added += len(missing)
+            touched += 1
+            parts.append(
+                pd.DataFrame(
+                    {"period_start": missing, "geo_level": level, "geo": geo, "incidents": 0.0}
+                )
+            )
+    if parts:
+        frame = pd.concat([frame, *parts], ignore_index=True)
+    return frame, rule, added, touched
 
 
 def forecast_history(
@@ -137,13 +188,30 @@ def forecast_history(
 
 
 def forecast_file(
-    history: Path, freq: str, horizon: int, out: Path, now: datetime | None = None
+    history: Path,
+    freq: str,
+    horizon: int,
+    out: Path,
+    now: datetime | None = None,
+    strict: bool = False,
 ) -> FreqResult:
-    """Validate ``history``, forecast ``horizon`` periods and write the ml.forecasts columns."""
+    """Validate ``history``, forecast ``horizon`` periods and write the ml.forecasts columns.
+
+    Missing periods count as 0 incidents (``fill_gaps``; reported in ``result.notes``);
+    ``strict`` refuses them instead.
+    """
     check_request(freq, horizon)
     frame = read_history(history)
-    rule = check_grid(frame, freq)
+    if strict:
+        rule, added, touched = check_grid(frame, freq), 0, 0
+    else:
+        frame, rule, added, touched = fill_gaps(frame, freq)
     result = forecast_history(frame, freq, horizon, rule)
+    result.filled = added
+    if added:
+        result.notes.append(
+            f"counted {added:,} missing period(s) in {touched:,} series as 0 incidents"
+        )
     digest = hashlib.sha256(history.read_bytes()).hexdigest()[:12]
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     table = result.forecasts[FORECAST_COLUMNS].assign(

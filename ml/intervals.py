@@ -5,9 +5,12 @@ negative-binomial-like term for model error that grows with volume (``phi`` fitt
 on the backtest), so one calibration serves a neighbourhood with 2 incidents a day and the
 city with 100. Lower and
 upper quantiles are taken separately (counts are skewed), with the finite-sample conformal
-rank. Calibration is per geography level when it has enough backtest points, otherwise pooled
-over the frequency, otherwise a wide Poisson-normal fallback. Coverage is measured honestly
-by leave-one-origin-out: each backtest origin is scored with quantiles from the others.
+rank. Calibration is per horizon bucket (errors grow with the horizon: one table for 1-7 days
+and 3-12 months would be too wide near and too narrow far), and within a bucket per geography
+level when it has enough backtest points, otherwise pooled over the bucket; a bucket with too
+few points borrows the pooled table of every bucket, and without any a wide Poisson-normal
+fallback serves. Coverage is measured honestly by leave-one-origin-out: each backtest origin
+is scored with quantiles from the others.
 """
 
 from __future__ import annotations
@@ -110,11 +113,40 @@ def apply(yhat: np.ndarray, geo_levels: np.ndarray, table: dict[str, Quantiles])
     return out
 
 
+Tables = dict[str, dict[str, Quantiles]]  # bucket -> calibrate() output ("*" = all buckets)
+
+
+def calibrate_buckets(frame: pd.DataFrame) -> Tables:
+    """``calibrate`` per horizon bucket, plus key '*' calibrated on every bucket together."""
+    tables: Tables = {"*": calibrate(frame)}
+    for bucket, group in frame.groupby("bucket", sort=True):
+        if len(group) >= MIN_POOLED_SCORES:
+            tables[str(bucket)] = calibrate(group)
+    return tables
+
+
+def apply_rows(
+    yhat: np.ndarray, geo_levels: np.ndarray, buckets: np.ndarray, tables: Tables
+) -> pd.DataFrame:
+    """Bounds for each forecast from its bucket's (else every bucket's) table."""
+    out = pd.DataFrame(index=range(len(yhat)))
+    cols = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
+    values = {c: np.zeros(len(yhat)) for c in cols}
+    for bucket in np.unique(buckets):
+        mask = buckets == bucket
+        part = apply(yhat[mask], geo_levels[mask], tables.get(str(bucket), tables["*"]))
+        for c in cols:
+            values[c][mask] = part[c].to_numpy()
+    for c in cols:
+        out[c] = values[c]
+    return out
+
+
 def loo_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     """Per backtest row: inside the 80 / 95 % interval calibrated on the other origins.
 
     Args:
-        frame: Columns origin, geo_level, y, yhat.
+        frame: Columns origin, geo_level, bucket, y, yhat.
 
     Returns:
         ``frame`` plus boolean columns in_80 and in_95 (in-sample when only one origin).
@@ -124,7 +156,12 @@ def loo_coverage(frame: pd.DataFrame) -> pd.DataFrame:
     for origin in origins:
         held = frame[frame["origin"] == origin]
         rest = frame[frame["origin"] != origin] if len(origins) > 1 else frame
-        b = apply(held["yhat"].to_numpy(), held["geo_level"].to_numpy(), calibrate(rest))
+        b = apply_rows(
+            held["yhat"].to_numpy(),
+            held["geo_level"].to_numpy(),
+            held["bucket"].to_numpy(),
+            calibrate_buckets(rest),
+        )
         y = held["y"].to_numpy()
         pieces.append(
             held.assign(

@@ -18,8 +18,11 @@ from threadpoolctl import threadpool_limits
 
 from ml.config import FREQ_SPECS, ForecastConfig
 from ml.features import FeatureContext, trailing_mean
+from ml.peers import PEERS, peer_forecasts
 
-METHODS = ("gbm", "ensemble", "seasonal_naive", "level")
+# Candidates in preference order (ties go to the earlier one).
+OWN_METHODS = ("gbm", "ensemble", "season_trend", "seasonal_naive", "level")
+METHODS = OWN_METHODS[:3] + PEERS + OWN_METHODS[3:]
 MIN_TRAIN_ROWS = 200
 
 
@@ -125,6 +128,16 @@ def reconcile_groups(ctx: FeatureContext) -> list[np.ndarray]:
     return groups
 
 
+def season_trend(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray:
+    """Level x pooled yearly season x damped trend (x weekday x holidays): ml.structural."""
+    s = np.arange(ctx.panel.n_series)
+    o = np.full(ctx.panel.n_series, origin)
+    ratio = np.stack([ctx.st.ratio(s, o, h) for h in range(1, horizon + 1)], axis=1)
+    lvl = ctx.level[:, origin]
+    fallback = level_forecast(ctx, origin, horizon)
+    return np.where(np.isfinite(lvl)[:, None], lvl[:, None] * ratio, fallback)
+
+
 def forecast_methods(
     ctx: FeatureContext,
     origin: int,
@@ -132,17 +145,29 @@ def forecast_methods(
     config: ForecastConfig,
     with_gbm: bool,
     groups: list[np.ndarray],
+    peer_rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every method's forecast (series x h) from ``origin`` using data up to it only."""
+    """Every method's forecast (series x h) from ``origin`` using data up to it only.
+
+    Peers are NaN outside ``peer_rows``. The ensemble is the mean of the gbm, season_trend
+    and the peers where they exist (forecast combinations are robust at long horizons).
+    """
     out = {
         "seasonal_naive": seasonal_naive(ctx, origin, horizon),
         "level": level_forecast(ctx, origin, horizon),
+        "season_trend": season_trend(ctx, origin, horizon),
     }
     model = fit_gbm(ctx, origin, horizon, config) if with_gbm else None
     if model is not None:
         gbm = predict_gbm(model, ctx, origin, horizon)
         out["gbm"] = np.where(np.isnan(gbm), out["seasonal_naive"], gbm)
-        out["ensemble"] = 0.5 * (out["gbm"] + out["seasonal_naive"])
+    peers = config.peers_of(ctx.panel.freq)
+    if peer_rows is not None and len(peer_rows) and peers:
+        out |= peer_forecasts(ctx, origin, horizon, peers, peer_rows)
+    members = [out[m] for m in ("gbm", "season_trend", *peers) if m in out]
+    if len(members) > 1:
+        with np.errstate(invalid="ignore"):
+            out["ensemble"] = np.nanmean(np.stack(members), axis=0)
     if config.reconcile and groups:
         city = np.flatnonzero(ctx.panel.keys["geo_level"].to_numpy() == "city")[0]
         for name, pred in out.items():
@@ -154,6 +179,8 @@ def reconcile(pred: np.ndarray, city: int, groups: list[np.ndarray]) -> np.ndarr
     """Scale each lower level proportionally so it sums to the city forecast."""
     pred = pred.copy()
     for rows in groups:
+        if not np.isfinite(pred[rows]).all() or not np.isfinite(pred[city]).all():
+            continue  # a peer fitted on some levels only: nothing to reconcile there
         total = pred[rows].sum(axis=0)
         factor = np.divide(pred[city], total, out=np.ones_like(total), where=total > 0)
         pred[rows] *= factor

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.config import GEO_LEVELS
-
 MONTH_START, MONTH_END = "month_start", "month_end"
 
 
@@ -103,8 +101,40 @@ def grid_between(
     return pd.DatetimeIndex([first]).append(future_periods(first, freq, n, month_rule))
 
 
-def _level_rank(level: str) -> int:
-    return GEO_LEVELS.index(level) if level in GEO_LEVELS else len(GEO_LEVELS)
+def level_order(keys: pd.DataFrame) -> list[str]:
+    """Geography levels as the data has them: ``city`` first, then coarse to fine.
+
+    Levels come from the mart (the source profile decides them: Buffalo's districts and
+    neighbourhoods, Chicago's district/ward/community_area/beat), so no list is fixed here;
+    coarse to fine = fewer distinct geographies first, ties by name.
+    """
+    sizes = keys.groupby("geo_level")["geo"].nunique()
+    return sorted(sizes.index, key=lambda lvl: (lvl != "city", int(sizes[lvl]), str(lvl)))
+
+
+def complete_span(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the periods the mart flags complete, from the first to the last of them.
+
+    ``is_complete_period`` (dbt) is true iff a period lies wholly within [first loaded day,
+    data_cutoff - reporting_lag_days]: the leading partial period of a backfill and the trailing
+    ones not yet fully reported are false. A period counts as complete only when every row of
+    it says so. The history ends before the first incomplete period after a complete one, so
+    the forecast's horizon 1 is the period right after the last complete period.
+    """
+    if "is_complete_period" not in frame.columns or frame.empty:
+        return frame
+    known = frame["is_complete_period"].astype("boolean").fillna(False)  # null: incomplete
+    flags = known.groupby(frame["period_start"]).all()
+    complete = flags[flags.to_numpy(bool)]
+    if complete.empty:
+        return frame.iloc[0:0]
+    first = complete.index.min()
+    gaps = flags[(flags.index > first) & ~flags.to_numpy(bool)]
+    end = gaps.index.min() if len(gaps) else None
+    keep = frame["period_start"] >= first
+    if end is not None:
+        keep &= frame["period_start"] < end
+    return frame[keep]
 
 
 def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_START) -> Panel:
@@ -112,8 +142,8 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
 
     Args:
         counts: Columns period_start, geo_level, geo, incidents and optionally freq and
-            is_complete_period. Periods from the first incomplete one on are dropped: the
-            forecast starts right after the last complete period.
+            is_complete_period. Only the span of complete periods is kept (``complete_span``):
+            the forecast starts right after the last complete period.
         freq: The frequency to keep.
         month_rule: Grid rule for monthly data.
 
@@ -124,10 +154,7 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
     if "freq" in frame.columns:
         frame = frame[frame["freq"] == freq]
     frame = frame.assign(period_start=pd.to_datetime(frame["period_start"]).astype("M8[ns]"))
-    if "is_complete_period" in frame.columns and len(frame):
-        incomplete = frame.loc[~frame["is_complete_period"].astype(bool), "period_start"]
-        if len(incomplete):
-            frame = frame[frame["period_start"] < incomplete.min()]
+    frame = complete_span(frame)
     if frame.empty:
         empty = pd.DataFrame({"geo_level": pd.Series(dtype=str), "geo": pd.Series(dtype=str)})
         return Panel(freq, empty, pd.DatetimeIndex([]), np.zeros((0, 0)), month_rule)
@@ -137,7 +164,8 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
     grid = grid_between(wide.columns.min(), wide.columns.max(), freq, month_rule)
     wide = wide.reindex(columns=grid)
     keys = wide.index.to_frame(index=False)
-    order = sorted(range(len(keys)), key=lambda i: (_level_rank(keys.geo_level[i]), keys.geo[i]))
+    rank = {level: i for i, level in enumerate(level_order(keys))}
+    order = sorted(range(len(keys)), key=lambda i: (rank[keys.geo_level[i]], keys.geo[i]))
     keys = keys.iloc[order].reset_index(drop=True)
     y = wide.to_numpy(dtype=float)[order]
     # A series starts at its first incident: the mart zero-fills new geographies back to the
@@ -146,27 +174,3 @@ def build_panel(counts: pd.DataFrame, freq: str, month_rule: str | int = MONTH_S
     started = np.cumsum(np.nan_to_num(y) > 0, axis=1) > 0
     y = np.where(started, np.nan_to_num(y), np.nan)
     return Panel(freq, keys, grid, y, month_rule)
-
-
-def reporting_lag_days(panel: Panel, max_days: int = 3) -> int:
-    """Trailing days whose totals are implausibly low: records not yet published.
-
-    Incidents reach the portal hours to days after they occur, so the last days of a daily
-    history are undercounted even when the mart calls them complete. Walking back from the
-    end, a day is lagging while its total (the city series, else all series) is below 80 % of
-    the same weekday's mean over the 4 weeks before and more than 2 Poisson standard
-    deviations under it.
-    """
-    if panel.freq != "daily" or panel.n_periods < 35:
-        return 0
-    city = (panel.keys["geo_level"] == "city").to_numpy()
-    total = np.nansum(panel.y[city] if city.sum() == 1 else panel.y, axis=0)
-    lag = 0
-    while lag < max_days:
-        t = panel.n_periods - 1 - lag
-        expected = float(np.mean(total[[t - 7 * k for k in range(1, 5)]]))
-        low = total[t] < 0.8 * expected and total[t] < expected - 2 * np.sqrt(expected)
-        if not low:
-            break
-        lag += 1
-    return lag

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ml.config import FREQS, ForecastConfig
 from ml.engine import FreqResult, forecast_panel
-from ml.panel import build_panel, reporting_lag_days
+from ml.panel import build_panel
 from ml.registry import champion_of, decide, load_runs, register, score
 from ml.warehouse import TABLES, DuckDBWarehouse, Warehouse
 
@@ -40,6 +40,7 @@ class PipelineResult:
     forecasts: int
     seconds: float
     metrics: dict[str, dict[str, object]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -51,22 +52,29 @@ def forecast_all(
     config: ForecastConfig,
     freqs: tuple[str, ...] = FREQS,
     progress: Callable[[str], None] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, FreqResult]:
-    """Backtest and forecast each frequency present in ``counts`` (pure function)."""
+    """Backtest and forecast each frequency that has complete periods (pure function).
+
+    Only periods the mart flags complete are used (``build_panel``); a frequency without any
+    (e.g. monthly on a 3-day history) is skipped and said so in ``notes``.
+    """
     results = {}
+    notes = notes if notes is not None else []
     for freq in freqs:
         panel = build_panel(counts, freq)
         if panel.n_series == 0 or panel.n_periods == 0:
-            continue
-        lag = reporting_lag_days(panel) if config.trim_reporting_lag else 0
-        if lag:  # treat not-yet-published days as incomplete: forecast them too
-            panel = panel.truncated(panel.n_periods - 1 - lag)
+            notes.append(f"{freq}: no complete period yet, no {freq} forecasts")
             if progress:
-                progress(f"{freq}: last {lag} day(s) look unpublished, forecasting from before")
+                progress(notes[-1])
+            continue
         started = time.perf_counter()
         results[freq] = forecast_panel(panel, config, config.horizon(freq))
+        notes.extend(results[freq].notes)
         if progress:
             summary = results[freq].summary()
+            for note in results[freq].notes:
+                progress(note)
             progress(
                 f"{freq}: {panel.n_series} series x {panel.n_periods} periods, "
                 f"method {summary['method']}, MASE {summary.get('mase')}, "
@@ -115,10 +123,14 @@ def run_pipeline(
     config = config or ForecastConfig()
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     counts = warehouse.read_counts(marts_schema)
-    results = forecast_all(counts, config, progress=progress)
+    notes: list[str] = []
+    results = forecast_all(counts, config, progress=progress, notes=notes)
     if not results:
         raise PipelineError(f"{marts_schema}.fct_incident_counts has no complete periods")
     metrics = {freq: r.summary() for freq, r in results.items()}
+    for freq in FREQS:  # the registry shows what was not forecast, and why
+        if freq not in metrics:
+            metrics[freq] = {"method": "none", "notes": [n for n in notes if n.startswith(freq)]}
     runs = load_runs(warehouse, ml_schema)
     champion = champion_of(runs)
     champion_score = None
@@ -174,4 +186,5 @@ def run_pipeline(
         len(forecasts),
         round(time.perf_counter() - started, 2),
         metrics,
+        notes,
     )

@@ -150,6 +150,10 @@ def forecast_file_command(
         str | None, typer.Option("--horizon", help="Periods ahead (<= 366 d / 53 w / 12 m).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output CSV path.")] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse missing periods instead of counting them as 0."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Forecast your own count history (CSV in, ml.forecasts columns out)."""
@@ -166,12 +170,14 @@ def forecast_file_command(
         fail(f"--horizon must be a whole number, got {horizon!r}")
     try:
         check_request(str(freq), steps)
-        result = forecast_file(Path(str(history)), str(freq), steps, out)
+        result = forecast_file(Path(str(history)), str(freq), steps, out, strict=strict)
     except ForecastInputError as exc:
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001  (never a traceback for a user's file)
         fail(f"forecasting {history} failed: {type(exc).__name__}: {exc}", code=1)
     summary = result.summary()
+    for note in result.notes:
+        console.print(f"  {note}", highlight=False, soft_wrap=True)
     console.print(
         f"[bold green]wrote[/] {len(result.forecasts):,} forecasts to {out} "
         f"(method {summary['method']}, backtest MASE {summary.get('mase')})",
@@ -179,7 +185,12 @@ def forecast_file_command(
         soft_wrap=True,
     )
     if as_json:
-        typer.echo(json.dumps({"out": str(out), "rows": len(result.forecasts)} | summary))
+        typer.echo(
+            json.dumps(
+                {"out": str(out), "rows": len(result.forecasts), "filled": result.filled} | summary,
+                default=str,
+            )
+        )
 
 
 @model_app.command("list")

@@ -85,7 +85,6 @@ CASES = {
     "not a number": (GOOD.astype(str).assign(incidents=lambda f: f["incidents"].where(
         f.index != 3, "lots")).to_csv(index=False), "whole numbers"),
     "duplicate": (pd.concat([GOOD, GOOD.iloc[[4]]]).to_csv(index=False), "duplicate key"),
-    "gap": (_bad(GOOD, [10]), "gap in series"),
     "bad date": (GOOD.astype(str).assign(period_start=lambda f: f["period_start"].where(
         f.index != 2, "03/01/2022")).to_csv(index=False), "unparsable period_start"),
     "empty file": ("", "is empty"),
@@ -105,6 +104,33 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, case: str) -> None:
     assert len(lines) == 1 and needle in lines[0], result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_periods_count_as_zero_and_strict_refuses(tmp_path: Path) -> None:
+    """Exports omit periods without incidents (14): filled inside each series, reported;
+    ``--strict`` keeps the old refusal."""
+    weekly = history("weekly", 30)
+    gaps = weekly.drop(index=[5, 6, 40, 59])  # North: 2 weeks, South: a week and its last one
+    src, out = tmp_path / "in.csv", tmp_path / "o.csv"
+    gaps.to_csv(src, index=False)
+    args = ("--history", str(src), "--freq", "weekly", "--horizon", "4", "--out", str(out))
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    assert "counted 4 missing period(s) in 2 series as 0 incidents" in result.stdout
+    assert '"filled": 4' in result.stdout
+    frame = pd.read_csv(out)
+    assert len(frame) == 2 * 4 and frame["period_start"].min() == "2022-08-01"
+    strict = run(*args, "--strict")
+    assert strict.exit_code == 2 and not out.with_name("x").exists()
+    lines = strict.stderr.strip().splitlines()
+    assert len(lines) == 1 and "gap in series police_district/North" in lines[0]
+    assert "2022-01-31 is followed by 2022-02-21" in lines[0]
+    # A series whose last periods are missing (no incidents at the end) is filled to the end.
+    tail = weekly.drop(index=[59])
+    tail.to_csv(src, index=False)
+    assert run(*args).exit_code == 0
+    refused = run(*args, "--strict")
+    assert refused.exit_code == 2 and "South ends on 2022-07-18" in refused.stderr
 
 
 @pytest.mark.parametrize(

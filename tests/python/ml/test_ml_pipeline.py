@@ -92,7 +92,7 @@ def test_registry_reject_approve_rollback(
     assert load_runs(wh, "audit_ml").set_index("run_id").loc[first.run_id, "status"] == "champion"
     # A deliberately weak challenger (one shallow tree) with a strict tolerance is rejected:
     # the champion's configuration is re-backtested on the same data and wins.
-    weak = ForecastConfig(max_iter=1, max_leaf_nodes=2, promotion_tolerance=0.0)
+    weak = ForecastConfig(max_iter=1, max_leaf_nodes=2, promotion_tolerance=0.0, peers={})
     second = run_pipeline(wh, weak, "audit_marts", "audit_ml")
     assert second.status == "rejected"
     runs = load_runs(wh, "audit_ml").set_index("run_id")
@@ -114,3 +114,24 @@ def test_registry_reject_approve_rollback(
     assert (runs["status"] == "champion").sum() == 1
     with pytest.raises(RegistryError, match="no earlier champion"):
         rollback(wh, "audit_ml", datetime(2030, 1, 4))
+
+
+def test_registry_records_the_method_of_every_level_freq_and_bucket(
+    warehouse_path: Path, pipeline_run: PipelineResult
+) -> None:
+    """ml.model_runs.metrics: which method serves each level x freq x horizon bucket (14)."""
+    import json
+
+    runs = load_runs(DuckDBWarehouse(warehouse_path), "audit_ml").set_index("run_id")
+    metrics = json.loads(runs.loc[pipeline_run.run_id, "metrics"])
+    expected = {"daily": {"1-7d", "2-4w"}, "weekly": {"1-7d", "2-4w", "1-3m"},
+                "monthly": {"1-3m", "3-12m"}}  # fmt: skip
+    levels = {"city", "police_district", "council_district", "neighborhood"}
+    for freq, buckets in expected.items():
+        serving = metrics[freq]["serving"]
+        assert set(serving) == levels, freq
+        for level, cells in serving.items():
+            assert set(cells) == buckets, (freq, level)
+        assert set(metrics[freq]["buckets"]) == buckets
+        for bucket, stats in metrics[freq]["buckets"].items():
+            assert 0 <= stats["coverage_80"] <= 1 and stats["n"] > 0, (freq, bucket)

@@ -1,0 +1,145 @@
+"""Year-ahead hold-out evaluation: Blotter vs statsforecast peers per level x freq x bucket.
+
+For each origin, Blotter (``ml.engine.forecast_panel``, default configuration, horizon one
+year) and each peer forecast the next year at once from the same history; the peers see
+the same training window Blotter's models use. Errors are pooled per data set x freq x level
+x horizon bucket: MAE, MASE (scaled by each series' in-sample seasonal-naive MAE up to the
+origin), 80 % interval coverage, and fit seconds. Nothing here is tuned to the hold-out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ml.backtest import mase_scale
+from ml.config import FREQ_SPECS, ForecastConfig, buckets_of
+from ml.engine import forecast_panel
+from ml.panel import build_panel
+from ml.peers import PEERS, _model
+from tests.bench.forecast_data import ALL, PEER_LEVELS, YEAR, Case
+
+METHODS = ("blotter", *PEERS)
+
+
+def peer_fit(name: str, y: np.ndarray, horizon: int, season: int) -> tuple[np.ndarray, ...]:
+    """Mean, lower and upper 80 % of one peer on one series (NaN when it cannot fit)."""
+    nan = np.full(horizon, np.nan)
+    y = y[np.isfinite(y)]
+    if len(y) == 0:
+        return nan, nan, nan
+    if len(y) < 8:  # too short for any peer (a new geography): its mean, Poisson interval
+        mean = np.full(horizon, float(np.mean(y)))
+        half = 1.2816 * np.sqrt(mean)
+        return mean, np.clip(mean - half, 0, None), mean + half
+    m = season if len(y) >= 2 * season + 1 else 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logging.disable(logging.WARNING)
+            out = _model(name, m).forecast(y=y.astype(float), h=horizon, level=[80])
+    except Exception:  # noqa: BLE001  (reported as a missing value)
+        return nan, nan, nan
+    finally:
+        logging.disable(logging.NOTSET)
+    mean = np.clip(np.asarray(out["mean"], float), 0, None)
+    return mean, np.clip(np.asarray(out["lo-80"], float), 0, None), np.asarray(out["hi-80"], float)
+
+
+def _levels(case: Case, freq: str, peer: str, levels: list[str]) -> list[str]:
+    chosen = case.peer_levels.get(freq, {}).get(peer, PEER_LEVELS[peer])
+    return list(levels) if chosen == ALL else [lvl for lvl in levels if lvl in chosen]
+
+
+def one_origin(case: Case, freq: str, origin: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
+    """Long rows (series, level, h, bucket, y, scale, <method>_{mean,lo,hi}) and fit seconds."""
+    full = build_panel(case.counts, freq)
+    idx = int(full.periods.get_loc(origin))
+    hist = full.truncated(idx)
+    horizon = YEAR[freq]
+    actual = full.y[:, idx + 1 : idx + 1 + horizon]
+    h_obs = actual.shape[1]
+    n = full.n_series
+    levels = full.keys["geo_level"].to_numpy()
+    spec = FREQ_SPECS[freq]
+    frame = pd.DataFrame(
+        {
+            "series": np.repeat(np.arange(n), h_obs),
+            "level": np.repeat(levels, h_obs),
+            "h": np.tile(np.arange(1, h_obs + 1), n),
+            "bucket": np.tile(buckets_of(freq, h_obs), n),
+            "y": actual.reshape(-1),
+            "scale": np.repeat(mase_scale(hist.y, idx, spec.season), h_obs),
+        }
+    )
+    seconds: dict[str, dict[str, float]] = {}
+    started = time.perf_counter()
+    result = forecast_panel(hist, ForecastConfig(horizons={freq: horizon}), horizon)
+    seconds["blotter"] = {"*": time.perf_counter() - started}
+    fc = result.forecasts
+    for col, name in (("yhat", "mean"), ("yhat_lower_80", "lo"), ("yhat_upper_80", "hi")):
+        frame[f"blotter_{name}"] = fc[col].to_numpy().reshape(n, horizon)[:, :h_obs].reshape(-1)
+    served = {(lvl, b): m for lvl, cells in result.served.items() for b, m in cells.items()}
+    pairs = zip(frame["level"], frame["bucket"], strict=True)
+    frame["served"] = [served.get(pair, "") for pair in pairs]
+    start = max(0, idx + 1 - spec.train_window)
+    for peer in PEERS:
+        out = {k: np.full((n, h_obs), np.nan) for k in ("mean", "lo", "hi")}
+        seconds[peer] = {}
+        for level in _levels(case, freq, peer, list(dict.fromkeys(levels))):
+            began = time.perf_counter()
+            for s in np.flatnonzero(levels == level):
+                fitted = peer_fit(peer, hist.y[s, start:], horizon, spec.season)
+                for key, values in zip(("mean", "lo", "hi"), fitted, strict=True):
+                    out[key][s] = values[:h_obs]
+            seconds[peer][level] = time.perf_counter() - began
+        for key, values in out.items():
+            frame[f"{peer}_{key}"] = values.reshape(-1)
+    frame = frame[np.isfinite(frame["y"])]
+    return frame, seconds
+
+
+def evaluate(case: Case, progress: Callable[[str], None]) -> list[dict]:
+    """Table rows of one data set: per freq x level x bucket, every method's scores."""
+    rows = []
+    for freq, origins in case.origins.items():
+        frames, secs = [], []
+        for origin in origins:
+            began = time.perf_counter()
+            frame, seconds = one_origin(case, freq, origin)
+            frames.append(frame)
+            secs.append(seconds)
+            progress(
+                f"{case.name} {freq} origin {origin:%Y-%m-%d}: {time.perf_counter() - began:.0f} s"
+            )
+        data = pd.concat(frames, ignore_index=True)
+        for (level, bucket), cell in data.groupby(["level", "bucket"], sort=False):
+            row = {
+                "dataset": case.name,
+                "freq": freq,
+                "level": level,
+                "bucket": bucket,
+                "n": len(cell),
+                "served": "/".join(sorted(set(cell["served"]) - {""})),
+            }
+            for m in METHODS:
+                mean = cell[f"{m}_mean"]
+                if not np.isfinite(mean).all():
+                    continue
+                err = np.abs(cell["y"] - mean)
+                inside = (cell["y"] >= cell[f"{m}_lo"]) & (cell["y"] <= cell[f"{m}_hi"])
+                scale = cell["scale"].sum()
+                fit = sum(s[m].get("*", s[m].get(level, 0.0)) for s in secs)
+                row[m] = {
+                    "mae": float(err.mean()),
+                    "mase": float(err.sum() / scale) if scale > 0 else float("nan"),
+                    "cov80": float(inside.mean()),
+                    "fit_s": float(fit),
+                }
+            rows.append(row)
+    return rows

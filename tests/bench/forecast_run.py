@@ -1,0 +1,174 @@
+"""``make bench-forecast``: Blotter vs statsforecast peers, one table appended to BENCHMARKS.md.
+
+Data: (a) the replay city, (b) real Chicago homicides (``../shared/real_data``), (c) synthetic
+stress cases; each forecast one year ahead from held-out origins (``tests.bench.forecast_eval``).
+Also times ``blotter forecast-file`` (52 weeks and 366 days on a 5-year history) in a fresh
+process. Usage: ``python -m tests.bench.forecast_run [--only replay,chicago,stress]``.
+Exit status 0 when every data set ran (missed targets included), 1 when one could not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.bench import forecast_data
+from tests.bench.forecast_eval import METHODS, evaluate
+from tests.bench.proc import PYTHON, REPO
+from tests.bench.report import git_commit, machine
+
+HEADING = "## Forecast accuracy (issue 14, `make bench-forecast`)"
+LABELS = {
+    "blotter": "Blotter",
+    "auto_ets": "AutoETS",
+    "auto_theta": "AutoTheta",
+    "auto_arima": "AutoARIMA",
+    "sf_seasonal_naive": "SeasonalNaive",
+    "prophet": "Prophet",
+}
+PEER_SET = [m for m in METHODS if m != "blotter"]
+# Coverage of fewer points says nothing (one year-ahead origin gives the city 1 weekly point
+# at 1-7 days); such cells show their coverage but are not judged on it.
+MIN_COVERAGE_N = 20
+
+
+def _cell(score: dict | None) -> str:
+    if not score:
+        return "n/a"
+    mase = "–" if np.isnan(score["mase"]) else f"{score['mase']:.2f}"
+    return f"{score['mae']:.2f} / {mase} / {score['cov80']:.0%} / {score['fit_s']:.1f}s"
+
+
+def verdict(row: dict) -> tuple[str, str]:
+    """(Blotter MAE / best peer MAE, targets): MAE <= best peer, 80 % coverage in 70-90 %."""
+    peers = {m: row[m]["mae"] for m in PEER_SET if m in row}
+    mine = row.get("blotter")
+    if not peers or mine is None:
+        return "–", "no peer"
+    best = min(peers, key=peers.get)
+    ratio = mine["mae"] / peers[best] if peers[best] > 0 else float("inf")
+    misses = []
+    if ratio > 1.0 + 1e-9:
+        misses.append("MAE")
+    judged = row["n"] >= MIN_COVERAGE_N
+    if judged and not 0.70 <= mine["cov80"] <= 0.90:
+        misses.append("coverage")
+    text = f"{ratio:.2f} ({LABELS[best]})"
+    note = "" if judged else f" (n < {MIN_COVERAGE_N}: coverage not judged)"
+    return text, ("✅" if not misses else "❌ " + ", ".join(misses)) + note
+
+
+def table(rows: list[dict]) -> list[str]:
+    """The Markdown table: one line per data set x freq x level x horizon bucket."""
+    cols = ["data set", "freq", "level", "bucket", "n", "served by"]
+    cols += [LABELS[m] for m in METHODS] + ["Blotter ÷ best peer", "targets"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows:
+        ratio, ok = verdict(row)
+        cells = [row["dataset"], row["freq"], row["level"], row["bucket"], str(row["n"])]
+        cells += [row["served"] or "–"] + [_cell(row.get(m)) for m in METHODS] + [ratio, ok]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def time_forecast_file(workdir: Path) -> list[str]:
+    """Wall seconds of ``blotter forecast-file`` (fresh process) on 5 years of the replay city."""
+    case = forecast_data.replay_city()
+    out = []
+    for freq, horizon in (("weekly", 52), ("daily", 366)):
+        counts = case.counts[case.counts["freq"] == freq]
+        start = pd.to_datetime(counts["period_start"])
+        history = counts[(start > start.max() - pd.DateOffset(years=5))]
+        path = workdir / f"history-{freq}.csv"
+        cols = ["period_start", "geo_level", "geo", "incidents"]
+        history[cols].assign(period_start=start.dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+        out_csv = str(workdir / "f.csv")
+        argv = [PYTHON, "-m", "orchestration.cli", "forecast-file", "--history", str(path),
+                "--freq", freq, "--horizon", str(horizon), "--out", out_csv]  # fmt: skip
+        began = time.perf_counter()
+        done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
+        seconds = time.perf_counter() - began
+        status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
+        series = history.groupby(["geo_level", "geo"]).ngroups
+        met = "✅" if seconds <= 20 and done.returncode == 0 else "❌"
+        out.append(
+            f"- `forecast-file --freq {freq} --horizon {horizon}` on 5 years × {series} series: "
+            f"{seconds:.1f} s wall incl. start-up ({status}; target ≤ 20 s {met})"
+        )
+    return out
+
+
+def insert_entry(path: Path, lines: list[str]) -> str:
+    """The file's text with ``lines`` at the end of the forecast section (before the next
+    ``## `` heading, so `make bench`'s entries stay under "## Results")."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if HEADING not in text:
+        text = text.rstrip() + "\n\n" + HEADING + "\n"
+    start = text.index(HEADING) + len(HEADING)
+    nxt = text.find("\n## ", start)
+    end = len(text) if nxt < 0 else nxt + 1
+    section = text[:end].rstrip() + "\n" + "\n".join(lines) + "\n"
+    return section + ("\n" + text[end:] if end < len(text) else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table and append it to BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.forecast_run")
+    parser.add_argument("--only", default="replay,chicago,stress")
+    parser.add_argument("--results", type=Path, default=REPO / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(f"[{time.monotonic() - started:5.0f} s] {line}", file=sys.stderr, flush=True)
+
+    rows, errors = [], []
+    builders = [("replay", lambda: [forecast_data.replay_city()])]
+    builders += [("chicago", lambda: [forecast_data.chicago()])]
+    builders += [("stress", forecast_data.stress_cases)]
+    for key, build in builders:
+        if key not in only:
+            continue
+        try:
+            for case in build():
+                rows += evaluate(case, progress)
+        except Exception as exc:  # noqa: BLE001  (recorded; the other data sets still run)
+            errors.append(f"- {key}: could not run: {type(exc).__name__}: {exc}")
+            progress(errors[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        timings = time_forecast_file(Path(tmp)) if "replay" in only else []
+    misses = sum(verdict(r)[1].startswith("❌") for r in rows)
+    info, commit = machine(), git_commit()
+    dirty = " (uncommitted changes)" if commit["dirty"] else ""
+    lines = [
+        "",
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit['commit']}{dirty}",
+        "",
+        f"Machine: {info['cores']} cores, {info['cpu']}, load average {info['loadavg'][0]} at "
+        "the end. "
+        f"{len(rows)} cells, {misses} miss a target; {time.monotonic() - started:.0f} s.",
+        "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
+        "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
+        "",
+        *table(rows),
+        "",
+        *timings,
+        *errors,
+    ]
+    print("\n".join(lines))
+    args.results.write_text(insert_entry(args.results, lines))
+    progress(f"appended to {args.results}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -143,6 +143,8 @@ def step_forecast(ctx: RunContext, counts_schema: str | None = None) -> dict[str
         "model_status": result.status,
         "forecasts": result.forecasts,
         "data_cutoff": result.data_cutoff,
+        # e.g. "monthly: no complete period yet, no monthly forecasts"
+        "notes": [f"forecast: {note}" for note in result.notes],
     }
 
 

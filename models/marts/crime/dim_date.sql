@@ -1,8 +1,9 @@
 {#
-    Calendar covering exactly the first to the last day with incidents, so the
-    counts marts can zero-fill against it.
+    Calendar from the first incident date to the data cutoff
+    (int_data_window), so the counts marts zero-fill every day up to the
+    cutoff: a quiet last day is a zero, not a missing row.
 #}
-{%- set bounds_source = ref('fct_incidents') -%}
+{%- set window = ref('int_data_window') -%}
 
 with
 
@@ -10,10 +11,10 @@ spine as (
 
     {{ dbt.date_spine(
         datepart='day',
-        start_date='(select min(occurred_date) from ' ~ bounds_source ~ ')',
+        start_date='(select first_occurred_date from ' ~ window ~ ')',
         end_date='(select '
-            ~ dbt.dateadd('day', 1, 'max(occurred_date)')
-            ~ ' from ' ~ bounds_source ~ ')',
+            ~ dbt.dateadd('day', 1, 'data_cutoff_date')
+            ~ ' from ' ~ window ~ ')',
     ) }}
 
 ),

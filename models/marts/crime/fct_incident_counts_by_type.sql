@@ -100,9 +100,9 @@ counted as (
 
 ),
 
-data_end as (
+data_window as (
 
-    select max(date_day) as last_date from calendar
+    select * from {{ ref('int_data_window') }}
 
 ),
 
@@ -211,11 +211,17 @@ final as (
 
         ---------- booleans
         suppressed.is_suppressed,
-        {{ dbt.dateadd('day', 6, 'suppressed.period_start') }}
-        <= data_end.last_date as is_complete_period
+        {# Same rule as fct_incident_counts (int_data_window). #}
+        (
+            cast(suppressed.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(
+                {{ dbt.dateadd('day', 6, 'suppressed.period_start') }} as date
+            ) <= data_window.complete_until_date
+        ) as is_complete_period
 
     from suppressed
-    cross join data_end
+    cross join data_window
 
 )
 

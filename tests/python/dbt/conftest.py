@@ -37,11 +37,13 @@ DEV = "dev_"
 PUBLISHED_SCHEMAS = ("staging", "intermediate", "marts", "snapshots", "ml")
 # The session's pseudonym key: random, so a hit when grepping artefacts cannot be a coincidence.
 SESSION_KEY = f"test-key-{secrets.token_hex(16)}"
-# What orchestration passes to an audited or published build of the landed window.
+# What orchestration passes to a published build of the landed window; the cutoff lies two days
+# after the last landed day, as when a quiet source publishes nothing for two days.
+PUBLISHED_CUTOFF = date(2025, 6, 12)
 PUBLISHED_VARS = {
     "schema_prefix": "",
     "data_start": LANDED_START.isoformat(),
-    "data_cutoff": LANDED_AS_OF.isoformat(),
+    "data_cutoff": PUBLISHED_CUTOFF.isoformat(),
 }
 
 

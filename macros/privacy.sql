@@ -55,3 +55,12 @@
 {% macro snap_coordinate(expression) -%}
     round({{ expression }}, {{ var('coordinate_grid_decimals', 3) }})
 {%- endmacro %}
+
+
+{#-
+    Label of the row that carries, per area and period, the sum of the
+    small-cell-suppressed cells of a type breakdown.
+-#}
+{% macro suppressed_remainder_label() -%}
+    {{ return('other (suppressed)') }}
+{%- endmacro %}

@@ -38,8 +38,8 @@ def _window(db: Path, data_start: date | None, cutoff: date | None) -> tuple[dat
     return first_loaded, min(cutoff or last_data, last_data) - timedelta(days=LAG_DAYS)
 
 
-def _flags(db: Path, table: str, freq: str = "freq") -> list[tuple[str, date, bool]]:
-    return query(db, f"select distinct {freq}, period_start, is_complete_period from {table}")
+def _flags(db: Path, table: str) -> list[tuple[str, date, bool]]:
+    return query(db, f"select distinct freq, period_start, is_complete_period from {table}")
 
 
 def test_complete_periods_lie_between_first_loaded_day_and_cutoff_minus_lag(
@@ -50,7 +50,7 @@ def test_complete_periods_lie_between_first_loaded_day_and_cutoff_minus_lag(
     first_loaded, complete_until = _window(db, LANDED_START, PUBLISHED_CUTOFF)
     for flags in (
         _flags(db, "marts.fct_incident_counts"),
-        _flags(db, "marts.fct_incident_counts_by_type", freq="'weekly'"),
+        _flags(db, "marts.fct_incident_counts_by_type"),
     ):
         for freq, start, complete in flags:
             expected = start >= first_loaded and _period_end(freq, start) <= complete_until

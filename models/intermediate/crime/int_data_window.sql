@@ -44,7 +44,8 @@ bounded as (
             last_occurred_date,
             coalesce(last_reported_date, last_occurred_date)
         ) as last_data_date,
-        {{ date_var_or('data_start', 'first_occurred_date') }} as data_start_date
+        {{ date_var_or('data_start', 'first_occurred_date') }}
+            as data_start_date
     from observed
 
 ),

@@ -1,5 +1,6 @@
 {#
-    Weekly incidents by area and parent incident type, with small-cell
+    Weekly incidents by area (every geography level of the source profile
+    below the city) and parent incident type, with small-cell
     protection (issue 8): a cell of 1..k-1 incidents is suppressed (null
     count, is_suppressed). When a single cell of an area-week is suppressed,
     the smallest other cell of k or more is suppressed too, so that the area's
@@ -27,10 +28,10 @@
 
 with
 
-incidents as (
+areas as (
 
-    select * from {{ ref('fct_incidents') }}
-    where occurred_date is not null
+    select * from {{ ref('int_incident_areas') }}
+    where occurred_date is not null and geo_level != 'city'
 
 ),
 
@@ -40,69 +41,21 @@ calendar as (
 
 ),
 
-weekly_by_area as (
-
-    select
-        calendar.week_start_date as period_start,
-        incidents.police_district,
-        incidents.council_district,
-        incidents.neighborhood,
-        incidents.parent_incident_type,
-        incidents.incident_category,
-        count(*) as incidents
-    from incidents
-    inner join calendar on incidents.occurred_date = calendar.date_day
-    group by
-        calendar.week_start_date,
-        incidents.police_district,
-        incidents.council_district,
-        incidents.neighborhood,
-        incidents.parent_incident_type,
-        incidents.incident_category
-
-),
-
-unpivoted as (
-
-    select
-        period_start,
-        'police_district' as geo_level,
-        police_district as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-    union all
-    select
-        period_start,
-        'council_district' as geo_level,
-        council_district as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-    union all
-    select
-        period_start,
-        'neighborhood' as geo_level,
-        neighborhood as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-
-),
-
 counted as (
 
     select
-        period_start,
-        geo_level,
-        geo,
-        parent_incident_type,
-        sum(incidents) as incidents
-    from unpivoted
-    group by period_start, geo_level, geo, parent_incident_type
+        calendar.week_start_date as period_start,
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type,
+        count(*) as incidents
+    from areas
+    inner join calendar on areas.occurred_date = calendar.date_day
+    group by
+        calendar.week_start_date,
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type
 
 ),
 
@@ -123,7 +76,7 @@ active_areas as (
     select distinct
         geo_level,
         geo
-    from unpivoted
+    from areas
 
 ),
 
@@ -132,7 +85,7 @@ active_types as (
     select distinct
         parent_incident_type,
         incident_category
-    from unpivoted
+    from areas
 
 ),
 

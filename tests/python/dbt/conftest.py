@@ -21,6 +21,7 @@ from typing import Any
 
 import dbt_raw_fixture as raw_fixture
 import duckdb
+import profile_fixture
 import pytest
 
 from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult, run_dbt
@@ -105,9 +106,10 @@ def pseudonym(key: str, case_number: str) -> str:
     return hashlib.sha256(f"{key}:{case_number}".encode()).hexdigest()
 
 
-def prepare_warehouse(db: Path) -> None:
+def prepare_warehouse(db: Path, profile: dict[str, Any] | None = None) -> None:
     """Add to a raw-only warehouse what ingestion and orchestration write next to raw."""
     write_pseudonym_key(db, SESSION_KEY)
+    profile_fixture.write_profile(db, profile or profile_fixture.buffalo())
 
 
 @pytest.fixture(scope="session")

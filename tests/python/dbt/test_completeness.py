@@ -90,19 +90,20 @@ def test_plain_build_derives_the_cutoff_from_the_last_day_with_data(
         assert complete == expected, (freq, start)
 
 
-def test_incident_after_the_cutoff_stops_the_build(built_copy: Path) -> None:
+def test_incident_after_the_cutoff_fails_an_error_test(built_copy: Path) -> None:
+    """A future-dated incident that got through to the marts fails the audit's data test."""
+    name = "assert_no_incident_after_data_cutoff"
+    cutoff = {"data_cutoff": LANDED_AS_OF.isoformat()}
+    assert dbt(built_copy, "test", select=[name], vars=cutoff).node(name).status == "pass"
     query(
         built_copy,
-        "insert into raw.incidents by name select * replace ("
-        "'FUTURE-1' as case_number, '2027-06-01T12:00:00.000' as incident_datetime, "
-        "(select max(socrata_updated_at) from raw.incidents) as socrata_updated_at) "
-        "from raw.incidents limit 1",
+        "insert into dev_marts.fct_incidents by name select * replace ("
+        "repeat('f', 64) as incident_id, date '2027-06-01' as occurred_date) "
+        "from dev_marts.fct_incidents limit 1",
     )
-    result = dbt(
-        built_copy, select=["+fct_incidents"], vars={"data_cutoff": LANDED_AS_OF.isoformat()}
-    )
+    result = dbt(built_copy, "test", select=[name], vars=cutoff)
+    assert (result.node(name).status, result.node(name).rows) == ("fail", 1)
     assert not result.success
-    assert "assert_no_incident_after_data_cutoff" in result.failing_tests
 
 
 def test_a_malformed_cutoff_is_a_clear_error(built_copy: Path) -> None:
@@ -141,11 +142,10 @@ def test_accuracy_never_scores_a_partial_period(built_copy: Path) -> None:
         "unnest(?), 30, 25, 35, 20, 40, timestamp '2025-06-10 12:00:00'",
         [days],
     )
-    # One series only: build the models, not the coverage test, and check what the mart scores.
-    result = dbt(built_copy, "run", select=["path:models/marts/forecasting"])
-    assert result.success, result.failing_nodes
-    name = "assert_accuracy_scores_complete_periods_only"
-    assert dbt(built_copy, "test", select=[name]).node(name).status == "pass"
+    # One series only: build the accuracy mart and its tests, not the coverage test.
+    result = dbt(built_copy, select=["fct_forecast_accuracy"])
+    assert result.success, result.failing_tests + result.failing_nodes
+    assert result.node("assert_accuracy_scores_complete_periods_only").status == "pass"
     _, complete_until = _window(built_copy, None, None)
     scored = [
         d for (d,) in query(built_copy, "select period_start from dev_marts.fct_forecast_accuracy")

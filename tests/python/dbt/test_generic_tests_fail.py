@@ -17,7 +17,7 @@ from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult
 
 LEAKY_MODELS = {
     "leaky_incidents.sql": """
-select case_number, address, latitude, incident_type
+select case_number, record_key, address, latitude, incident_type
 from {{ ref('stg_socrata__incidents') }}
 """,
     "leaky_counts.sql": """
@@ -103,7 +103,7 @@ models:
 """
 
 EXPECTED_FAILURES = {
-    "leak_no_pii_columns": 3,  # case_number, address, latitude
+    "leak_no_pii_columns": 4,  # case_number, record_key, address, latitude
     "leak_disjoint_from": None,
     "leak_counts_conserve_incidents": None,
     "leak_zero_filled_grid": None,
@@ -123,7 +123,6 @@ def leaky_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "profiles.yml",
         "macros",
         "models",
-        "seeds",
         "snapshots",
         "tests",
     ):

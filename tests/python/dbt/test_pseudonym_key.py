@@ -25,7 +25,9 @@ DBT_FILES = (
 
 
 def _files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else [root]
+    if root.is_dir():
+        return [p for p in root.rglob("*") if p.is_file()]
+    return [root] if root.is_file() else []
 
 
 def test_incident_ids_hash_the_key_from_the_restricted_table(

@@ -116,24 +116,5 @@ def test_duplicate_case_number_in_raw_fails_the_build(built_copy: Path) -> None:
         con.close()
     result = dbt(built_copy)
     assert not result.success
-    assert "source_unique_socrata_incidents_case_number" in result.failing_tests
+    assert "unique_stg_socrata__incidents_record_key" in result.failing_tests
     assert result.node("fct_incidents").status == "skipped"
-
-
-def test_schema_drift_old_and_new_source_columns(built_copy: Path) -> None:
-    """An older snapshot's ``neighborhood_1`` and new ``zip_code``/``incident_id`` columns."""
-    con = duckdb.connect(str(built_copy))
-    try:
-        con.execute("alter table raw.incidents rename column neighborhood to neighborhood_1")
-        con.execute("alter table raw.incidents add column zip_code text default '14201'")
-        con.execute("alter table raw.incidents add column incident_id text default 'x-1'")
-    finally:
-        con.close()
-    result = dbt(built_copy, full_refresh=True)
-    assert result.success, result.failing_tests + result.failing_nodes
-    [(known, zips)] = query(
-        built_copy,
-        "select count(*) filter (where neighborhood is not null), count(distinct zip_code) "
-        "from dev_staging.stg_socrata__incidents",
-    )
-    assert known > 0 and zips == 1

@@ -1,0 +1,29 @@
+{#-
+    The column holds only geography levels of the source profile (and `city`
+    unless include_city is false): the accepted values come from the profile,
+    so a new city needs no dbt change and Buffalo stays as strict as before.
+    Fails with one row per unexpected level.
+-#}
+{% test accepted_geo_levels(model, column_name, include_city=true) %}
+
+{%- set levels = ['city'] if include_city else [] -%}
+{%- for geography in geography_levels() -%}
+    {%- do levels.append(geography['level']) -%}
+{%- endfor -%}
+
+select
+    {{ column_name }} as unexpected_level,
+    count(*) as n_records
+from {{ model }}
+where
+    {{ column_name }} is not null
+    {%- if levels %}
+    and {{ column_name }} not in (
+        {%- for level in levels -%}
+            {{ sql_string(level) }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    )
+    {%- endif %}
+group by {{ column_name }}
+
+{% endtest %}

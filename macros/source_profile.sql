@@ -32,10 +32,15 @@
 {%- endmacro %}
 
 
-{#- Only for parse and lint on an empty warehouse: the two required fields. -#}
+{#-
+    Only for parse, lint and a warehouse without raw data (e.g. one that holds
+    only marts): the two required fields, no levels. Profile-driven data
+    tests that need the profile's lists pass vacuously on it.
+-#}
 {% macro fallback_source_profile() -%}
     {{ return({
         'name': 'fallback',
+        'is_fallback': true,
         'city_name': 'City',
         'timezone': 'UTC',
         'bbox': none,

@@ -85,9 +85,9 @@ dated as (
                 current_versions.content_hash != versioned.content_hash
                 and versioned.source_revision_at
                 <= current_versions.dbt_valid_from
-                then {{ dbt.dateadd(
+                then cast({{ dbt.dateadd(
                     'second', 1, 'current_versions.dbt_valid_from'
-                ) }}
+                ) }} as {{ dbt.type_timestamp() }})
             else versioned.source_revision_at
         end as revision_updated_at
     from versioned

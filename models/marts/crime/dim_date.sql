@@ -4,6 +4,18 @@
     cutoff: a quiet last day is a zero, not a missing row.
 #}
 {%- set window = ref('int_data_window') -%}
+{%- set start_date = '(select first_occurred_date from ' ~ window ~ ')' -%}
+{%- set end_date = '(select '
+    ~ dbt.dateadd('day', 1, 'data_cutoff_date') ~ ' from ' ~ window ~ ')' -%}
+{#-
+    dbt.date_spine counts the days with a query at compile time. A compile
+    without a build (dbt compile, docs generate on schemas not built yet)
+    gets an empty calendar instead of an error; a build always has the window.
+-#}
+{%- if not relation_exists(window) -%}
+    {%- set start_date = "cast('2000-01-01' as date)" -%}
+    {%- set end_date = start_date -%}
+{%- endif %}
 
 with
 
@@ -11,10 +23,8 @@ spine as (
 
     {{ dbt.date_spine(
         datepart='day',
-        start_date='(select first_occurred_date from ' ~ window ~ ')',
-        end_date='(select '
-            ~ dbt.dateadd('day', 1, 'data_cutoff_date')
-            ~ ' from ' ~ window ~ ')',
+        start_date=start_date,
+        end_date=end_date,
     ) }}
 
 ),

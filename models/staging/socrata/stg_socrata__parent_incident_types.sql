@@ -11,7 +11,7 @@ final as (
     select
         trim(parent_incident_type) as parent_incident_type,
         trim(incident_category) as incident_category,
-        cast(is_sensitive as boolean) as is_sensitive
+        cast(is_sensitive as {{ dbt.type_boolean() }}) as is_sensitive
     from source
 
 )

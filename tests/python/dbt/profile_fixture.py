@@ -112,6 +112,59 @@ def buffalo() -> dict[str, Any]:
     return copy.deepcopy(BUFFALO)
 
 
+# Column name -> DuckDB type of each profile table (dlt lands them with these types).
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "source_profile": {
+        "profile_name": "varchar",
+        "source_id": "varchar",
+        "dataset_id": "varchar",
+        "source_url": "varchar",
+        "profile_json": "varchar",
+        "start_date": "date",
+    },
+    "source_geographies": {
+        "geo_level": "varchar",
+        "geo_level_label": "varchar",
+        "level_order": "bigint",
+        "geo": "varchar",
+    },
+    "source_incident_types": {"incident_type": "varchar", "parent_incident_type": "varchar"},
+    "source_parent_incident_types": {
+        "parent_incident_type": "varchar",
+        "incident_category": "varchar",
+        "is_sensitive": "boolean",
+    },
+}
+
+
+def profile_rows(
+    profile: dict[str, Any], source_id: str = DEMO_SOURCE_ID, start_date: date = date(2025, 5, 1)
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows of the four profile tables (columns as in :data:`TABLE_COLUMNS`)."""
+    return {
+        "source_profile": [
+            (
+                profile["name"],
+                source_id,
+                profile["dataset_id"],
+                profile.get("url"),
+                json.dumps(profile),
+                start_date,
+            )
+        ],
+        "source_geographies": [
+            (g["level"], g["label"], i, value)
+            for i, g in enumerate(profile["geographies"], 1)
+            for value in g.get("values") or ()
+        ],
+        "source_incident_types": list(profile["incident_types"].items()),
+        "source_parent_incident_types": [
+            (name, p["category"], p["sensitive"])
+            for name, p in profile["parent_incident_types"].items()
+        ],
+    }
+
+
 def write_profile(
     db: Path,
     profile: dict[str, Any],
@@ -119,52 +172,15 @@ def write_profile(
     start_date: date = date(2025, 5, 1),
 ) -> None:
     """Replace the four ``raw.source_*`` tables of ``db`` with ``profile`` (bound parameters)."""
-    levels = [(i, g) for i, g in enumerate(profile["geographies"], 1)]
-    geographies = [
-        (g["level"], g["label"], i, value) for i, g in levels for value in g.get("values") or ()
-    ]
-    parents = profile["parent_incident_types"]
     con = duckdb.connect(str(db))
     try:
         con.execute("create schema if not exists raw")
-        con.execute(
-            "create or replace table raw.source_profile (profile_name varchar, source_id varchar,"
-            " dataset_id varchar, source_url varchar, profile_json varchar, start_date date)"
-        )
-        con.execute(
-            "insert into raw.source_profile values (?, ?, ?, ?, ?, ?)",
-            [
-                profile["name"],
-                source_id,
-                profile["dataset_id"],
-                profile.get("url"),
-                json.dumps(profile),
-                start_date,
-            ],
-        )
-        con.execute(
-            "create or replace table raw.source_geographies (geo_level varchar, "
-            "geo_level_label varchar, level_order bigint, geo varchar)"
-        )
-        if geographies:
-            con.executemany("insert into raw.source_geographies values (?, ?, ?, ?)", geographies)
-        con.execute(
-            "create or replace table raw.source_incident_types "
-            "(incident_type varchar, parent_incident_type varchar)"
-        )
-        if profile["incident_types"]:
-            con.executemany(
-                "insert into raw.source_incident_types values (?, ?)",
-                list(profile["incident_types"].items()),
-            )
-        con.execute(
-            "create or replace table raw.source_parent_incident_types "
-            "(parent_incident_type varchar, incident_category varchar, is_sensitive boolean)"
-        )
-        if parents:
-            con.executemany(
-                "insert into raw.source_parent_incident_types values (?, ?, ?)",
-                [(name, p["category"], p["sensitive"]) for name, p in parents.items()],
-            )
+        for table, rows in profile_rows(profile, source_id, start_date).items():
+            columns = TABLE_COLUMNS[table]
+            ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+            con.execute(f"create or replace table raw.{table} ({ddl})")
+            if rows:
+                marks = ", ".join("?" for _ in columns)
+                con.executemany(f"insert into raw.{table} values ({marks})", rows)
     finally:
         con.close()

@@ -107,9 +107,16 @@ def pseudonym(key: str, case_number: str) -> str:
 
 
 def prepare_warehouse(db: Path, profile: dict[str, Any] | None = None) -> None:
-    """Add to a raw-only warehouse what ingestion and orchestration write next to raw."""
+    """Add to a raw-only warehouse what ingestion and orchestration write next to raw.
+
+    The source profile tables are written only when ingestion did not land them (or when a
+    test brings its own ``profile``): tables dlt landed must stay dlt's for the next ingest.
+    """
     write_pseudonym_key(db, SESSION_KEY)
-    profile_fixture.write_profile(db, profile or profile_fixture.buffalo())
+    if profile is not None:
+        profile_fixture.write_profile(db, profile)
+    else:
+        profile_fixture.ensure_profile(db)
 
 
 @pytest.fixture(scope="session")

@@ -184,3 +184,17 @@ def write_profile(
                 con.executemany(f"insert into raw.{table} values ({marks})", rows)
     finally:
         con.close()
+
+
+def ensure_profile(db: Path) -> None:
+    """Write the Buffalo profile tables unless ingestion already landed ``raw.source_profile``."""
+    con = duckdb.connect(str(db))
+    try:
+        [(landed,)] = con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'raw' and table_name = 'source_profile'"
+        ).fetchall()
+    finally:
+        con.close()
+    if not landed:
+        write_profile(db, buffalo())

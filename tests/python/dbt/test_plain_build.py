@@ -91,3 +91,12 @@ def test_ml_source_columns_match_what_ml_writes() -> None:
         for table in yaml.safe_load(ML_SOURCES.read_text())["sources"][0]["tables"]
     }
     assert declared == TABLES
+
+
+def test_plain_dbt_test_is_green_before_any_forecast(built_copy: Path) -> None:
+    """``dbt test`` alone creates the missing ML sources too (its on-run-start hook)."""
+    query(built_copy, "drop schema dev_ml cascade")
+    result = dbt(built_copy, "test")
+    assert result.success, result.failing_tests
+    assert result.node("assert_forecasts_cover_every_active_geography").status == "pass"
+    assert query(built_copy, "select count(*) from dev_ml.model_runs") == [(0,)]

@@ -30,7 +30,8 @@
     ref('int_incidents_classified'),
     ['record_key', 'dlt_load_id', 'source_created_at', 'source_updated_at']
 ) -%}
-{%- set versioned_before = relation_has_column(this, 'content_hash') %}
+{%- set snapshot_exists = relation_has_column(this, 'record_key') -%}
+{%- set hashed_before = relation_has_column(this, 'content_hash') %}
 
 with
 
@@ -53,10 +54,12 @@ versioned as (
 
 current_versions as (
 
-    {%- if versioned_before %}
+    {%- if snapshot_exists %}
+    {#- A snapshot from before content hashing: every row counts as changed. #}
     select
         record_key,
-        content_hash,
+        {{ 'content_hash' if hashed_before
+            else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as content_hash,
         dbt_valid_from
     from {{ this }}
     where dbt_valid_to is null
@@ -82,7 +85,12 @@ dated as (
         versioned.*,
         case
             when
-                current_versions.content_hash != versioned.content_hash
+                current_versions.record_key is not null
+                and coalesce(
+                    current_versions.content_hash
+                    != versioned.content_hash,
+                    true
+                )
                 and versioned.source_revision_at
                 <= current_versions.dbt_valid_from
                 then cast({{ dbt.dateadd(

@@ -4,18 +4,18 @@
     cutoff: a quiet last day is a zero, not a missing row.
 #}
 {%- set window = ref('int_data_window') -%}
-{%- set start_date = '(select first_occurred_date from ' ~ window ~ ')' -%}
-{%- set end_date = '(select '
-    ~ dbt.dateadd('day', 1, 'data_cutoff_date') ~ ' from ' ~ window ~ ')' -%}
 {#-
     dbt.date_spine counts the days with a query at compile time. A compile
     without a build (dbt compile, docs generate on schemas not built yet)
     gets an empty calendar instead of an error; a build always has the window.
 -#}
-{%- if not relation_exists(window) -%}
-    {%- set start_date = "cast('2000-01-01' as date)" -%}
-    {%- set end_date = start_date -%}
-{%- endif %}
+{%- set no_window = "cast('2000-01-01' as date)" -%}
+{%- set window_built = relation_exists(window) -%}
+{%- set start_date = '(select first_occurred_date from ' ~ window ~ ')'
+    if window_built else no_window -%}
+{%- set end_date = '(select '
+    ~ dbt.dateadd('day', 1, 'data_cutoff_date') ~ ' from ' ~ window ~ ')'
+    if window_built else no_window %}
 
 with
 

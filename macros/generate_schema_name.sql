@@ -1,7 +1,8 @@
 {#
     Schemas are exactly staging / intermediate / marts / snapshots whatever the
-    target, so that dev, CI and prod agree on names. Orchestration's
-    write-audit-publish prepends var('schema_prefix') (e.g. audit_staging). On
+    target, so that dev, CI and prod agree on names, behind var('schema_prefix'):
+    dev_ for a plain `dbt build`, audit_ for write-audit-publish, '' for the
+    published schemas (only `blotter run` publishes). On
     BigQuery every dataset also carries BLOTTER_BQ_DATASET_PREFIX so that several
     deployments can share one GCP project.
 #}
@@ -9,7 +10,7 @@
     {%- if custom_schema_name is none -%}
         {{ target.schema }}
     {%- else -%}
-        {{ dataset_prefix() }}{{ var('schema_prefix', '') }}{{ custom_schema_name | trim }}
+        {{ dataset_prefix() }}{{ var('schema_prefix') }}{{ custom_schema_name | trim }}
     {%- endif -%}
 {%- endmacro %}
 

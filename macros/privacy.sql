@@ -3,29 +3,18 @@
     intermediate and snapshots keep the originals and are not published.
 #}
 
-{#- The pseudonym key: BLOTTER_PSEUDONYM_KEY, with a dev default prod refuses. -#}
-{% macro pseudonym_key() -%}
-    {%- set dev_default = 'blotter-dev-pseudonym-key' -%}
-    {%- set key = env_var('BLOTTER_PSEUDONYM_KEY', dev_default) -%}
-    {%- if execute and target.name == 'prod' and key in (dev_default, '') -%}
-        {{ exceptions.raise_compiler_error(
-            'BLOTTER_PSEUDONYM_KEY is unset or the dev default; '
-            ~ 'the prod target needs its own secret key') }}
-    {%- endif -%}
-    {{ return(key) }}
-{%- endmacro %}
-
-
 {#-
     Keyed hash (sha256 of key || ':' || value) as 64 hex characters: stable
     across runs so analysts can join, not reversible without the key even
-    though case numbers are guessable.
+    though case numbers are guessable. The key is read from the restricted
+    table by a scalar subquery, so no SQL text, artefact or log holds it.
 -#}
 {% macro pseudonymise(expression) -%}
-    {%- set key_literal = "'" ~ (pseudonym_key() | replace("'", "''")) ~ ":'" -%}
+    {%- set key = '(select pseudonym_key from '
+        ~ source('restricted', 'pseudonym_key') ~ ')' -%}
     case
         when {{ expression }} is not null
-            then {{ sha256_hex(dbt.concat([key_literal, expression])) }}
+            then {{ sha256_hex(dbt.concat([key, "':'", expression])) }}
     end
 {%- endmacro %}
 
@@ -65,4 +54,13 @@
 {#- Snaps a coordinate to the grid (3 decimals: ~111 m of latitude here). -#}
 {% macro snap_coordinate(expression) -%}
     round({{ expression }}, {{ var('coordinate_grid_decimals', 3) }})
+{%- endmacro %}
+
+
+{#-
+    Label of the row that carries, per area and period, the sum of the
+    small-cell-suppressed cells of a type breakdown.
+-#}
+{% macro suppressed_remainder_label() -%}
+    {{ return('other (suppressed)') }}
 {%- endmacro %}

@@ -2,7 +2,7 @@
     Socrata returns two kinds of timestamps: floating ones (no offset, local to
     the city: incident_datetime, created_at) and fixed UTC ones (:created_at,
     :updated_at, ending in 'Z'). Floating values are parsed as local datetimes
-    and converted to UTC with the city time zone; DST gaps and overlaps resolve
+    and converted to UTC with the source profile's time zone; DST gaps and overlaps resolve
     the way each engine's tz database does.
 #}
 {% macro parse_local_timestamp(column) -%}
@@ -33,7 +33,8 @@
 
 
 {% macro to_utc_timestamp(local_timestamp, timezone=none) -%}
-    {%- set tz = timezone or var('city_timezone', 'America/New_York') -%}
+    {#- The profile's zone is checked to be an IANA-style name (source_profile). -#}
+    {%- set tz = timezone or source_profile().get('timezone') -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'blotter')(local_timestamp, tz)) }}
 {%- endmacro %}
 

@@ -1,18 +1,24 @@
 {#
     SCD2 history of every incident as the portal revised it: dlt's merge keeps
     only the latest version in raw, this keeps them all. Restricted (schema
-    snapshots): it holds case numbers and exact locations. Rows without
-    :updated_at fall back to when the portal created them. Once the snapshot
-    exists only versions inside the lookback window are compared: a revision
-    always moves revision_updated_at forward, and hard deletes are ignored,
-    so older rows cannot produce a new version.
+    snapshots): it holds record keys and exact locations.
+
+    A new version only when the business content changes (issue 13.4):
+    Socrata moves every row's :updated_at when a publisher replaces a
+    dataset, so versioning on it doubled the history on an identical
+    republish. The check strategy compares content_hash, a hash of every
+    tracked column (all but load and system metadata); revision_updated_at
+    only dates the version. Once the snapshot exists only rows inside the
+    lookback window are compared (a revision always moves :updated_at
+    forward), and hard deletes are ignored.
 #}
 {% snapshot snap_incidents %}
 
 {{ config(
     schema='snapshots',
-    unique_key='case_number',
-    strategy='timestamp',
+    unique_key='record_key',
+    strategy='check',
+    check_cols=['content_hash'],
     updated_at='revision_updated_at',
     hard_deletes='ignore',
 ) }}
@@ -20,6 +26,12 @@
 {%- set window_start = incremental_lookback_start(
     'dbt_updated_at', for_snapshot=true
 ) %}
+{%- set tracked = columns_except(
+    ref('int_incidents_classified'),
+    ['record_key', 'dlt_load_id', 'source_created_at', 'source_updated_at']
+) -%}
+{%- set snapshot_exists = relation_has_column(this, 'record_key') -%}
+{%- set hashed_before = relation_has_column(this, 'content_hash') %}
 
 with
 
@@ -33,15 +45,68 @@ versioned as (
 
     select
         *,
+        {{ content_hash(tracked) }} as content_hash,
         coalesce(source_updated_at, source_created_at, occurred_at)
-            as revision_updated_at
+            as source_revision_at
     from incidents
+
+),
+
+current_versions as (
+
+    {%- if snapshot_exists %}
+    {#- A snapshot from before content hashing: every row counts as changed. #}
+    select
+        record_key,
+        {{ 'content_hash' if hashed_before
+            else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as content_hash,
+        dbt_valid_from
+    from {{ this }}
+    where dbt_valid_to is null
+    {%- else %}
+    select
+        record_key,
+        content_hash,
+        source_revision_at as dbt_valid_from
+    from versioned
+    where 1 = 0
+    {%- endif %}
+
+),
+
+dated as (
+
+    {#-
+        Content can change without :updated_at moving (a profile edit
+        re-maps a type): date that version a second after the current one,
+        so versions of a record never share a dbt_valid_from.
+    #}
+    select
+        versioned.*,
+        case
+            when
+                current_versions.record_key is not null
+                and coalesce(
+                    current_versions.content_hash
+                    != versioned.content_hash,
+                    true
+                )
+                and versioned.source_revision_at
+                <= current_versions.dbt_valid_from
+                then cast({{ dbt.dateadd(
+                    'second', 1, 'current_versions.dbt_valid_from'
+                ) }} as {{ dbt.type_timestamp() }})
+            else versioned.source_revision_at
+        end as revision_updated_at
+    from versioned
+    left join current_versions
+        on versioned.record_key = current_versions.record_key
 
 ),
 
 final as (
 
-    select * from versioned
+    select * from dated
     {%- if window_start is not none %}
     where revision_updated_at >= {{ window_start }}
     {%- endif %}

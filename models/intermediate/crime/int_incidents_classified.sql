@@ -1,8 +1,8 @@
 {#
-    Latest incidents with their type mapped through the seeds (primary type ->
-    parent type -> category, sensitivity) and every geography level filled:
-    a missing area becomes the 'UNKNOWN' bucket so incidents are never dropped
-    from counts.
+    Latest incidents with their type mapped through the profile's type maps
+    (primary type -> parent type -> category, sensitivity) and every
+    geography level of the profile filled: a missing area becomes the
+    'UNKNOWN' bucket so incidents are never dropped from counts.
 #}
 with
 
@@ -12,15 +12,15 @@ incidents as (
 
 ),
 
-incident_type_map as (
+incident_types as (
 
-    select * from {{ ref('stg_seeds__incident_type_map') }}
+    select * from {{ ref('stg_socrata__incident_types') }}
 
 ),
 
 parent_incident_types as (
 
-    select * from {{ ref('stg_seeds__parent_incident_types') }}
+    select * from {{ ref('stg_socrata__parent_incident_types') }}
 
 ),
 
@@ -28,15 +28,15 @@ typed as (
 
     select
         incidents.*,
-        {# The seed wins; an unmapped primary type keeps the source's parent. #}
+        {# The profile wins; an unmapped type keeps the source's parent. #}
         coalesce(
-            incident_type_map.parent_incident_type,
+            incident_types.parent_incident_type,
             incidents.parent_incident_type,
             'UNKNOWN'
         ) as mapped_parent_incident_type
     from incidents
-    left join incident_type_map
-        on upper(incidents.incident_type) = incident_type_map.incident_type
+    left join incident_types
+        on upper(incidents.incident_type) = incident_types.incident_type
 
 ),
 
@@ -47,7 +47,7 @@ classified as (
         coalesce(
             parent_incident_types.incident_category, 'Unclassified'
         ) as incident_category,
-        {# A parent type the seed does not know is sensitive until reviewed. #}
+        {# A parent type the profile lacks is sensitive until reviewed. #}
         coalesce(parent_incident_types.is_sensitive, true) as is_sensitive
     from typed
     left join parent_incident_types
@@ -61,6 +61,7 @@ final as (
 
     select
         ---------- ids
+        record_key,
         case_number,
         dlt_load_id,
 
@@ -70,9 +71,10 @@ final as (
         incident_category,
         description,
         address,
-        coalesce(police_district, 'UNKNOWN') as police_district,
-        coalesce(council_district, 'UNKNOWN') as council_district,
-        coalesce(neighborhood, 'UNKNOWN') as neighborhood,
+        {%- for geography in geography_levels() %}
+        coalesce({{ geo_column(geography['level']) }}, 'UNKNOWN')
+            as {{ geo_column(geography['level']) }},
+        {%- endfor %}
 
         ---------- numerics
         latitude,

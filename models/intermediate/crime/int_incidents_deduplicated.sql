@@ -1,7 +1,7 @@
 {#
-    dlt merges on case_number, so raw should already hold one row per case;
-    this guards the marts when a replayed or partial load leaves duplicates
-    (the source unique test still fails the build on raw duplicates).
+    dlt merges on the profile's record key, so raw should already hold one
+    row per record; this guards the marts when a replayed or partial load
+    leaves duplicates (the staging unique test still fails the build on them).
 
     Incremental, not a view: parsing and deduplicating every raw row is the
     costliest step, and fct_incidents, the snapshot and a dozen tests read it.
@@ -9,11 +9,12 @@
     rows; that is exact because the latest version of a case is at least as
     recent as any version inside the window.
 #}
+{#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(
     materialized='incremental',
     incremental_strategy='merge',
-    unique_key='case_number',
-    on_schema_change='append_new_columns',
+    unique_key='record_key',
+    on_schema_change='sync_all_columns',
 ) }}
 
 {%- set window_start = incremental_lookback_start('source_updated_at') %}
@@ -37,9 +38,9 @@ deduplicated as (
     {#- BigQuery wants a where clause next to qualify. #}
     select *
     from incidents
-    where case_number is not null
+    where record_key is not null
     qualify row_number() over (
-        partition by case_number
+        partition by record_key
         order by source_updated_at desc nulls last, dlt_load_id desc
     ) = 1
 

@@ -1,8 +1,21 @@
 {#
-    Calendar covering exactly the first to the last day with incidents, so the
-    counts marts can zero-fill against it.
+    Calendar from the first incident date to the data cutoff
+    (int_data_window), so the counts marts zero-fill every day up to the
+    cutoff: a quiet last day is a zero, not a missing row.
 #}
-{%- set bounds_source = ref('fct_incidents') -%}
+{%- set window = ref('int_data_window') -%}
+{#-
+    dbt.date_spine counts the days with a query at compile time. A compile
+    without a build (dbt compile, docs generate on schemas not built yet)
+    gets an empty calendar instead of an error; a build always has the window.
+-#}
+{%- set no_window = "cast('2000-01-01' as date)" -%}
+{%- set window_built = relation_exists(window) -%}
+{%- set start_date = '(select first_occurred_date from ' ~ window ~ ')'
+    if window_built else no_window -%}
+{%- set end_date = '(select '
+    ~ dbt.dateadd('day', 1, 'data_cutoff_date') ~ ' from ' ~ window ~ ')'
+    if window_built else no_window %}
 
 with
 
@@ -10,10 +23,8 @@ spine as (
 
     {{ dbt.date_spine(
         datepart='day',
-        start_date='(select min(occurred_date) from ' ~ bounds_source ~ ')',
-        end_date='(select '
-            ~ dbt.dateadd('day', 1, 'max(occurred_date)')
-            ~ ' from ' ~ bounds_source ~ ')',
+        start_date=start_date,
+        end_date=end_date,
     ) }}
 
 ),

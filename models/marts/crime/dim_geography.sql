@@ -1,46 +1,39 @@
 {#
-    Every area of every level: the official list (seed), the areas seen in
-    the data, the 'UNKNOWN' bucket of each level and the city itself.
+    Every area of every geography level of the source profile: the official
+    areas (raw.source_geographies), the areas seen in the data, each level's
+    'UNKNOWN' bucket when used, and the city itself (level 0). Levels, labels
+    and order come from the profile, so a new city needs no dbt change.
 #}
+{%- set profile = source_profile() -%}
+
 with
 
-geographies as (
+official_areas as (
 
-    select * from {{ ref('stg_seeds__geographies') }}
-
-),
-
-incidents as (
-
-    select * from {{ ref('fct_incidents') }}
+    select * from {{ ref('stg_socrata__geographies') }}
 
 ),
 
-observed as (
+areas as (
+
+    select * from {{ ref('int_incident_areas') }}
+
+),
+
+levels as (
 
     select
         'city' as geo_level,
-        '{{ var("city_name") }}' as geo,
-        occurred_date
-    from incidents
+        'City' as geo_level_label,
+        0 as level_order
+    {%- for geography in profile.get('geographies') or [] %}
     union all
     select
-        'police_district' as geo_level,
-        police_district as geo,
-        occurred_date
-    from incidents
-    union all
-    select
-        'council_district' as geo_level,
-        council_district as geo,
-        occurred_date
-    from incidents
-    union all
-    select
-        'neighborhood' as geo_level,
-        neighborhood as geo,
-        occurred_date
-    from incidents
+        {{ sql_string(geography['level']) }} as geo_level,
+        {{ sql_string(geography.get('label') or geography['level']) }}
+            as geo_level_label,
+        {{ loop.index }} as level_order
+    {%- endfor %}
 
 ),
 
@@ -52,7 +45,7 @@ observed_summary as (
         count(*) as incidents,
         min(occurred_date) as first_occurred_date,
         max(occurred_date) as last_occurred_date
-    from observed
+    from areas
     group by geo_level, geo
 
 ),
@@ -62,11 +55,11 @@ official as (
     select
         geo_level,
         geo
-    from geographies
+    from official_areas
     union all
     select
         'city' as geo_level,
-        '{{ var("city_name") }}' as geo
+        {{ sql_string(profile['city_name']) }} as geo
 
 ),
 
@@ -94,9 +87,11 @@ final as (
 
         ---------- strings
         all_areas.geo_level,
+        levels.geo_level_label,
         all_areas.geo,
 
         ---------- numerics
+        cast(levels.level_order as {{ dbt.type_bigint() }}) as level_order,
         cast(coalesce(observed_summary.incidents, 0) as {{ dbt.type_bigint() }})
             as incidents,
 
@@ -110,6 +105,7 @@ final as (
         observed_summary.last_occurred_date
 
     from all_areas
+    left join levels on all_areas.geo_level = levels.geo_level
     left join official
         on
             all_areas.geo_level = official.geo_level

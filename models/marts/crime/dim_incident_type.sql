@@ -1,15 +1,15 @@
-{#- Every primary incident type: seeded ones and any seen in the data. -#}
+{#- Every primary incident type: the profile's map and any seen in the data. -#}
 with
 
 incident_type_map as (
 
-    select * from {{ ref('stg_seeds__incident_type_map') }}
+    select * from {{ ref('stg_socrata__incident_types') }}
 
 ),
 
 parent_incident_types as (
 
-    select * from {{ ref('stg_seeds__parent_incident_types') }}
+    select * from {{ ref('stg_socrata__parent_incident_types') }}
 
 ),
 

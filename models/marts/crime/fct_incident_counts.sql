@@ -1,9 +1,10 @@
 {#
-    Zero-filled incident counts: every active area (one with at least one
-    incident at its level) has a row for every period from the first to the
-    last period of data. Incidents without a date cannot be placed in a period
-    and are not counted. The forecasting module reads this table; its columns
-    are a contract.
+    Zero-filled incident counts per geography level of the source profile
+    (int_incident_areas): every active area (one with at least one incident
+    at its level) has a row for every period from the first incident
+    to the data cutoff (dim_date). Incidents without a date cannot be placed
+    in a period and are not counted. The forecasting module reads this table
+    and trains on complete periods only; its columns are a contract.
 #}
 {{ config(
     partition_by=(
@@ -17,55 +18,10 @@
 ) }}
 with
 
-incidents as (
+areas as (
 
-    select * from {{ ref('fct_incidents') }}
+    select * from {{ ref('int_incident_areas') }}
     where occurred_date is not null
-
-),
-
-by_area as (
-
-    select
-        occurred_date,
-        police_district,
-        council_district,
-        neighborhood,
-        count(*) as incidents
-    from incidents
-    group by occurred_date, police_district, council_district, neighborhood
-
-),
-
-unpivoted as (
-
-    select
-        occurred_date,
-        'city' as geo_level,
-        '{{ var("city_name") }}' as geo,
-        incidents
-    from by_area
-    union all
-    select
-        occurred_date,
-        'police_district' as geo_level,
-        police_district as geo,
-        incidents
-    from by_area
-    union all
-    select
-        occurred_date,
-        'council_district' as geo_level,
-        council_district as geo,
-        incidents
-    from by_area
-    union all
-    select
-        occurred_date,
-        'neighborhood' as geo_level,
-        neighborhood as geo,
-        incidents
-    from by_area
 
 ),
 
@@ -75,8 +31,8 @@ daily_counts as (
         occurred_date,
         geo_level,
         geo,
-        sum(incidents) as incidents
-    from unpivoted
+        count(*) as incidents
+    from areas
     group by occurred_date, geo_level, geo
 
 ),
@@ -87,9 +43,9 @@ calendar as (
 
 ),
 
-data_end as (
+data_window as (
 
-    select max(date_day) as last_date from calendar
+    select * from {{ ref('int_data_window') }}
 
 ),
 
@@ -204,12 +160,16 @@ final as (
         cast(zero_filled.incidents as {{ dbt.type_bigint() }}) as incidents,
 
         ---------- booleans
-        {# The last week or month is partial until its last day has data. #}
-        cast(zero_filled.period_end as date) <= data_end.last_date
-            as is_complete_period
+        {# Wholly inside the loaded days and outside the reporting lag. #}
+        (
+            cast(zero_filled.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(zero_filled.period_end as date)
+            <= data_window.complete_until_date
+        ) as is_complete_period
 
     from zero_filled
-    cross join data_end
+    cross join data_window
 
 )
 

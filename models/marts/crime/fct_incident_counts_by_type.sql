@@ -1,11 +1,18 @@
 {#
-    Weekly incidents by area and parent incident type, with small-cell
+    Weekly incidents by area (every geography level of the source profile
+    below the city) and parent incident type, with small-cell
     protection (issue 8): a cell of 1..k-1 incidents is suppressed (null
     count, is_suppressed). When a single cell of an area-week is suppressed,
-    the smallest other cell of that area-week is suppressed too, so that the
-    area's weekly total in fct_incident_counts cannot reveal it. Zero cells
-    (zero-filled over active types and areas) are published: they are about
-    no one.
+    the smallest other cell of k or more is suppressed too, so that the area's
+    weekly total cannot reveal it (a suppressed zero would not hide anything).
+    Zero cells (zero-filled over active types and areas) are published: they
+    are about no one.
+
+    What the suppressed cells hold is published as one 'other (suppressed)'
+    row per area-week (issue 12.15), so the breakdown sums exactly to
+    fct_incident_counts: an analyst who sums it no longer under-counts. That
+    remainder was already derivable (area total minus published cells), so it
+    reveals no single cell.
 #}
 {{ config(
     partition_by=(
@@ -21,10 +28,10 @@
 
 with
 
-incidents as (
+areas as (
 
-    select * from {{ ref('fct_incidents') }}
-    where occurred_date is not null
+    select * from {{ ref('int_incident_areas') }}
+    where occurred_date is not null and geo_level != 'city'
 
 ),
 
@@ -34,75 +41,27 @@ calendar as (
 
 ),
 
-weekly_by_area as (
-
-    select
-        calendar.week_start_date as period_start,
-        incidents.police_district,
-        incidents.council_district,
-        incidents.neighborhood,
-        incidents.parent_incident_type,
-        incidents.incident_category,
-        count(*) as incidents
-    from incidents
-    inner join calendar on incidents.occurred_date = calendar.date_day
-    group by
-        calendar.week_start_date,
-        incidents.police_district,
-        incidents.council_district,
-        incidents.neighborhood,
-        incidents.parent_incident_type,
-        incidents.incident_category
-
-),
-
-unpivoted as (
-
-    select
-        period_start,
-        'police_district' as geo_level,
-        police_district as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-    union all
-    select
-        period_start,
-        'council_district' as geo_level,
-        council_district as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-    union all
-    select
-        period_start,
-        'neighborhood' as geo_level,
-        neighborhood as geo,
-        parent_incident_type,
-        incident_category,
-        incidents
-    from weekly_by_area
-
-),
-
 counted as (
 
     select
-        period_start,
-        geo_level,
-        geo,
-        parent_incident_type,
-        sum(incidents) as incidents
-    from unpivoted
-    group by period_start, geo_level, geo, parent_incident_type
+        calendar.week_start_date as period_start,
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type,
+        count(*) as incidents
+    from areas
+    inner join calendar on areas.occurred_date = calendar.date_day
+    group by
+        calendar.week_start_date,
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type
 
 ),
 
-data_end as (
+data_window as (
 
-    select max(date_day) as last_date from calendar
+    select * from {{ ref('int_data_window') }}
 
 ),
 
@@ -117,7 +76,7 @@ active_areas as (
     select distinct
         geo_level,
         geo
-    from unpivoted
+    from areas
 
 ),
 
@@ -126,7 +85,7 @@ active_types as (
     select distinct
         parent_incident_type,
         incident_category
-    from unpivoted
+    from areas
 
 ),
 
@@ -155,7 +114,8 @@ primary_suppression as (
 
     select
         *,
-        incidents > 0 and incidents < {{ k }} as is_small_cell
+        incidents > 0 and incidents < {{ k }} as is_small_cell,
+        incidents >= {{ k }} as is_complement_candidate
     from zero_filled
 
 ),
@@ -168,9 +128,9 @@ ranked as (
             partition by period_start, geo_level, geo
         ) as small_cells_in_area_week,
         row_number() over (
-            partition by period_start, geo_level, geo, is_small_cell
+            partition by period_start, geo_level, geo, is_complement_candidate
             order by incidents, parent_incident_type
-        ) as rank_among_unsuppressed
+        ) as rank_among_candidates
     from primary_suppression
 
 ),
@@ -178,14 +138,58 @@ ranked as (
 suppressed as (
 
     select
-        *,
+        period_start,
+        geo_level,
+        geo,
+        parent_incident_type,
+        incident_category,
+        incidents,
         is_small_cell
         or (
             small_cells_in_area_week = 1
-            and not is_small_cell
-            and rank_among_unsuppressed = 1
+            and is_complement_candidate
+            and rank_among_candidates = 1
         ) as is_suppressed
     from ranked
+
+),
+
+remainders as (
+
+    select
+        period_start,
+        geo_level,
+        geo,
+        '{{ suppressed_remainder_label() }}' as parent_incident_type,
+        cast(null as {{ dbt.type_string() }}) as incident_category,
+        sum(case when is_suppressed then incidents else 0 end) as incidents,
+        false as is_suppressed
+    from suppressed
+    group by period_start, geo_level, geo
+
+),
+
+cells as (
+
+    select
+        period_start,
+        geo_level,
+        geo,
+        parent_incident_type,
+        incident_category,
+        case when not is_suppressed then incidents end as incidents,
+        is_suppressed
+    from suppressed
+    union all
+    select
+        period_start,
+        geo_level,
+        geo,
+        parent_incident_type,
+        incident_category,
+        incidents,
+        is_suppressed
+    from remainders
 
 ),
 
@@ -193,29 +197,33 @@ final as (
 
     select
         ---------- dates
-        cast(suppressed.period_start as date) as period_start,
+        cast(cells.period_start as date) as period_start,
 
         ---------- strings
-        cast(suppressed.geo_level as {{ dbt.type_string() }}) as geo_level,
-        cast(suppressed.geo as {{ dbt.type_string() }}) as geo,
-        cast(suppressed.parent_incident_type as {{ dbt.type_string() }})
+        cast('weekly' as {{ dbt.type_string() }}) as freq,
+        cast(cells.geo_level as {{ dbt.type_string() }}) as geo_level,
+        cast(cells.geo as {{ dbt.type_string() }}) as geo,
+        cast(cells.parent_incident_type as {{ dbt.type_string() }})
             as parent_incident_type,
-        cast(suppressed.incident_category as {{ dbt.type_string() }})
+        cast(cells.incident_category as {{ dbt.type_string() }})
             as incident_category,
 
         ---------- numerics
-        cast(
-            case when not suppressed.is_suppressed then suppressed.incidents end
-            as {{ dbt.type_bigint() }}
-        ) as incidents,
+        cast(cells.incidents as {{ dbt.type_bigint() }}) as incidents,
 
         ---------- booleans
-        suppressed.is_suppressed,
-        {{ dbt.dateadd('day', 6, 'suppressed.period_start') }}
-        <= data_end.last_date as is_complete_period
+        cells.is_suppressed,
+        {# Same rule as fct_incident_counts (int_data_window). #}
+        (
+            cast(cells.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(
+                {{ dbt.dateadd('day', 6, 'cells.period_start') }} as date
+            ) <= data_window.complete_until_date
+        ) as is_complete_period
 
-    from suppressed
-    cross join data_end
+    from cells
+    cross join data_window
 
 )
 

@@ -2,6 +2,8 @@
     Published incident facts, privacy-safe by construction (issue 8):
     pseudonymised id, block-level address, coordinates snapped to a ~100 m
     grid, and for sensitive offence types no address and no coordinates.
+    Geography lives in fct_incident_areas (one row per incident and level of
+    the source profile), not in fixed columns here.
 #}
 {{ config(
     materialized='incremental',
@@ -13,7 +15,7 @@
         if target.type == 'bigquery' else none
     ),
     cluster_by=(
-        ['police_district', 'parent_incident_type']
+        ['parent_incident_type', 'incident_type']
         if target.type == 'bigquery' else none
     ),
 ) }}
@@ -37,13 +39,10 @@ incidents as (
 generalised as (
 
     select
-        {{ pseudonymise('case_number') }} as incident_id,
+        {{ pseudonymise('record_key') }} as incident_id,
         incident_type,
         parent_incident_type,
         incident_category,
-        police_district,
-        council_district,
-        neighborhood,
         is_sensitive,
         occurred_date,
         occurred_at_local,
@@ -73,9 +72,6 @@ final as (
         incident_type,
         parent_incident_type,
         incident_category,
-        police_district,
-        council_district,
-        neighborhood,
         address_block,
 
         ---------- numerics

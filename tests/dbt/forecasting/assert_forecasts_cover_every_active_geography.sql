@@ -3,6 +3,9 @@
     each (freq, geo_level, geo) of fct_incident_counts has exactly as many
     forecast periods as the run's horizon for that freq, and the run forecasts
     no geography the mart does not have. Returns one row per violation.
+    Only freqs with at least one complete period are checked: the forecaster
+    cannot train (and does not forecast) a freq without one, e.g. monthly on
+    a three-week history. No forecast run at all passes (no champion yet).
 #}
 with
 
@@ -47,6 +50,22 @@ horizons as (
 
 ),
 
+trainable_freqs as (
+
+    select distinct freq
+    from {{ ref('fct_incident_counts') }}
+    where is_complete_period
+
+),
+
+checked_per_geo as (
+
+    select *
+    from per_geo
+    where freq in (select trainable_freqs.freq from trainable_freqs)
+
+),
+
 active as (
 
     select distinct
@@ -54,7 +73,9 @@ active as (
         geo_level,
         geo
     from {{ ref('fct_incident_counts') }}
-    where freq in (select horizons.freq from horizons)
+    where
+        freq in (select horizons.freq from horizons)
+        and freq in (select trainable_freqs.freq from trainable_freqs)
 
 )
 
@@ -65,7 +86,7 @@ select
     per_geo.n_periods,
     horizons.horizon
 from active
-full outer join per_geo
+full outer join checked_per_geo as per_geo
     on
         active.freq = per_geo.freq
         and active.geo_level = per_geo.geo_level

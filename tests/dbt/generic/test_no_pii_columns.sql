@@ -1,6 +1,7 @@
 {#-
     Issue 8: no column declared PII upstream (meta pii: true on a source or
-    staging column) may reach this model under its name unless the model's
+    staging column, or listed in the source profile's pii) may reach this
+    model under its name unless the model's
     YAML says how it was transformed (meta pii_transform: <method>), and no
     column of this model may itself be declared pii: true. Fails with one row
     per leaked column. Renamed leaks are caught by the value-level tests
@@ -11,6 +12,9 @@
 {%- set leaks = [] -%}
 {%- if execute -%}
     {%- set pii_names = [] -%}
+    {%- for name in source_profile().get('pii') or [] -%}
+        {%- do pii_names.append(name | lower) -%}
+    {%- endfor -%}
     {%- for node in graph.sources.values() | list + graph.nodes.values() | list -%}
         {%- for column in node.columns.values() -%}
             {%- set meta = column.meta or {} -%}

@@ -135,8 +135,10 @@ def test_sums_per_key_match(scenario: Scenario) -> None:
     incidents = scenario.duck.read("marts", "fct_incidents")
     # Conservation on the published mart: every incident with a date is counted once.
     assert daily_city["incidents"].sum() == incidents["occurred_date"].notna().sum()
-    want, got = _published_pair(scenario, "marts", "fct_incidents")
-    by_district = [f.groupby("police_district").size() for f in (want, got)]
+    want, got = _published_pair(scenario, "marts", "fct_incident_areas")
+    by_district = [
+        f[f["geo_level"] == "police_district"].groupby("geo").size() for f in (want, got)
+    ]
     pd.testing.assert_series_equal(by_district[1], by_district[0])
 
 
@@ -164,7 +166,7 @@ def test_failing_test_blocks_publication_on_bigquery(scenario: Scenario) -> None
     rc, summary, stderr = scenario.failed
     assert rc != 0, stderr[-1500:]
     assert summary["status"] == "failed"
-    assert any("unique" in t and "case_number" in t for t in summary["failing_tests"]), summary
+    assert any("unique" in t and "record_key" in t for t in summary["failing_tests"]), summary
     assert summary["steps"]["publish"]["status"] == "skipped"
     assert scenario.after_failure == scenario.before_failure
     assert len(scenario.before_failure) > 10

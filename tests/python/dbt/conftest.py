@@ -1,14 +1,18 @@
-"""Fixtures of the dbt tests: one warehouse built by ``dbt build`` per session, copied per test.
+"""Fixtures of the dbt tests: one warehouse built by a plain ``dbt build``, copied per test.
 
 Raw data comes from the real ingestion (``landed_warehouse``: replay API -> dlt) when the replay
-server is available, else from the synthetic ``raw_fixture``. dbt writes its target/ and logs/
-under the session's temp dir so that concurrent runs in the repo do not collide.
+server is available, else from the synthetic ``raw_fixture``. Each warehouse also gets what the
+CLI writes next to raw in production: the pseudonym key in ``restricted.pseudonym_key`` (random per
+session, bound parameter) and the source profile tables (``profile_fixture``). dbt writes its
+target/ and logs/ under the session's temp dir so that concurrent runs in the repo do not collide.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -17,25 +21,37 @@ from typing import Any
 
 import dbt_raw_fixture as raw_fixture
 import duckdb
+import profile_fixture
 import pytest
 
 from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult, run_dbt
 
-# The ML workstream's models read ml.* tables that only exist after a forecast run.
-NOT_OURS = ("path:models/marts/forecasting", "path:tests/dbt/forecasting")
 HAS_REPLAY = importlib.util.find_spec("ingestion.replay.server") is not None
 # The window of ``landed_warehouse`` in tests/python/conftest.py, and the day after it.
 LANDED_START = date(2025, 5, 1)
+LANDED_AS_OF = date(2025, 6, 10)
 LANDED_NEXT_DAY = date(2025, 6, 11)
 FIXTURE_START = datetime(2025, 5, 1)
 FIXTURE_DAYS = 41
+# A plain `dbt build` (no vars) writes the dev_ schemas, never the published ones.
+DEV = "dev_"
+PUBLISHED_SCHEMAS = ("staging", "intermediate", "marts", "snapshots", "ml")
+# The session's pseudonym key: random, so a hit when grepping artefacts cannot be a coincidence.
+SESSION_KEY = f"test-key-{secrets.token_hex(16)}"
+# What orchestration passes to a published build of the landed window; the cutoff lies two days
+# after the last landed day, as when a quiet source publishes nothing for two days.
+PUBLISHED_CUTOFF = date(2025, 6, 12)
+PUBLISHED_VARS = {
+    "schema_prefix": "",
+    "data_start": LANDED_START.isoformat(),
+    "data_cutoff": PUBLISHED_CUTOFF.isoformat(),
+}
 
 
 def dbt(
     db: Path, command: str = "build", project_dir: Path = PROJECT_DIR, **kwargs: Any
 ) -> DbtRunResult:
-    """Run dbt on the DuckDB file ``db`` (our nodes only), quietly."""
-    kwargs.setdefault("exclude", NOT_OURS)
+    """Run dbt on the DuckDB file ``db``, quietly, with the ``ci`` target."""
     env = {"BLOTTER_DUCKDB_PATH": str(db), "BLOTTER_TARGET": kwargs.pop("target_env", "ci")}
     env |= kwargs.pop("extra_env", {})
     return run_dbt(
@@ -48,7 +64,7 @@ def dbt(
     )
 
 
-def query(db: Path, sql: str) -> list[tuple]:
+def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
     """Rows of ``sql`` against ``db`` (closed at once).
 
     Read-write on purpose: dbt-duckdb may still hold the file open in this process, and DuckDB
@@ -56,7 +72,7 @@ def query(db: Path, sql: str) -> list[tuple]:
     """
     con = duckdb.connect(str(db))
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 
@@ -72,20 +88,57 @@ def copy_db(src: Path, dest_dir: Path) -> Path:
     return dest_dir / src.name
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def write_pseudonym_key(db: Path, key: str) -> None:
+    """What orchestration does before every dbt call: the key in its restricted table."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("create schema if not exists restricted")
+        con.execute(
+            "create or replace table restricted.pseudonym_key (pseudonym_key varchar not null)"
+        )
+        con.execute("insert into restricted.pseudonym_key values (?)", [key])
+    finally:
+        con.close()
+
+
+def pseudonym(key: str, case_number: str) -> str:
+    """The published incident id of a case number: sha256 hex of ``key:case_number``."""
+    return hashlib.sha256(f"{key}:{case_number}".encode()).hexdigest()
+
+
+def prepare_warehouse(db: Path, profile: dict[str, Any] | None = None) -> None:
+    """Add to a raw-only warehouse what ingestion and orchestration write next to raw.
+
+    The source profile tables are written only when ingestion did not land them (or when a
+    test brings its own ``profile``): tables dlt landed must stay dlt's for the next ingest.
+    """
+    write_pseudonym_key(db, SESSION_KEY)
+    if profile is not None:
+        profile_fixture.write_profile(db, profile)
+    else:
+        profile_fixture.ensure_profile(db)
+
+
+@pytest.fixture(scope="session")
+def dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The directory holding dbt's target/ and logs/ for this session."""
     keys = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "BLOTTER_PSEUDONYM_KEY")
     saved = {k: os.environ.get(k) for k in keys}
     base = tmp_path_factory.mktemp("dbt_artifacts")
     os.environ["DBT_TARGET_PATH"] = str(base / "target")
     os.environ["DBT_LOG_PATH"] = str(base / "logs")
     os.environ.pop("BLOTTER_PSEUDONYM_KEY", None)
-    yield
+    yield base
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_artifacts(dbt_artifacts: Path) -> None:
+    """Every dbt test writes its artefacts under the session's temp dir."""
 
 
 @pytest.fixture(scope="session")
@@ -99,10 +152,21 @@ def raw_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def built(raw_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtRunResult]:
-    """(DuckDB file, result) of a full ``dbt build`` on ``raw_db`` (shared: copy it)."""
-    db = copy_db(raw_db, tmp_path_factory.mktemp("built"))
-    return db, dbt(db)
+def ingested(raw_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ingest-only warehouse: raw data, the key and the profile; no forecast, no dbt yet."""
+    db = copy_db(raw_db, tmp_path_factory.mktemp("ingested"))
+    prepare_warehouse(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def built(ingested: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtRunResult]:
+    """(DuckDB file, result) of a plain ``dbt build`` on ``ingested`` (shared: copy it).
+
+    The key is also in the environment under its old name: dbt must ignore it.
+    """
+    db = copy_db(ingested, tmp_path_factory.mktemp("built"))
+    return db, dbt(db, extra_env={"BLOTTER_PSEUDONYM_KEY": SESSION_KEY})
 
 
 @pytest.fixture()
@@ -111,12 +175,20 @@ def built_copy(built: tuple[Path, DbtRunResult], tmp_path: Path) -> Path:
     return copy_db(built[0], tmp_path / "warehouse")
 
 
+@pytest.fixture(scope="session")
+def published(
+    built: tuple[Path, DbtRunResult], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, DbtRunResult]:
+    """(file, result) of a build into the published schemas, as orchestration runs it."""
+    db = copy_db(built[0], tmp_path_factory.mktemp("published"))
+    return db, dbt(db, vars=PUBLISHED_VARS)
+
+
 def next_day_raw(db: Path) -> None:
     """Land the next day: real ingest when available, else synthetic rows and revisions."""
     if HAS_REPLAY:
-        from ingestion.replay.server import running_replay
-
         from ingestion.pipeline import ingest
+        from ingestion.replay.server import running_replay
 
         with running_replay(as_of=LANDED_NEXT_DAY, start=LANDED_START) as url:
             ingest(url, db, LANDED_START, as_of=LANDED_NEXT_DAY, show_progress=False)

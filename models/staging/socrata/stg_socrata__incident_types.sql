@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('incident_type_map') }}
+    select * from {{ source('socrata', 'source_incident_types') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('parent_incident_types') }}
+    select * from {{ source('socrata', 'source_parent_incident_types') }}
 
 ),
 
@@ -11,7 +11,7 @@ final as (
     select
         trim(parent_incident_type) as parent_incident_type,
         trim(incident_category) as incident_category,
-        is_sensitive
+        cast(is_sensitive as {{ dbt.type_boolean() }}) as is_sensitive
     from source
 
 )

@@ -1,0 +1,51 @@
+{#
+    Small questions about relations in the warehouse, asked at compile time
+    (all answer false or [] at parse time, when nothing can be looked up).
+#}
+{#- Lower-case column names of a relation except `excluded` ([] at parse time). -#}
+{% macro columns_except(relation, excluded) -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name | lower not in excluded -%}
+                {%- do names.append(column.name | lower) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{#- True when the relation exists in the warehouse and has the column. -#}
+{% macro relation_has_column(relation, column_name) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier
+    ) -%}
+    {%- if existing is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for column in adapter.get_columns_in_relation(existing) -%}
+        {%- if column.name | lower == column_name | lower -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+
+{#- True when the relation exists in the warehouse (false at parse time). -#}
+{% macro relation_exists(relation) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier
+    ) is not none) }}
+{%- endmacro %}

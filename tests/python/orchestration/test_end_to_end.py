@@ -382,7 +382,9 @@ def test_ledger_records_every_outcome(scenario: Scenario) -> None:
     assert failed["tests_failed"] >= 1
     assert all(s["status"] == "succeeded" for s in ok["steps"].values())
     assert ok["tests_passed"] > 0 and ok["tests_failed"] == 0
-    assert runs[-1]["notes"] == [f"created new warehouse {scenario.path}"]
+    first_notes = runs[-1]["notes"]  # the first run says it created the file and the landing
+    assert first_notes[0] == f"created new warehouse {scenario.path}", first_notes
+    assert any(n.startswith("raw landing created in a new warehouse") for n in first_notes)
 
 
 def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:

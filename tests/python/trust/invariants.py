@@ -185,17 +185,18 @@ def leak_violations(
     ]
 
 
-def violations(expected: Expected, ledger_rows: bool = True) -> list[str]:
+def violations(expected: Expected, settled: bool = True) -> list[str]:
     """Every invariant that does not hold on ``expected.warehouse`` right now (see module).
 
-    ``ledger_rows=False`` skips invariant 4, for the moment right after a kill: the dead run's
-    row is still ``running`` until the next command reconciles it.
+    ``settled=False`` skips invariants 4 and 5, for the moment right after a kill: the dead
+    run's row stays ``running`` and its audit schemas stay until the next command (which takes
+    the run lock) reconciles the row and resets the audit schemas.
     """
     with duckdb.connect(str(expected.warehouse), read_only=True) as con:
         return [
             *published_violations(con, expected.key, expected.as_of),
-            *(ledger_violations(con, expected.warehouse) if ledger_rows else []),
-            *audit_violations(con),
+            *(ledger_violations(con, expected.warehouse) if settled else []),
+            *(audit_violations(con) if settled else []),
             *leak_violations(con, expected.secrets, expected.artefacts, expected.outputs),
         ]
 

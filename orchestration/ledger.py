@@ -219,14 +219,19 @@ def reconcile(duckdb_path: Path, now: datetime | None = None) -> list[str]:
 
 
 def last_published_as_of(duckdb_path: Path) -> date | None:
-    """The as-of of the newest succeeded run (each one published), or None.
+    """The as-of of the newest run whose publish step committed, or None.
 
     Commands that rebuild what is published (rekey, forecast, model approve) reuse its data
-    cutoff. An unreadable warehouse gives None: the command itself then reports it.
+    cutoff. A run killed or failed after its publish (e.g. in docs) still published its as-of.
+    An unreadable warehouse gives None: the command itself then reports it.
     """
     try:
         runs = recent(duckdb_path, 1000)
     except duckdb.Error:
         return None
-    published = [r for r in runs if r["status"] == "succeeded"]
+    published = [
+        r
+        for r in runs
+        if r["status"] == "succeeded" or r["steps"].get("publish", {}).get("status") == "succeeded"
+    ]
     return date.fromisoformat(published[0]["as_of"]) if published else None

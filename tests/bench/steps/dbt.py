@@ -40,10 +40,17 @@ def main() -> None:
     args = parser.parse_args()
 
     from orchestration.dbt_runner import run_dbt
+    from orchestration.pseudonym import DuckDBKeyStore
+    from orchestration.settings import DEV_PSEUDONYM_KEY
 
+    if args.command == "build":  # as `blotter transform` does: staging joins to the key table
+        DuckDBKeyStore(Path(os.environ["BLOTTER_DUCKDB_PATH"])).write_key(DEV_PSEUDONYM_KEY)
     extra = ("--quiet", "--no-partial-parse") if args.cold else ("--quiet",)
     started = time.perf_counter()
-    result = run_dbt(args.command, exclude=args.exclude, extra_args=extra)
+    # The published schemas (`marts`, ...) as `blotter run` leaves them; P4 reads them.
+    result = run_dbt(
+        args.command, exclude=args.exclude, vars={"schema_prefix": ""}, extra_args=extra
+    )
     seconds = time.perf_counter() - started
     if not result.success:
         failing = [f"{n.name}: {n.message}" for n in result.nodes if n.status in ("error", "fail")]

@@ -11,8 +11,8 @@ operator mistakes of issue 12 on the way:
 6. day 2 is started as the scheduler does (own process, JSON logs, an app token) and killed
    with SIGKILL mid-run; the rerun reconciles the dead run to ``abandoned`` and succeeds, while
    a second run started next to it exits 2 at once naming the first;
-7. a duplicated case_number in ``raw.incidents`` makes day 3 fail on the error-severity source
-   test, leave every published object unchanged, and notify.
+7. a duplicated case_number in ``raw.incidents`` makes day 3 fail on the error-severity
+   uniqueness test of the record key in staging, leave every published object unchanged, and notify.
 
 Then the ledger, the webhook and every artefact are checked (the key appears nowhere).
 """
@@ -367,7 +367,7 @@ def test_json_logs_are_structured_and_redacted(scenario: Scenario) -> None:
 def test_duplicate_in_raw_fails_and_leaves_published_unchanged(scenario: Scenario) -> None:
     failed = scenario.results["day3"]
     assert failed.exit_code == 1, failed.output
-    assert "case_number" in failed.output  # the failing test is named
+    assert "record_key" in failed.output  # the failing test is named
     assert scenario.digests["day3"] == scenario.digests["day2"]
 
 
@@ -378,7 +378,7 @@ def test_ledger_records_every_outcome(scenario: Scenario) -> None:
     failed, ok = runs[0], runs[1]
     assert failed["steps"]["build_warehouse"]["status"] == "failed"
     assert failed["steps"]["publish"]["status"] == "skipped"
-    assert any("case_number" in t for t in failed["failing_tests"])
+    assert any("record_key" in t for t in failed["failing_tests"])
     assert failed["tests_failed"] >= 1
     assert all(s["status"] == "succeeded" for s in ok["steps"].values())
     assert ok["tests_passed"] > 0 and ok["tests_failed"] == 0
@@ -400,7 +400,7 @@ def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:
         ("failed", "run"),
     ]
     assert "blotter rekey" in scenario.webhook[1]["text"]
-    assert "case_number" in scenario.webhook[-1]["text"]
+    assert "record_key" in scenario.webhook[-1]["text"]
     assert {b["authorization"] for b in scenario.webhook} == {"Basic b3BzOmhvb2stcHctOTkzMQ=="}
     for result in scenario.results.values():
         assert "hook-pw-9931" not in result.output

@@ -21,17 +21,23 @@
 
 {#-
     Street address -> hundred block: '2712 Bailey Ave Apt 3' and
-    '2700 Block BAILEY AVE' both become '2700 BLOCK BAILEY AVE'. Intersections
-    ('MAIN ST & UTICA ST') name an exact corner and have no house number to
-    generalise, so they become null (the grid cell still locates the incident).
-    A bare street name is already generalised and is kept.
+    '2700 Block BAILEY AVE' both become '2700 BLOCK BAILEY AVE'; a block the
+    city already masked ('036XX N KEDZIE AVE', Chicago) becomes the same
+    form ('3600 BLOCK N KEDZIE AVE'). Intersections ('MAIN ST & UTICA ST',
+    San Francisco's 'BOSWORTH ST \ DIAMOND ST') name an exact corner and have
+    no house number to generalise, so they become null (the grid cell still
+    locates the incident). A bare street name is already generalised and is
+    kept.
 -#}
 {% macro generalise_address(expression) -%}
     {%- set address = "upper(trim(" ~ expression ~ "))" -%}
-    {%- set house_number = regex_extract(address, '^([0-9]+) ') -%}
+    {#- Masked digits (X) count as zeros: 036XX -> 03600. -#}
+    {%- set house_number = "replace(" ~ regex_extract(address, '^([0-9]+X*) ')
+        ~ ", 'X', '0')" -%}
+    {#- Jinja turns \\\\ into \\: a backslash escaped for the regex (SF's ' \ '). #}
     case
         when {{ expression }} is null or trim({{ expression }}) = '' then null
-        when {{ regex_contains(address, '( & | / | AND | AT |@)') }} then null
+        when {{ regex_contains(address, '( & | / | \\\\ | AND | AT |@)') }} then null
         when {{ house_number }} is not null
             then concat(
                 cast(
@@ -42,7 +48,7 @@
                 ),
                 ' BLOCK ',
                 trim({{ regex_remove(
-                    regex_remove(address, '^[0-9]+ +(BLOCK +)?(OF +)?'),
+                    regex_remove(address, '^[0-9]+X* +(BLOCK +)?(OF +)?'),
                     ' *(#| (APT|UNIT|STE|SUITE|FL|RM)[.]?( |[0-9])).*$'
                 ) }})
             )

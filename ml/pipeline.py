@@ -28,6 +28,15 @@ class PipelineError(RuntimeError):
     """The forecast pipeline cannot run (one-line message)."""
 
 
+class NothingToForecastError(PipelineError):
+    """No frequency has a complete period yet, so there is nothing to train on.
+
+    A new warehouse whose history is shorter than the reporting-lag allowance (e.g. three days
+    of a city's records) is in this state until its first day is complete. The daily run
+    publishes the counts without forecasts; an explicit ``blotter forecast`` fails with it.
+    """
+
+
 @dataclass
 class PipelineResult:
     """Summary of one run (printed by ``blotter forecast --json``)."""
@@ -126,7 +135,10 @@ def run_pipeline(
     notes: list[str] = []
     results = forecast_all(counts, config, progress=progress, notes=notes)
     if not results:
-        raise PipelineError(f"{marts_schema}.fct_incident_counts has no complete periods")
+        raise NothingToForecastError(
+            f"{marts_schema}.fct_incident_counts has no complete period yet (the history is "
+            "shorter than the reporting-lag allowance), so there is nothing to train on"
+        )
     metrics = {freq: r.summary() for freq, r in results.items()}
     for freq in FREQS:  # the registry shows what was not forecast, and why
         if freq not in metrics:

@@ -148,6 +148,22 @@ def step_forecast(ctx: RunContext, counts_schema: str | None = None) -> dict[str
     }
 
 
+def step_forecast_when_complete(ctx: RunContext) -> dict[str, Any]:
+    """The daily run's forecast: before any period is complete, no forecasts, and a note.
+
+    A new city's first run on a history shorter than the reporting-lag allowance has nothing
+    to train on; its counts are still right and are published. The ledger says why there are
+    no forecasts; the registry and the published forecasts stay as they were.
+    """
+    from ml.pipeline import NothingToForecastError
+
+    try:
+        return step_forecast(ctx)
+    except NothingToForecastError as exc:
+        log.warning(f"no forecasts this run: {exc}")
+        return {"forecasts": 0, "model_status": "skipped", "notes": [f"forecast: skipped: {exc}"]}
+
+
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
     """Build and test the forecasting marts and the tests on ``audit_ml`` sources."""
     return build(ctx, select=[FORECASTING])
@@ -209,7 +225,7 @@ def default_steps() -> list[tuple[str, Step]]:
     return [
         ("ingest", step_ingest),
         ("build_warehouse", step_build_warehouse),
-        ("forecast", step_forecast),
+        ("forecast", step_forecast_when_complete),
         ("build_ml", step_build_ml),
         ("publish", step_publish),
         ("docs", step_docs),

@@ -52,21 +52,28 @@ def test_page_loads_with_headline_numbers_from_the_warehouse(
 ) -> None:
     page, blocked = open_dashboard(chromium, healthy_url)
     with duckdb.connect(str(healthy_db), read_only=True) as con:
-        last7 = con.execute(
-            "select sum(incidents) from marts.fct_incident_counts where freq = 'daily' "
-            "and geo_level = 'city' and period_start > (select max(period_start) - 7 "
-            "from marts.fct_incident_counts)"
-        ).fetchone()[0]
+        # The headline windows end on the last complete day (is_complete_period).
+        last7, partial = con.execute(
+            "with c as (select * from marts.fct_incident_counts where freq = 'daily' "
+            "and geo_level = 'city'), ref as (select max(period_start) as d from c "
+            "where is_complete_period) select sum(incidents) filter (where period_start "
+            "between d - 6 and d), count(*) filter (where period_start > d) from c, ref"
+        ).fetchone()
+        (model,) = con.execute(
+            "select any_value(model_version) from marts.fct_forecasts"
+        ).fetchone()
     assert _metric(page, "Last 7 days") == f"{last7:,}"
-    assert re.fullmatch(r"[\d,]+", _metric(page, "Yesterday"))
+    assert re.fullmatch(r"[\d,]+", _metric(page, "Last complete day"))
     assert (
         "vs last year"
         in page.locator('[data-testid="stMetric"]', has_text="Last 7 days").inner_text()
     )
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"The {partial} days since are still incomplete" in main and partial > 0
     assert "Last run succeeded" in page.locator(ALERT).first.inner_text()
     # Charts: forecast, map, types; all drawn from bundled vega (no tiles, no CDN).
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3
-    assert "model hgb-v2" in page.locator(FORECAST_CAPTION).inner_text()
+    assert f"model {model}" in page.locator(FORECAST_CAPTION).inner_text()
     assert page.locator(EXCEPTION).count() == 0
     assert blocked == [], f"the page tried to reach the network: {blocked}"
     page.screenshot(path=str(output_dir / "dashboard.png"))
@@ -102,9 +109,13 @@ def test_changing_the_geography_changes_the_chart(
 def test_a_failed_last_run_shows_the_banner(chromium, failed_db: Path, output_dir: Path) -> None:
     with running_dashboard(failed_db) as url:
         page, _ = open_dashboard(chromium, url)
+        with duckdb.connect(str(failed_db), read_only=True) as con:
+            (run_id,) = con.execute(
+                "select run_id from ops.run_ledger order by started_at desc limit 1"
+            ).fetchone()
         banner = page.locator(ALERT).first.inner_text()
-        assert banner.startswith("Last run failed: run-2")
-        assert "2 error-severity test(s) failed" in banner
+        assert banner.startswith(f"Last run failed: {run_id} at ")
+        assert "cannot reach" in banner  # the run's own one-line error
         assert "Showing what the last successful run published" in banner
         # The page still shows the published data under the banner.
         assert re.fullmatch(r"[\d,]+", _metric(page, "Last 7 days"))

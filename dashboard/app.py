@@ -24,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st  # noqa: E402
 
 from dashboard import components, status  # noqa: E402
-from dashboard.queries import FREQS, GEO_LEVELS, AreaView, Overview, load_area, load_overview  # noqa: E402
+from dashboard.area import AreaView, load_area  # noqa: E402
+from dashboard.overview import Overview, load_overview  # noqa: E402
+from dashboard.relations import FREQS  # noqa: E402
 from dashboard.warehouse import DuckDBReader, WarehouseBusy, WarehouseUnavailable  # noqa: E402
 
 # Seconds results are cached. The overview (run ledger, last day, areas) is cheap and re-read
@@ -83,13 +85,13 @@ def _fetch(key: tuple, loader, *args):  # noqa: ANN001, ANN202  (returns loader'
 
 
 def _sidebar(overview: Overview) -> tuple[str, str, str]:
+    """Level (the profile's, in its order), area and period chosen in the sidebar."""
     st.sidebar.header("Area")
-    levels = [lvl for lvl in GEO_LEVELS if overview.geos.get(lvl)] or ["city"]
+    levels = [level.name for level in overview.levels]
     level = st.sidebar.selectbox(
-        "Geography level", levels, format_func=components.LEVEL_LABELS.get, key="level"
+        "Geography level", levels, format_func=overview.labels.get, key="level"
     )
-    areas = overview.geos.get(level) or ["Buffalo"]
-    geo = st.sidebar.selectbox("Area", areas, key=f"geo_{level}")
+    geo = st.sidebar.selectbox("Area", overview.geos[level], key=f"geo_{level}")
     freq = st.sidebar.radio(
         "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
     )
@@ -102,26 +104,41 @@ def main() -> None:
     # No page_icon: Streamlit would fetch it from a CDN.
     st.set_page_config(page_title="Blotter", layout="wide")
     overview = _fetch(("overview", DB_PATH), _overview, DB_PATH)
+    if not overview.levels:
+        _without_areas(overview)
+        return
     level, geo, freq = _sidebar(overview)
+    label = overview.labels[level]
     key = (freq, level, geo, overview.last_data_day, overview.version)
     view = _fetch(("area", DB_PATH, *key), _area, DB_PATH, *key)
 
     st.title("Blotter: incidents and forecasts")
     components.banner(status.banner(overview.runs, overview.last_data_day))
-    today = datetime.now(UTC).date()
-    ref = status.reference_day(overview.last_data_day, today)
-    components.headlines(status.headlines(view.daily, ref), view.daily, ref, geo)
+    components.headlines(status.headlines(view.daily), view.daily, geo)
 
     with st.container(key="forecast"):  # CSS class st-key-forecast: a stable hook for tests
-        components.forecast(view.actuals, view.forecasts, level, geo, freq)
+        components.forecast(view.actuals, view.forecasts, label, geo, freq)
     left, right = st.columns([3, 2])
     with left:
         components.incident_map(view.points, geo)
     with right:
         components.incident_types(view.types, geo)
-    components.model(overview.models, view.forecasts, view.accuracy, view.live, level, geo, freq)
+    components.model(overview.models, view.forecasts, view.accuracy, view.live, label, geo, freq)
+    _footer(overview, view.notes)
+
+
+def _without_areas(overview: Overview) -> None:
+    """No geography published yet: the run status and what is missing, nothing to select."""
+    st.title("Blotter: incidents and forecasts")
+    components.banner(status.banner(overview.runs, overview.last_data_day))
+    components.empty("No geography published yet (marts.dim_geography): nothing to show by area.")
+    _footer(overview, [])
+
+
+def _footer(overview: Overview, area_notes: list[str]) -> None:
+    """Run history, data notes and the page's last element."""
     components.runs(overview.runs)
-    notes = overview.notes + view.notes
+    notes = overview.notes + area_notes
     if notes:
         with st.expander(f"Data notes ({len(notes)})"):
             for note in notes:

@@ -8,6 +8,7 @@ import pandas as pd
 ACTUAL = "#1f3b57"
 FORECAST = "#d1495b"
 LAST_YEAR = "#9aa5b1"
+SUPPRESSED = "#c2a878"
 
 
 def forecast_chart(actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> alt.LayerChart:
@@ -36,7 +37,8 @@ def forecast_chart(actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str) -
             ).encode(y="yhat:Q", tooltip=tooltip),
         ]
     if not actuals.empty:
-        complete = actuals["is_complete_period"].fillna(True).astype(bool)
+        # The mart's flag alone decides; an unknown flag is not complete.
+        complete = actuals["is_complete_period"].astype("boolean").fillna(False).astype(bool)
         data = actuals.assign(status=complete.map({True: "complete", False: "partial so far"}))
         base = alt.Chart(data).encode(x=x)
         tooltip = [
@@ -59,19 +61,52 @@ def forecast_chart(actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str) -
     return alt.layer(*layers).properties(title=title, height=320).interactive(bind_y=False)
 
 
+def type_labels(types: pd.DataFrame) -> pd.Series:
+    """Bar labels that say when a count is (partly) suppressed, instead of showing a zero."""
+
+    def label(row: pd.Series) -> str:
+        if row["is_remainder"]:
+            return str(row["incident_type"])
+        if pd.isna(row["recent"]):
+            return f"{row['incident_type']} (suppressed)"
+        if row["recent_suppressed"]:
+            weeks = int(row["recent_suppressed"])
+            return f"{row['incident_type']} (+ {weeks} week{'s' * (weeks != 1)} suppressed)"
+        return str(row["incident_type"])
+
+    return types.apply(label, axis=1)
+
+
 def types_chart(types: pd.DataFrame) -> alt.LayerChart:
-    """Incidents by type in the last 30 days (bars) against the same 30 days last year (ticks)."""
-    order = alt.SortField("recent", order="descending")
-    y = alt.Y("incident_type:N", title=None, sort=order)
+    """Incidents by type in the last complete weeks (bars) against the same weeks last year.
+
+    Suppressed counts are labelled as such: a type whose every week is suppressed has no bar
+    (its incidents are in the 'other (suppressed)' bar), never a bar of zero.
+    """
+
+    def shown(values: pd.Series, missing: str) -> pd.Series:
+        return values.map(lambda v: missing if pd.isna(v) else f"{int(v):,}")
+
+    data = types.assign(
+        label=type_labels(types),
+        recent_shown=shown(types["recent"], "suppressed"),
+        last_year_shown=shown(types["last_year"], "–"),
+    )
+    order = list(data["label"])
+    y = alt.Y("label:N", title=None, sort=order)
     tooltip = [
-        alt.Tooltip("incident_type:N", title="Type"),
-        alt.Tooltip("recent:Q", title="Last 30 days"),
-        alt.Tooltip("last_year:Q", title="Same days last year"),
+        alt.Tooltip("label:N", title="Type"),
+        alt.Tooltip("recent_shown:N", title="Last weeks"),
+        alt.Tooltip("recent_suppressed:Q", title="Weeks suppressed"),
+        alt.Tooltip("last_year_shown:N", title="Same weeks last year"),
     ]
-    base = alt.Chart(types).encode(y=y, tooltip=tooltip)
-    bars = base.mark_bar(color=ACTUAL).encode(x=alt.X("recent:Q", title="Incidents"))
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    bars = base.mark_bar().encode(
+        x=alt.X("recent:Q", title="Incidents"),
+        color=alt.condition("datum.is_remainder", alt.value(SUPPRESSED), alt.value(ACTUAL)),
+    )
     ticks = base.mark_tick(color=LAST_YEAR, thickness=3, size=18).encode(x="last_year:Q")
-    return alt.layer(bars, ticks).properties(height=max(180, 36 * len(types)))
+    return alt.layer(bars, ticks).properties(height=max(180, 36 * len(data)))
 
 
 def map_chart(points: pd.DataFrame) -> alt.Chart:

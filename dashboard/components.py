@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.status import Banner, Headline
+from dashboard.incidents import MapPoints, TypeBreakdown
+from dashboard.status import Banner, Headlines
 
-LEVEL_LABELS = {
-    "city": "City",
-    "police_district": "Police district",
-    "council_district": "Council district",
-    "neighborhood": "Neighborhood",
-}
 PERIOD_NAMES = {"daily": "day", "weekly": "week", "monthly": "month"}
-# Accuracy columns worth showing, in this order, when the table has them.
+# Accuracy columns shown, in this order (ml.model_performance, fct_forecast_accuracy).
 METRICS = ("method", "is_selected", "mae", "rmse", "mase", "coverage_80", "coverage_95", "n")
 LIVE = ("model_version", "run_status", "periods", "mae", "coverage_80", "coverage_95")
 FORMATS = {
@@ -41,16 +36,19 @@ def banner(status: Banner) -> None:
     show[status.kind](status.message)
 
 
-def headlines(items: list[Headline], daily: pd.DataFrame, ref: date, area: str) -> None:
-    """Headline numbers with their change vs the same period last year (52 weeks earlier)."""
-    st.subheader(f"{area}: incidents up to {ref:%a %d %b %Y}")
+def headlines(heads: Headlines, daily: pd.DataFrame, area: str) -> None:
+    """Headline numbers over complete days, each against the same days 52 weeks earlier."""
+    if heads.ref is None:
+        st.subheader(f"{area}: no complete day of data yet")
+    else:
+        st.subheader(f"{area}: incidents in the complete days up to {heads.ref:%a %d %b %Y}")
     spark = []
-    if not daily.empty:
+    if heads.ref is not None and not daily.empty:
         stamps = pd.to_datetime(daily["period_start"]).dt.date
-        recent = daily[(stamps > ref - timedelta(days=28)) & (stamps <= ref)]
+        recent = daily[(stamps > heads.ref - timedelta(days=28)) & (stamps <= heads.ref)]
         spark = recent["incidents"].astype(int).tolist()
-    columns = st.columns(len(items))
-    for column, item in zip(columns, items, strict=True):
+    columns = st.columns(len(heads.items))
+    for column, item in zip(columns, heads.items, strict=True):
         delta = None
         if item.delta_pct is not None:
             delta = f"{item.delta_pct:+.1f}% vs last year ({item.last_year:,})"
@@ -61,15 +59,22 @@ def headlines(items: list[Headline], daily: pd.DataFrame, ref: date, area: str) 
             delta_color="inverse",  # more incidents is worse
             border=True,
             chart_data=spark if item.label == "Last 28 days" and spark else None,
-            help="Compared with the same days 52 weeks earlier (same weekdays).",
+            help="Complete days only, compared with the same days 52 weeks earlier (same "
+            "weekdays) when those are complete too.",
+        )
+    if heads.partial_days:
+        st.caption(
+            f"The {heads.partial_days} day{'s' * (heads.partial_days != 1)} since are still "
+            f"incomplete (late reports still arrive): {heads.partial_incidents:,} incidents so "
+            "far, not compared."
         )
 
 
 def forecast(
-    actuals: pd.DataFrame, forecasts: pd.DataFrame, level: str, area: str, freq: str
+    actuals: pd.DataFrame, forecasts: pd.DataFrame, level_label: str, area: str, freq: str
 ) -> None:
     """Forecast vs actual with 80% and 95% bands, plus a one-line summary of what is drawn."""
-    label = f"{LEVEL_LABELS[level]} · {area} · {freq}"
+    label = f"{level_label} · {area} · {freq}"
     if actuals.empty and forecasts.empty:
         empty(f"No counts or forecasts for {label} yet.")
         return
@@ -79,6 +84,10 @@ def forecast(
     )
     total = int(actuals["incidents"].sum()) if not actuals.empty else 0
     parts = [f"{label}: {len(actuals)} actual {PERIOD_NAMES[freq]}s ({total:,} incidents)"]
+    if not actuals.empty:
+        partial = int((~actuals["is_complete_period"].astype("boolean").fillna(False)).sum())
+        if partial:
+            parts.append(f"hollow: {partial} {PERIOD_NAMES[freq]}s not complete yet")
     if forecasts.empty:
         parts.append("no forecast published for this area yet")
     else:
@@ -91,27 +100,47 @@ def forecast(
     st.caption(" · ".join(parts))
 
 
-def incident_map(points: pd.DataFrame, area: str) -> None:
+def incident_map(located: MapPoints, area: str) -> None:
     """Map of the last 30 days on generalised locations (no base map: works offline)."""
     st.subheader("Where: last 30 days")
-    if points.empty:
+    if located.points.empty:
         empty(f"No located incidents in the last 30 days for {area}.")
         return
-    st.altair_chart(charts.map_chart(points), width="stretch")
+    st.altair_chart(charts.map_chart(located.points), width="stretch")
+    shown = int(located.points["incidents"].sum())
     st.caption(
-        f"{int(points['incidents'].sum()):,} incidents on {len(points):,} ~100 m grid cells. "
-        "Locations are generalised; sensitive offences carry no coordinates."
+        f"{shown:,} incidents on {len(located.points):,} ~100 m grid cells, "
+        f"{located.start:%d %b} to {located.end:%d %b %Y}; {located.unlocated:,} more have no "
+        "published location (sensitive offences carry none). Locations are generalised."
     )
 
 
-def incident_types(types: pd.DataFrame, area: str) -> None:
-    """Breakdown by incident type, last 30 days vs the same days last year."""
+def incident_types(breakdown: TypeBreakdown, area: str) -> None:
+    """Breakdown by type over the last complete weeks vs the same weeks last year."""
     st.subheader("What: incident types")
-    if types.empty:
-        empty(f"No incidents in the last 30 days for {area}.")
+    if breakdown.types.empty or breakdown.weeks is None:
+        empty(f"No complete week with incidents for {area} yet.")
         return
-    st.altair_chart(charts.types_chart(types), width="stretch")
-    st.caption("Bars: last 30 days. Grey ticks: the same 30 days a year (52 weeks) earlier.")
+    st.altair_chart(charts.types_chart(breakdown.types), width="stretch")
+    first, last = breakdown.weeks
+    shown = int(breakdown.types["recent"].fillna(0).sum())
+    parts = [
+        f"Bars: weeks of {first:%d %b} to {last:%d %b %Y} (complete weeks), {shown:,} incidents"
+    ]
+    if breakdown.total is not None and shown != breakdown.total:
+        parts.append(f"which does NOT match the area's {breakdown.total:,} in the counts")
+    elif breakdown.total is not None:
+        parts.append("the area's total")
+    if breakdown.types["is_remainder"].any():
+        parts.append(
+            "small cells are withheld for privacy: their sum is the 'other (suppressed)' bar"
+        )
+    parts.append(
+        "grey ticks: the same weeks a year earlier"
+        if breakdown.has_last_year
+        else "no complete weeks a year earlier to compare"
+    )
+    st.caption("; ".join(parts) + ".")
 
 
 def model(
@@ -119,7 +148,7 @@ def model(
     forecasts: pd.DataFrame,
     accuracy: pd.DataFrame,
     live: pd.DataFrame,
-    level: str,
+    level_label: str,
     area: str,
     freq: str,
 ) -> None:
@@ -135,12 +164,11 @@ def model(
         st.dataframe(models, hide_index=True)
     backtest, actual = st.columns(2)
     with backtest:
-        st.markdown(f"**Backtest**, {LEVEL_LABELS[level].lower()} × {freq}")
+        st.markdown(f"**Backtest**, {level_label.lower()} × {freq}")
         if accuracy.empty:
-            empty(f"No backtest for {LEVEL_LABELS[level].lower()} {freq} forecasts yet.")
+            empty(f"No backtest for {level_label.lower()} {freq} forecasts yet.")
         else:
-            shown = [c for c in METRICS if c in accuracy.columns] or list(accuracy.columns)
-            st.dataframe(accuracy[shown], hide_index=True, column_config=FORMATS)
+            st.dataframe(accuracy[list(METRICS)], hide_index=True, column_config=FORMATS)
             st.caption(
                 "MAE/RMSE in incidents per period; MASE < 1 beats the seasonal-naive baseline; "
                 "coverage = share of actuals inside the 80% / 95% intervals."
@@ -150,9 +178,7 @@ def model(
         if live.empty:
             empty(f"No {freq} forecast for {area} has met its actuals yet.")
         else:
-            st.dataframe(
-                live[[c for c in LIVE if c in live.columns]], hide_index=True, column_config=FORMATS
-            )
+            st.dataframe(live[list(LIVE)], hide_index=True, column_config=FORMATS)
             st.caption("Past forecasts scored as their periods completed (all runs).")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 # Data older than this many days before today is stale (the daily run lands yesterday's data).
 STALE_AFTER_DAYS = 2
 LAST_YEAR = timedelta(days=364)
+WINDOWS = (("Last complete day", 1), ("Last 7 days", 7), ("Last 28 days", 28))
 
 
 @dataclass(frozen=True)
@@ -36,29 +37,58 @@ class Banner:
     message: str
 
 
-def reference_day(last_data_day: date | None, today: date) -> date:
-    """'Yesterday': the last full day, never past the last day of data."""
-    yesterday = today - timedelta(days=1)
-    return min(last_data_day, yesterday) if last_data_day else yesterday
+@dataclass(frozen=True)
+class Headlines:
+    """The headline numbers, all ending on ``ref``: the last complete day of the series.
+
+    The days after ``ref`` are still incomplete (``is_complete_period`` false: reporting lag, or
+    the as-of's own day); their incidents so far are shown apart and compared with nothing.
+    """
+
+    ref: date | None
+    items: list[Headline]
+    partial_days: int = 0
+    partial_incidents: int = 0
 
 
 def _window_sum(daily: pd.DataFrame, end: date, days: int) -> int | None:
     start = end - timedelta(days=days - 1)
-    stamps = pd.to_datetime(daily["period_start"]).dt.date
-    rows = daily[(stamps >= start) & (stamps <= end)]
-    # A window is comparable only when every day of it is present (counts are zero-filled).
-    return int(rows["incidents"].sum()) if len(rows) == days else None
+    rows = daily[(daily["day"] >= start) & (daily["day"] <= end)]
+    # Comparable only when every day of the window is published (zero-filled) and complete.
+    if len(rows) != days or not rows["is_complete_period"].all():
+        return None
+    return int(rows["incidents"].sum())
 
 
-def headlines(daily: pd.DataFrame, ref: date) -> list[Headline]:
-    """Yesterday, last 7 days and last 28 days, each with the same period last year."""
-    windows = (("Yesterday", 1), ("Last 7 days", 7), ("Last 28 days", 28))
+def headlines(daily: pd.DataFrame) -> Headlines:
+    """Last complete day, 7 and 28 days, each against the same days 52 weeks earlier.
+
+    Args:
+        daily: ``period_start``, ``incidents`` and ``is_complete_period`` of one area's daily
+            counts (as published in ``fct_incident_counts``).
+    """
     if daily.empty:
-        return [Headline(label, None, None) for label, _ in windows]
-    return [
-        Headline(label, _window_sum(daily, ref, days), _window_sum(daily, ref - LAST_YEAR, days))
-        for label, days in windows
-    ]
+        return Headlines(None, [Headline(label, None, None) for label, _ in WINDOWS])
+    # Unknown completeness is not complete.
+    frame = daily.assign(
+        day=pd.to_datetime(daily["period_start"]).dt.date,
+        is_complete_period=daily["is_complete_period"].astype("boolean").fillna(False),
+    )
+    complete = frame.loc[frame["is_complete_period"], "day"]
+    if complete.empty:
+        ref = None
+        items = [Headline(label, None, None) for label, _ in WINDOWS]
+        after = frame
+    else:
+        ref = complete.max()
+        items = [
+            Headline(
+                label, _window_sum(frame, ref, days), _window_sum(frame, ref - LAST_YEAR, days)
+            )
+            for label, days in WINDOWS
+        ]
+        after = frame[frame["day"] > ref]
+    return Headlines(ref, items, len(after), int(after["incidents"].sum()))
 
 
 def _when(value: object) -> str:
@@ -97,12 +127,11 @@ def banner(runs: pd.DataFrame, last_data_day: date | None, now: datetime | None 
             if not good.empty
             else "no successful run yet"
         )
-        what = "failed" if last["status"] == "failed" else "was abandoned"
-        return Banner(
-            "error",
-            f"Last run {what}: {last['run_id']} at {_when(last['ended_at'])}: {error}. "
-            f"{since}. {data}",
-        )
+        if last["status"] == "failed":
+            what = f"failed: {last['run_id']} at {_when(last['ended_at'])}"
+        else:  # a killed run recorded no end: say when it started
+            what = f"was abandoned: {last['run_id']} started at {_when(last['started_at'])}"
+        return Banner("error", f"Last run {what}: {error}. {since}. {data}")
     if stale:
         return Banner(
             "warning",

@@ -1,8 +1,16 @@
-"""Dashboard fixtures: fixture warehouses, a running ``blotter dashboard`` and headless Chromium."""
+"""Dashboard fixtures: warehouses built by the real pipeline, ``blotter dashboard``, Chromium.
+
+The warehouses come from :mod:`replay_warehouses`: the replay city through ``blotter run``
+(Buffalo's levels), the real Chicago sample through ingest and ``dbt run`` (Chicago's levels), and
+a copy of the first on which a run failed. The two builds start together, in their own
+processes, the first time a test needs either; every test shares them (copy before writing).
+"""
 
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +20,8 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import replay_warehouses  # noqa: E402
 from dashboard_harness import CHROMIUM, OUTPUT, launch_chromium  # noqa: E402
-from fixture_warehouse import build  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +32,37 @@ def output_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def healthy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Fresh data through yesterday; the last run succeeded."""
-    return build(tmp_path_factory.mktemp("dash_ok") / "blotter.duckdb")
+def warehouse_builds(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, replay_warehouses.Build]]:
+    """The Buffalo and Chicago builds, started side by side (each waited for by its fixture)."""
+    base = tmp_path_factory.mktemp("dashboard_warehouses")
+    started = time.monotonic()
+    builds = {kind: replay_warehouses.start(kind, base / kind) for kind in ("buffalo", "chicago")}
+    yield builds
+    for build in builds.values():
+        if build.proc.poll() is None:
+            build.proc.kill()
+            build.proc.wait()
+    sys.stderr.write(f"\ndashboard warehouses: built in {time.monotonic() - started:.0f} s\n")
 
 
 @pytest.fixture(scope="session")
-def failed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Same data, but the last run failed."""
-    return build(tmp_path_factory.mktemp("dash_failed") / "blotter.duckdb", last_run="failed")
+def healthy_db(warehouse_builds: dict[str, replay_warehouses.Build]) -> Path:
+    """The replay city through ``blotter run``, as-of yesterday: fresh, last run succeeded."""
+    return replay_warehouses.finish(warehouse_builds["buffalo"])
+
+
+@pytest.fixture(scope="session")
+def chicago_db(warehouse_builds: dict[str, replay_warehouses.Build]) -> Path:
+    """The real Chicago sample with its published crime marts (no forecasts, no run ledger)."""
+    return replay_warehouses.finish(warehouse_builds["chicago"])
+
+
+@pytest.fixture(scope="session")
+def failed_db(healthy_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``healthy_db`` whose last run failed (its source was unreachable)."""
+    return replay_warehouses.failed_copy(healthy_db, tmp_path_factory.mktemp("dash_failed") / "w")
 
 
 @pytest.fixture(scope="session")

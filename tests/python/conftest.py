@@ -5,10 +5,63 @@ Kept small on purpose; area fixtures live in ``tests/python/<area>/conftest.py``
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+# Test areas whose modules share session-scoped fixtures (a warehouse, an emulator): each runs
+# in one pytest-xdist worker, so the fixture is built once. Every other module is its own group.
+_SHARED_AREAS = ("bigquery", "dashboard")
+# The longest groups start first, so the two workers finish together (measured: each of these
+# builds warehouses with several full `blotter run`s; the rest take seconds to a minute).
+_LONGEST_FIRST = (
+    "bigquery",
+    "orchestration/test_end_to_end.py",
+    "bench/test_bench_quick.py",
+    "trust/test_operator_scenarios.py",
+    "realdata/test_real_cities.py",
+    "dashboard",
+    "dbt/test_completeness.py",
+    "dbt/test_generic_tests_fail.py",
+    "ml/test_ml_engine.py",
+)
+
+
+def _group_of(item: pytest.Item) -> str:
+    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
+    return parts[0] if parts[0] in _SHARED_AREAS else "/".join(parts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for ``--dist loadgroup`` and put the longest groups first (same on every
+    worker, as xdist requires)."""
+    rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group_of(item)))
+    items.sort(key=lambda item: rank.get(_group_of(item), len(rank)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_dbt_target_and_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process gets its own dbt ``target/`` and ``logs/`` (pytest-xdist workers run
+    dbt at the same time; a shared ``partial_parse.msgpack`` or manifest would race).
+
+    Tests that need to inspect them set ``DBT_TARGET_PATH`` / ``DBT_LOG_PATH`` themselves.
+    """
+    base = tmp_path_factory.mktemp("dbt")
+    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    os.environ["DBT_TARGET_PATH"] = str(base / "target")
+    os.environ["DBT_LOG_PATH"] = str(base / "logs")
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
 
 # A short, recent window keeps every backfill small (a few thousand rows) and fast.
 LANDED_AS_OF = date(2025, 6, 10)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,22 +12,6 @@ from ml.pipeline import PipelineResult
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 
 FORECASTING = ("path:models/marts/forecasting", "path:tests/dbt/forecasting")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """dbt's target/ and logs/ in a temp dir, so parallel runs in the repo do not collide."""
-    keys = ("DBT_TARGET_PATH", "DBT_LOG_PATH")
-    saved = {k: os.environ.get(k) for k in keys}
-    base = tmp_path_factory.mktemp("ml_dbt")
-    os.environ["DBT_TARGET_PATH"] = str(base / "target")
-    os.environ["DBT_LOG_PATH"] = str(base / "logs")
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def build(db: Path) -> DbtRunResult:

@@ -179,7 +179,7 @@ def test_a_running_row_without_a_lock_is_abandoned(cli_env: Path) -> None:
 
 def test_the_dashboard_never_calls_an_abandoned_run_in_progress(tmp_path: Path) -> None:
     from dashboard import status
-    from dashboard.queries import _without_dead_runs
+    from dashboard.overview import _without_dead_runs
 
     start = pd.Timestamp("2026-03-02 06:00", tz="UTC")
     runs = pd.DataFrame(

@@ -30,18 +30,33 @@ _LONGEST_FIRST = (
 )
 
 
-def _group_of(item: pytest.Item) -> str:
-    parts = Path(str(item.path)).relative_to(Path(__file__).parent).parts
-    return parts[0] if parts[0] in _SHARED_AREAS else "/".join(parts)
+def _group_of(nodeid: str) -> str:
+    """``bigquery`` for tests/python/bigquery/..., else the module (``dbt/test_x.py``)."""
+    path = nodeid.split("::", 1)[0].removeprefix("tests/python/")
+    area = path.split("/", 1)[0]
+    return area if area in _SHARED_AREAS else path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group tests for ``--dist loadgroup`` and put the longest groups first (same on every
-    worker, as xdist requires)."""
+    """Put the longest groups first (every worker sorts the same way, as xdist requires)."""
     rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group_of(item)))
-    items.sort(key=lambda item: rank.get(_group_of(item), len(rank)))
+    items.sort(key=lambda item: rank.get(_group_of(item.nodeid), len(rank)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Send each group whole to one worker, in collection order (longest first).
+
+    xdist's own ``loadgroup`` marks cannot be used: they rewrite ``Item._nodeid``, which
+    pytest 9.2 no longer reads.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group_of(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

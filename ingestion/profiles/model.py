@@ -60,7 +60,7 @@ class ParentType:
 
 @dataclass(frozen=True)
 class SourceProfile:
-    """A validated source profile (see ``/work/design/profile_format.yml`` for the format).
+    """A validated source profile (the format: the shipped ``ingestion/profiles/*.yml``).
 
     Attributes:
         name: Profile name (the file's stem).

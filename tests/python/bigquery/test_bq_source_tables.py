@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from bq_emulator import Emulator
+from real_samples import CHICAGO_API
 
 from ingestion.destinations import BigQueryTarget, bigquery_client, landing_destination
 from ingestion.pipeline import SourceMismatchError, ingest
 from ingestion.replay.server import running_replay
 
 START, DAY1, DAY2 = date(2025, 6, 8), date(2025, 6, 9), date(2025, 6, 10)
-CHICAGO_API = Path("/work/shared/real_data/chicago_ijzp-q8t2_api_sample_2025-05.csv")
 
 
 def test_profile_tables_are_replaced_and_another_source_is_refused(

@@ -1,10 +1,8 @@
-"""The source profile tables that ingestion lands next to ``raw.incidents`` (CONTRACTS §D).
+"""The source profile tables that ingestion lands next to ``raw.incidents``, for dbt tests.
 
-Until the ingest helper's landing is merged, the dbt tests write the four ``raw.source_*``
-tables themselves, from a dict shaped like the normalised profile document
-(``SourceProfile.to_dict()``, see /work/design/profile_format.yml). This is the ONE place that
-does it: switch :func:`write_profile` to ``ingestion.socrata.profile_tables.profile_tables`` and
-:data:`BUFFALO` to ``load_profile("buffalo").to_dict()`` once the loader is on main.
+dbt tests that build from hand-made raw rows write the four ``raw.source_*`` tables themselves,
+from a profile document (``SourceProfile.to_dict()``), edited where a test needs another city
+or a broken profile. This is the one place that does it.
 """
 
 from __future__ import annotations
@@ -17,93 +15,11 @@ from typing import Any
 
 import duckdb
 
-NEIGHBORHOODS = [
-    "Allentown", "Black Rock", "Broadway Fillmore", "Central", "Central Park", "Delavan Grider",
-    "Ellicott", "Elmwood Bidwell", "Elmwood Bryant", "Fillmore-Leroy", "First Ward", "Fruit Belt",
-    "Genesee-Moselle", "Grant-Amherst", "Hamlin Park", "Hopkins-Tifft", "Kaisertown", "Kenfield",
-    "Kensington-Bailey", "Lovejoy", "Lower West Side", "Masten Park", "MLK Park", "North Park",
-    "Parkside", "Pratt-Willert", "Riverside", "Schiller Park", "Seneca Babcock",
-    "Seneca-Cazenovia", "South Park", "University Heights", "Upper West Side", "West Hertel",
-    "West Side",
-]  # fmt: skip
+from ingestion.profiles import load_profile
 
-# ingestion/profiles/buffalo.yml as SourceProfile.to_dict() gives it (Blotter's former seeds).
-BUFFALO: dict[str, Any] = {
-    "name": "buffalo",
-    "title": "City of Buffalo, Crime Incidents",
-    "dataset_id": "d6g9-xbgu",
-    "url": None,
-    "city_name": "Buffalo",
-    "timezone": "America/New_York",
-    "bbox": {"min_lat": 42.80, "max_lat": 42.98, "min_lon": -78.93, "max_lon": -78.78},
-    "key": "case_number",
-    "cursor": ":updated_at",
-    "lookback_days": 3,
-    "fields": {
-        "record_key": ["case_number"],
-        "case_number": ["case_number"],
-        "occurred_at": ["incident_datetime"],
-        "reported_at": ["created_at"],
-        "incident_type": ["incident_type_primary"],
-        "parent_incident_type": ["parent_incident_type"],
-        "description": ["incident_description"],
-        "address": ["address_1"],
-        "latitude": ["latitude"],
-        "longitude": ["longitude"],
-        "location": ["location"],
-    },
-    "coordinate_sentinels": ["UNKNOWN"],
-    "geographies": [
-        {
-            "level": "police_district",
-            "label": "Police district",
-            "columns": ["police_district"],
-            "values": [f"District {x}" for x in "ABCDE"],
-            "normalise": "none",
-        },
-        {
-            "level": "council_district",
-            "label": "Council district",
-            "columns": ["council_district"],
-            "values": ["DELAWARE", "ELLICOTT", "FILLMORE", "LOVEJOY", "MASTEN", "NIAGARA",
-                       "NORTH", "SOUTH", "UNIVERSITY"],
-            "normalise": "none",
-        },
-        {
-            "level": "neighborhood",
-            "label": "Neighborhood",
-            "columns": ["neighborhood", "neighborhood_1"],
-            "values": NEIGHBORHOODS,
-            "normalise": "none",
-        },
-    ],
-    "pii": ["case_number", "incident_description", "address_1", "latitude", "longitude",
-            "location"],
-    "column_types": {"case_number": "text", "incident_datetime": "floating_timestamp"},
-    "incident_types": {
-        "LARCENY/THEFT": "Theft", "THEFT OF SERVICES": "Theft", "THEFT": "Theft",
-        "ASSAULT": "Assault", "AGGR ASSAULT": "Assault", "AGG ASSAULT ON P/OFFICER": "Assault",
-        "BURGLARY": "Breaking & Entering", "BREAKING & ENTERING": "Breaking & Entering",
-        "UUV": "Theft of Vehicle", "THEFT OF VEHICLE": "Theft of Vehicle", "ROBBERY": "Robbery",
-        "RAPE": "Sexual Assault", "SEXUAL ASSAULT": "Sexual Assault",
-        "SEXUAL ABUSE": "Other Sexual Offense", "OTHER SEXUAL OFFENSE": "Other Sexual Offense",
-        "SODOMY": "Sexual Offense", "SEXUAL OFFENSE": "Sexual Offense", "MURDER": "Homicide",
-        "MANSLAUGHTER": "Homicide", "CRIM NEGLIGENT HOMICIDE": "Homicide",
-        "HOMICIDE": "Homicide",
-    },
-    "parent_incident_types": {
-        "Theft": {"category": "Property", "sensitive": False},
-        "Breaking & Entering": {"category": "Property", "sensitive": False},
-        "Theft of Vehicle": {"category": "Property", "sensitive": False},
-        "Assault": {"category": "Violent", "sensitive": False},
-        "Robbery": {"category": "Violent", "sensitive": False},
-        "Homicide": {"category": "Violent", "sensitive": False},
-        "Sexual Assault": {"category": "Sexual", "sensitive": True},
-        "Other Sexual Offense": {"category": "Sexual", "sensitive": True},
-        "Sexual Offense": {"category": "Sexual", "sensitive": True},
-    },
-    "record_updated_at": [],
-}  # fmt: skip
+# The shipped Buffalo profile as the dbt tests land it for the demo city (served locally, so
+# no portal URL).
+BUFFALO: dict[str, Any] = {**load_profile("buffalo").to_dict(), "url": None}
 DEMO_SOURCE_ID = "127.0.0.1/d6g9-xbgu"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import date, timedelta
-from pathlib import Path
+
+from real_samples import CHICAGO_API
 
 from ingestion.drift import detect_drift
 from ingestion.pipeline import ingest
@@ -13,7 +14,6 @@ from ingestion.profiles import load_profile
 from ingestion.replay.server import running_replay
 
 DAY = date(2025, 6, 10)
-CHICAGO_API = Path("/work/shared/real_data/chicago_ijzp-q8t2_api_sample_2025-05.csv")
 
 
 def test_drift_lines_compare_with_the_profile_and_raw():

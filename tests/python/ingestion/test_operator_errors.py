@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import query
+from real_samples import REAL_DATA
 from typer.testing import CliRunner
 
 from ingestion.landing import Landing, check_landing
@@ -27,7 +28,7 @@ from orchestration.cli import app
 
 AS_OF = date(2025, 6, 10)
 START = date(2025, 6, 8)
-REAL = Path("/work/shared/real_data")
+REAL = REAL_DATA
 CHICAGO_API = REAL / "chicago_ijzp-q8t2_api_sample_2025-05.csv"
 BUFFALO_2019 = REAL / "buffalo_d6g9-xbgu_2019_layout_sample.csv"
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from ingest_helpers import query
+from real_samples import REAL_DATA
 
 from ingestion.pipeline import IngestResult, ingest
 from ingestion.profiles import load_profile
 from ingestion.replay.export import api_field_name, parse_export_times
 from ingestion.replay.server import running_replay
 
-REAL = Path("/work/shared/real_data")
+REAL = REAL_DATA
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
+from real_samples import REAL_DATA
 from typer.testing import CliRunner
 
 from ingestion.replay.server import running_replay
 from orchestration.cli import app
 
-REAL = Path("/work/shared/real_data")
+REAL = REAL_DATA
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class City:
     # geo_level -> (file column, whether its values are integer codes)
     levels: dict[str, tuple[str, bool]]
     city_name: str
+    # A history shorter than the reporting lag: counts are published without forecasts.
+    too_short_to_forecast: bool = False
 
 
 CITIES = {
@@ -78,6 +81,25 @@ CITIES = {
             "ward": ("ward", True),
             "community_area": ("community_area", True),
             "beat": ("beat", True),
+        },
+        city_name="Chicago",
+        too_short_to_forecast=True,
+    ),
+    # The homicides export (portal display names, one row per victim, sparse: many zero days
+    # per district), its last 26 weeks.
+    "chicago_homicides": City(
+        "chicago_ijzp-q8t2_homicides_2001_2023.csv",
+        "chicago",
+        date(2023, 1, 19),
+        key="ID",
+        occurred="Date",
+        time_format="%m/%d/%Y %I:%M:%S %p",
+        times=("Date", "Updated On"),
+        levels={
+            "district": ("District", True),
+            "ward": ("Ward", True),
+            "community_area": ("Community Area", True),
+            "beat": ("Beat", True),
         },
         city_name="Chicago",
     ),
@@ -205,7 +227,7 @@ def test_forecasts_are_published_or_the_ledger_says_why_not(published: Published
     assert published.exit_code == 0, published.output[-3000:]
     (forecasts,) = _query(published.path, "select count(*) from marts.fct_forecasts")[0]
     skipped = [n for n in published.run["notes"] if n.startswith("forecast: skipped")]
-    if published.city.profile == "chicago":  # three days: nothing is complete yet
+    if published.city.too_short_to_forecast:  # three days: nothing is complete yet
         assert forecasts == 0 and len(skipped) == 1, published.run["notes"]
         assert "no complete period" in skipped[0]
     else:

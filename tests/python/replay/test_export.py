@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import orjson
 import pandas as pd
 import pytest
 import requests
+from real_samples import REAL_DATA
 
 from ingestion.profiles import load_profile
 from ingestion.replay.export import ExportError, api_field_name, read_export
 from ingestion.replay.server import ReplayServer, file_dataset, running_replay
 
-REAL = Path("/work/shared/real_data")
+REAL = REAL_DATA
 SF = REAL / "sf_wg3w-h783_2018-12.csv"
 HOMICIDES = REAL / "chicago_ijzp-q8t2_homicides_2001_2023.csv"
 BUFFALO_2019 = REAL / "buffalo_d6g9-xbgu_2019_layout_sample.csv"

@@ -8,6 +8,7 @@ import sys
 import time
 
 import requests
+from real_samples import CHICAGO_API
 from typer.testing import CliRunner
 
 from orchestration.cli import app
@@ -54,12 +55,9 @@ def test_bad_input_is_one_line_and_exit_2():
         assert len(done.stderr.strip().splitlines()) == 1 and "error" in done.stderr
 
 
-CHICAGO_API = "/work/shared/real_data/chicago_ijzp-q8t2_api_sample_2025-05.csv"
-
-
 def test_demo_api_serves_a_portal_export_under_its_profile():
     port = _free_port()
-    args = ["--port", str(port), "--from-file", CHICAGO_API, "--profile", "chicago"]
+    args = ["--port", str(port), "--from-file", str(CHICAGO_API), "--profile", "chicago"]
     proc = subprocess.Popen([*CLI, *args], stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}/resource/ijzp-q8t2.json"
@@ -75,12 +73,12 @@ def test_demo_api_serves_a_portal_export_under_its_profile():
 def test_bad_file_options_are_one_line_and_exit_2(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no stray .env from the working tree
     for args in (
-        ["--from-file", CHICAGO_API],  # no profile
+        ["--from-file", str(CHICAGO_API)],  # no profile
         ["--profile", "chicago"],  # no file
         ["--from-file", "/nonexistent.csv", "--profile", "chicago"],
-        ["--from-file", CHICAGO_API, "--profile", "atlantis"],
-        ["--from-file", CHICAGO_API, "--profile", "sf"],  # the file does not fit the profile
-        ["--from-file", CHICAGO_API, "--profile", "chicago", "--faults", "malformed"],
+        ["--from-file", str(CHICAGO_API), "--profile", "atlantis"],
+        ["--from-file", str(CHICAGO_API), "--profile", "sf"],  # the file does not fit the profile
+        ["--from-file", str(CHICAGO_API), "--profile", "chicago", "--faults", "malformed"],
     ):
         done = CliRunner().invoke(app, ["demo-api", *args])  # refused before serving
         assert done.exit_code == 2, (args, done.output)

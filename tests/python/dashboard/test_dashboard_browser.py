@@ -74,8 +74,11 @@ def test_page_loads_with_headline_numbers_from_the_warehouse(
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert f"The {partial} days since are still incomplete" in main and partial > 0
     assert "Last run succeeded" in page.locator(ALERT).first.inner_text()
-    # Charts: forecast, map, types; all drawn from bundled vega (no tiles, no CDN).
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3
+    # Charts: forecast, map, types; all drawn from bundled vega (no tiles, no CDN). Vega mounts
+    # after the script run ends (slower on a loaded machine): wait for the third chart.
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(2).wait_for(state="visible", timeout=30_000)
+    assert charts.count() >= 3
     assert f"model {model}" in page.locator(FORECAST_CAPTION).inner_text()
     assert page.locator(EXCEPTION).count() == 0
     assert blocked == [], f"the page tried to reach the network: {blocked}"

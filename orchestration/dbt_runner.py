@@ -2,8 +2,8 @@
 
 ``run_dbt("build", select=..., vars=..., target=...)`` returns a :class:`DbtRunResult` with one
 :class:`NodeResult` per model, seed, snapshot, test and unit test: status, message, rows (rows
-written for models and seeds, failing rows for tests) and timing. :func:`print_summary` renders it
-with rich; :func:`progress_callback` shows a live progress line while dbt runs.
+written for models and seeds, failing rows for tests) and timing. :mod:`orchestration.dbt_report`
+shows it with rich.
 
 Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (for example
 ``BLOTTER_DUCKDB_PATH``) are set for the duration of the dbt call, since ``profiles.yml`` reads
@@ -22,9 +22,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from orchestration.errors import describe
 
@@ -236,7 +233,7 @@ def run_dbt(
         project_dir: directory holding dbt_project.yml and profiles.yml.
         env: environment variables set for the call (None values are left alone).
         extra_args: further CLI arguments (default ``--quiet``).
-        callbacks: dbt event callbacks (see :func:`progress_callback`).
+        callbacks: dbt event callbacks (see :func:`orchestration.dbt_report.progress_callback`).
         count_rows_in: the target's DuckDB file: count the rows of every built relation
             (dbt-duckdb reports none). Leave None on BigQuery, which reports them.
 
@@ -275,46 +272,3 @@ def run_dbt(
 def build(**kwargs: Any) -> DbtRunResult:
     """``dbt build`` (seeds, models, snapshots, tests in DAG order); see :func:`run_dbt`."""
     return run_dbt("build", **kwargs)
-
-
-def progress_callback(console: Console) -> Callable[[Any], None]:
-    """A dbt event callback that prints one status line per finished node."""
-    styles = {"pass": "green", "success": "green", "warn": "yellow", "fail": "red"}
-    styles |= {"error": "red", "skipped": "dim"}
-
-    def on_event(event: Any) -> None:
-        if event.info.name != "NodeFinished":
-            return
-        info = event.data.node_info
-        status = info.node_status
-        console.print(
-            f"[{styles.get(status, 'white')}]{status:>7}[/] {info.resource_type} {info.node_name}",
-            highlight=False,
-        )
-
-    return on_event
-
-
-def print_summary(result: DbtRunResult, console: Console, *, show_passed: bool = False) -> None:
-    """Render a rich table of the run (failures and warnings first) and a one-line total."""
-    table = Table(title=f"dbt {result.command}", show_lines=False)
-    for column in ("status", "type", "name", "rows", "s"):
-        table.add_column(column, justify="right" if column in ("rows", "s") else "left")
-    order = {"error": 0, "fail": 1, "warn": 2}
-    shown = [n for n in result.nodes if show_passed or n.status in order]
-    for n in sorted(shown, key=lambda n: (order.get(n.status, 3), n.resource_type, n.name)):
-        colour = {"error": "red", "fail": "red", "warn": "yellow"}.get(n.status, "green")
-        rows = "" if n.rows is None else f"{n.rows:,}"
-        table.add_row(f"[{colour}]{n.status}[/]", n.resource_type, n.name, rows, f"{n.seconds:.2f}")
-    if shown:
-        console.print(table)
-    built = sum(1 for n in result.nodes if n.resource_type not in TEST_TYPES)
-    verdict = "[bold green]ok[/]" if result.success else "[bold red]failed[/]"
-    console.print(
-        f"dbt {result.command} {verdict}: {built} nodes built, {result.tests_passed} tests "
-        f"passed, {result.tests_warned} warned, {result.tests_failed} failed "
-        f"in {result.seconds:.1f} s",
-        highlight=False,
-    )
-    if result.error:
-        console.print(f"[red]{result.error}[/]", highlight=False, soft_wrap=True)

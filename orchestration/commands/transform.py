@@ -75,7 +75,8 @@ def transform_command(
 
     from orchestration import pseudonym, session
     from orchestration.dbt_invoke import dbt_env, release_duckdb
-    from orchestration.dbt_runner import build, print_summary, progress_callback
+    from orchestration.dbt_report import print_summary, progress_callback
+    from orchestration.dbt_runner import build
     from orchestration.errors import OperatorError
 
     try:

@@ -28,16 +28,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-# ../shared/real_data next to the repository; from a git worktree under /work/wt, /work/shared.
-REAL_DATA = Path(
-    os.environ.get("BLOTTER_REAL_DATA_DIR")
-    or next(
-        (p for p in (REPO.parent / "shared", Path("/work/shared")) if (p / "real_data").is_dir()),
-        REPO.parent / "shared",
-    )
-    / "real_data"
-)
-CHICAGO_SAMPLE = REAL_DATA / "chicago_ijzp-q8t2_api_sample_2025-05.csv"
 # 400 days: 52 weeks plus the 28-day headline window plus the reporting lag, with room to spare.
 # A third of the city's volume keeps the build quick (~10 incidents a day, ~4k in all).
 BUFFALO_DAYS = 400
@@ -72,11 +62,13 @@ def _env(out: Path, **extra: str) -> dict[str, str]:
 
 def start(kind: str, out: Path) -> Build:
     """Launch the build of ``kind`` into the new directory ``out``."""
+    from real_samples import CHICAGO_API  # the parent's import path (not the build script's)
+
     out.mkdir(parents=True, exist_ok=True)
     log = out / "build.log"
     with log.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__)), kind, str(out), str(CHICAGO_SAMPLE)],
+            [sys.executable, str(Path(__file__)), kind, str(out), str(CHICAGO_API)],
             cwd=out,  # no stray .env from the working tree
             env=_env(out),
             stdout=sink,

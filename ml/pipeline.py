@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -21,7 +20,7 @@ from ml.config import FREQS, ForecastConfig
 from ml.engine import FreqResult, forecast_panel
 from ml.panel import build_panel
 from ml.registry import champion_of, decide, load_runs, register, score
-from ml.warehouse import TABLES, DuckDBWarehouse, Warehouse
+from ml.warehouse import TABLES, Warehouse
 
 
 class PipelineError(RuntimeError):
@@ -97,26 +96,24 @@ def _stamp(frame: pd.DataFrame, run_id: str, version: str, now: datetime) -> pd.
 
 
 def run_pipeline(
-    warehouse: Warehouse | None = None,
+    warehouse: Warehouse,
     config: ForecastConfig | None = None,
     marts_schema: str = "marts",
     ml_schema: str = "ml",
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
     *,
-    duckdb_path: Path | str | None = None,
     as_of: date | None = None,
 ) -> PipelineResult:
     """Read counts, forecast every series, register the run and write the ML tables.
 
     Args:
-        warehouse: Where to read and write (or pass ``duckdb_path``).
+        warehouse: Where to read and write (``ml.warehouse.open_warehouse(engine)``).
         config: Model configuration (defaults: 28 days / 12 weeks / 6 months).
         marts_schema: Schema of fct_incident_counts (``audit_marts`` during write-audit-publish).
         ml_schema: Schema of the ML tables (``audit_ml`` during write-audit-publish).
         now: Timestamp of the run (created_at / trained_at); default: the current UTC time.
         progress: Callback receiving one line per frequency.
-        duckdb_path: Shortcut for ``DuckDBWarehouse(duckdb_path)``.
         as_of: Accepted for the orchestration signature; the marts are already cut at as_of
             and the forecasts start after their last complete period.
 
@@ -124,10 +121,6 @@ def run_pipeline(
         The run summary (status = the registry decision).
     """
     del as_of  # the data, not the clock, defines the forecast origin
-    if warehouse is None:
-        if duckdb_path is None:
-            raise PipelineError("run_pipeline needs a warehouse or a duckdb_path")
-        warehouse = DuckDBWarehouse(duckdb_path)
     started = time.perf_counter()
     config = config or ForecastConfig()
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)

@@ -5,8 +5,8 @@
 written for models and seeds, failing rows for tests) and timing. :mod:`orchestration.dbt_report`
 shows it with rich.
 
-Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (for example
-``BLOTTER_DUCKDB_PATH``) are set for the duration of the dbt call, since ``profiles.yml`` reads
+Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (the engine's
+``dbt_env()``) are set for the duration of the dbt call, since ``profiles.yml`` reads
 them with ``env_var``. ``BLOTTER_PSEUDONYM_KEY`` is removed for the call: a secret dbt can read
 with ``env_var`` ends up in its manifest, compiled SQL and logs, so dbt reads the key from the
 restricted table ``orchestration.pseudonym`` writes instead.
@@ -15,14 +15,13 @@ restricted table ``orchestration.pseudonym`` writes instead.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from engines.env import scoped_env
 from orchestration.errors import describe
 
 # The dbt project (dbt_project.yml + profiles.yml) is the repository root.
@@ -116,23 +115,6 @@ class DbtRunResult:
         }
 
 
-@contextmanager
-def _temporary_env(env: Mapping[str, str | None]) -> Iterator[None]:
-    """Set ``env`` (None values are left alone) and hide ``HIDDEN_FROM_DBT``; restore after."""
-    saved = {k: os.environ.get(k) for k in (*env, *HIDDEN_FROM_DBT)}
-    for name in HIDDEN_FROM_DBT:
-        os.environ.pop(name, None)
-    os.environ.update({k: v for k, v in env.items() if v is not None and k not in HIDDEN_FROM_DBT})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _rows(res: Any) -> int | None:
     if res.node.resource_type in TEST_TYPES:
         return getattr(res, "failures", None)
@@ -155,28 +137,20 @@ def _node_result(res: Any) -> NodeResult:
     )
 
 
-def _count_duckdb_rows(result: DbtRunResult, duckdb_path: Path) -> None:
-    """Fill ``rows`` of built relations by counting them (dbt-duckdb reports no row counts)."""
-    import duckdb
-
+def _fill_row_counts(result: DbtRunResult, count_rows: Callable[[list[str]], dict]) -> None:
+    """Fill ``rows`` of built relations the adapter did not report (``Engine.count_rows``)."""
     built = [
         n
         for n in result.nodes
         if n.relation and n.resource_type not in TEST_TYPES and n.status == "success"
     ]
-    if not built or not duckdb_path.is_file():
+    if not built:
         return
-    con = duckdb.connect(str(duckdb_path))
-    try:
-        for i, n in enumerate(result.nodes):
-            if n in built:
-                # relation_name comes from dbt's manifest (quoted identifiers), not from data.
-                count = con.execute(f"select count(*) from {n.relation}").fetchone()[0]
-                result.nodes[i] = replace(n, rows=int(count))
-    except duckdb.Error:
-        return
-    finally:
-        con.close()
+    # relation_name comes from dbt's manifest (quoted identifiers), not from data.
+    counts = count_rows([str(n.relation) for n in built])
+    for i, n in enumerate(result.nodes):
+        if n in built and n.relation in counts:
+            result.nodes[i] = replace(n, rows=int(counts[n.relation]))
 
 
 def dbt_args(
@@ -217,7 +191,7 @@ def run_dbt(
     env: Mapping[str, str | None] | None = None,
     extra_args: Sequence[str] = ("--quiet",),
     callbacks: Sequence[Callable[[Any], None]] = (),
-    count_rows_in: Path | None = None,
+    count_rows: Callable[[list[str]], dict] | None = None,
 ) -> DbtRunResult:
     """Run one dbt command in this process and collect per-node results.
 
@@ -234,8 +208,8 @@ def run_dbt(
         env: environment variables set for the call (None values are left alone).
         extra_args: further CLI arguments (default ``--quiet``).
         callbacks: dbt event callbacks (see :func:`orchestration.dbt_report.progress_callback`).
-        count_rows_in: the target's DuckDB file: count the rows of every built relation
-            (dbt-duckdb reports none). Leave None on BigQuery, which reports them.
+        count_rows: counts the rows of built relations whose adapter reports none
+            (``Engine.count_rows``).
 
     Returns:
         The invocation's outcome; ``success`` is False when any node failed or dbt crashed.
@@ -253,7 +227,7 @@ def run_dbt(
         extra_args=extra_args,
     )
     started = time.perf_counter()
-    with _temporary_env(env or {}):
+    with scoped_env(env or {}, hide=HIDDEN_FROM_DBT):
         outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
     result = DbtRunResult(
         command=command, success=bool(outcome.success), seconds=time.perf_counter() - started
@@ -264,8 +238,8 @@ def run_dbt(
         result.error = describe(outcome.exception)
     for res in getattr(outcome.result, "results", None) or []:
         result.nodes.append(_node_result(res))
-    if count_rows_in is not None:
-        _count_duckdb_rows(result, count_rows_in)
+    if count_rows is not None:
+        _fill_row_counts(result, count_rows)
     return result
 
 

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-import duckdb
 import typer
 from rich.table import Table
 
+from engines.base import WarehouseError
+from engines.errors import WarehouseBusy, WarehouseUnreachable
 from orchestration import notify, session
 from orchestration.app import console, fail
 from orchestration.errors import OperatorError, describe, exit_code
@@ -73,11 +74,8 @@ def _unrecorded_failure(ctx: RunContext, exc: BaseException) -> NoReturn:
     """
     if isinstance(exc, OperatorError):
         line = str(exc)
-    elif isinstance(exc, duckdb.Error):
-        line = (
-            f"cannot open the warehouse {ctx.duckdb_path}: {describe(exc)} (this {ctx.command} "
-            "is not in the run ledger, which lives in that file)"
-        )
+    elif isinstance(exc, WarehouseError | WarehouseBusy | WarehouseUnreachable):
+        line = f"{describe(exc)} (this {ctx.command} is not in the run ledger, which lives there)"
     else:
         line = f"{ctx.command} could not start: {describe(exc)}"
     interactive_refusal = exit_code(exc) == 2 and ctx.command != "run"
@@ -121,7 +119,7 @@ def launch(
     """
     try:
         with session.writing(
-            ctx.command, ctx.settings, ctx.target, ctx.run_id, create_warehouse
+            ctx.command, ctx.settings, ctx.engine, ctx.run_id, create_warehouse
         ) as held:
             ctx.notes.extend(held.notes)
             held.prepare_key(key_prefix)

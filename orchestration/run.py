@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
+from engines.base import Engine, LedgerStore
 from orchestration import ledger, notify
 from orchestration.errors import TransientError, describe, is_transient
 from orchestration.logs import get_logger
@@ -45,11 +45,22 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
     # None: every published schema (the daily run); forecasting commands publish marts and ml.
     publish_schemas: tuple[str, ...] | None = None
+    # The target's engine; built from the settings on first use when not given.
+    given_engine: Engine | None = field(default=None, repr=False)
 
     @property
-    def duckdb_path(self) -> Path:
-        """The embedded warehouse (also home of the ledger)."""
-        return self.settings.duckdb_path
+    def engine(self) -> Engine:
+        """The run's engine (``engines.base.Engine``): steps never ask which one it is."""
+        if self.given_engine is None:
+            from orchestration.session import engine_of
+
+            self.given_engine = engine_of(self.settings, self.target)
+        return self.given_engine
+
+    @property
+    def ledger(self) -> LedgerStore:
+        """Where the run's ledger row lives."""
+        return self.engine.ledger()
 
 
 Step = Callable[[RunContext], dict[str, Any] | None]
@@ -186,7 +197,7 @@ def execute(
         notes=list(ctx.notes),
     )
     rec.steps = {name: {"status": "pending"} for name, _ in steps}
-    ledger.record(ctx.duckdb_path, rec)
+    ledger.record(ctx.ledger, rec)
     log.info(
         f"{ctx.command} started",
         extra={"run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "target": ctx.target},
@@ -200,7 +211,7 @@ def execute(
             continue
         rec.steps[name] = {"status": "running"}
         # Recorded before each step, so a run killed mid-step leaves where it died.
-        ledger.record(ctx.duckdb_path, rec)
+        ledger.record(ctx.ledger, rec)
         log.info(f"step {name} started", extra={"step": name})
         if on_step:
             on_step(name, "running")
@@ -213,7 +224,7 @@ def execute(
                 f"{name}: interrupted",
                 datetime.now(UTC),
             )
-            ledger.record(ctx.duckdb_path, rec)
+            ledger.record(ctx.ledger, rec)
             raise
         rec.steps[name] = status
         failing = getattr(failure, "failing_tests", None)
@@ -229,12 +240,12 @@ def execute(
     rec.status = "failed" if failure is not None else "succeeded"
     rec.ended_at = datetime.now(UTC)
     try:
-        ledger.record(ctx.duckdb_path, rec)
+        ledger.record(ctx.ledger, rec)
     except Exception as exc:  # noqa: BLE001 - the outcome must still be reported and notified
         failure = failure or exc
         rec.status = "failed"
         rec.error = (
-            f"{rec.error + '; ' if rec.error else ''}the run ledger in {ctx.duckdb_path} could "
+            f"{rec.error + '; ' if rec.error else ''}the run ledger in {ctx.ledger.where} could "
             f"not record the end of this run: {describe(exc)}"
         )
     summary = RunSummary(rec, failure)

@@ -2,7 +2,8 @@
 
 Every step takes the :class:`orchestration.run.RunContext` and returns a dict of outputs for the
 ledger. dbt builds into the audit schemas (var ``schema_prefix='audit_'``, see
-``orchestration.dbt_invoke``); ``publish`` then swaps them in (``orchestration/publish.py``).
+``orchestration.dbt_invoke``); ``publish`` then swaps them in. Everything engine-specific goes
+through ``ctx.engine`` (``engines.base.Engine``): no step asks which engine it runs on.
 The graphs at the end put the steps together: the daily run, ``blotter rekey``, ``blotter
 forecast`` and ``blotter model approve|rollback``.
 
@@ -15,8 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS
 from orchestration import dbt_invoke, pseudonym
-from orchestration import publish as wap
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step
@@ -26,67 +27,34 @@ ML_SCHEMAS = ("marts", "ml")
 log = get_logger("steps")
 
 
-def _is_bigquery(ctx: RunContext) -> bool:
-    return ctx.target == "prod"
-
-
-def _bigquery(ctx: RunContext) -> tuple[Any, Any]:
-    """(BigQueryTarget, client) for the prod target, made once per run."""
-    if "_bigquery" not in ctx.outputs:
-        from ingestion.destinations import bigquery_client
-        from orchestration.publish_bigquery import bigquery_target
-
-        target = bigquery_target(ctx.settings)
-        ctx.outputs["_bigquery"] = (target, bigquery_client(target))
-    return ctx.outputs["_bigquery"]
-
-
 def ml_warehouse(ctx: RunContext) -> Any:
-    """``ml/``'s warehouse for the run's target."""
-    if _is_bigquery(ctx):
-        from ml.bigquery_warehouse import BigQueryWarehouse
+    """``ml/``'s store on the run's engine."""
+    from ml.warehouse import open_warehouse
 
-        target, client = _bigquery(ctx)
-        return BigQueryWarehouse(client, target.dataset_prefix, target.location)
-    from ml.warehouse import DuckDBWarehouse
-
-    return DuckDBWarehouse(ctx.duckdb_path)
+    return open_warehouse(ctx.engine)
 
 
-def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS) -> int:
+def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> int:
     """Reset the audit schemas of ``schemas`` to copies of the published tables."""
-    if _is_bigquery(ctx):
-        from orchestration import publish_bigquery
-
-        target, client = _bigquery(ctx)
-        return publish_bigquery.prepare_audit(client, target, schemas=schemas)
-    return wap.prepare_audit(ctx.duckdb_path, schemas=schemas)
+    return ctx.engine.prepare_audit(schemas)
 
 
-def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS) -> None:
+def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> None:
     """Remove the audit schemas of ``schemas`` again (the command stopped before building)."""
-    if _is_bigquery(ctx):
-        from orchestration import publish_bigquery
-
-        target, client = _bigquery(ctx)
-        publish_bigquery.drop_audit(client, target, schemas)
-    else:
-        wap.drop_audit(ctx.duckdb_path, schemas)
+    ctx.engine.drop_audit(schemas)
 
 
 def step_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land new and changed incidents in ``raw`` (raw is never rolled back)."""
-    from ingestion.destinations import landing_destination
     from ingestion.pipeline import ingest
 
     s = ctx.settings
-    bq_target = _bigquery(ctx)[0] if _is_bigquery(ctx) else None
     is_url = s.source.startswith(("http://", "https://"))
-    with landing_destination(ctx.target, s.duckdb_path, bq_target) as destination:
+    with ctx.engine.landing() as destination:
         result = ingest(
-            source_url=s.source if is_url else None,
-            duckdb_path=s.duckdb_path,
-            start_date=s.start_date,
+            s.source if is_url else None,
+            ctx.engine.local_path,  # locates dlt's working directory
+            s.start_date,
             as_of=ctx.as_of,
             app_token=s.app_token,
             faults=s.demo_faults,
@@ -133,8 +101,8 @@ def step_forecast(ctx: RunContext, counts_schema: str | None = None) -> dict[str
 
     result = run_pipeline(
         ml_warehouse(ctx),
-        marts_schema=counts_schema or wap.AUDIT_PREFIX + "marts",
-        ml_schema=wap.AUDIT_PREFIX + "ml",
+        marts_schema=counts_schema or AUDIT_PREFIX + "marts",
+        ml_schema=AUDIT_PREFIX + "ml",
         as_of=ctx.as_of,
     )
     return {
@@ -172,8 +140,8 @@ def step_build_ml(ctx: RunContext) -> dict[str, Any]:
 def step_publish(ctx: RunContext) -> dict[str, Any]:
     """Swap the audit schemas in (only reached when every test passed; checked again here).
 
-    The fingerprint of the key that built what is published changes with it (in the same
-    transaction on DuckDB).
+    The fingerprint of the key that built what is published changes with it (atomically where
+    the engine can).
     """
     failing = [
         t
@@ -181,32 +149,19 @@ def step_publish(ctx: RunContext) -> dict[str, Any]:
         if isinstance(out, dict)
         for t in out.get("failing_tests", [])
     ]
-    schemas = ctx.publish_schemas or wap.PUBLISHED_SCHEMAS
-    fingerprint = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key)
-    if _is_bigquery(ctx):
-        from orchestration import publish_bigquery
+    fingerprint = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key).stored()
 
-        target, client = _bigquery(ctx)
+    def recreate_views() -> None:
+        # Views are code: dbt recreates them in the published schemas (no audit prefix).
+        result = invoke_dbt(ctx, "run", audit=False, select=["config.materialized:view"])
+        if not result.success:
+            raise RuntimeError(result.error or "dbt could not recreate the published views")
 
-        def recreate_views() -> None:
-            # Views are code: dbt recreates them in the published datasets (no audit prefix).
-            result = invoke_dbt(ctx, "run", audit=False, select=["config.materialized:view"])
-            if not result.success:
-                raise RuntimeError(result.error or "dbt could not recreate the published views")
-
-        published = publish_bigquery.publish(
-            client, target, failing_tests=failing, schemas=schemas, recreate_views=recreate_views
-        )
-        store = pseudonym.BigQueryKeyStore(
-            client, target.project, target.dataset_prefix, target.location
-        )
-        store.record(pseudonym.PUBLISHED, fingerprint)
-        return published.to_dict()
-    return wap.publish(
-        ctx.duckdb_path,
+    return ctx.engine.publish(
+        ctx.publish_schemas or PUBLISHED_SCHEMAS,
         failing_tests=failing,
-        schemas=schemas,
-        in_transaction=lambda con: pseudonym.record_in(con, pseudonym.PUBLISHED, fingerprint),
+        fingerprint=(pseudonym.PUBLISHED, fingerprint),
+        recreate_views=recreate_views,
     ).to_dict()
 
 

@@ -1,26 +1,27 @@
-"""``blotter forecast``, ``blotter forecast-file`` and ``blotter model list|approve|rollback``.
+"""``blotter forecast`` and ``blotter model list|approve|rollback``.
 
 ``forecast``, ``model approve`` and ``model rollback`` change what planners read, so by default
 they go through write-audit-publish like ``blotter run``: the change is made in ``audit_ml``,
 the forecasting marts are rebuilt and tested in ``audit_marts``, then ``marts`` and ``ml`` are
 published, under the run lock and recorded in the run ledger. With ``--ml-schema`` naming
-another (unpublished) schema they work on that schema directly and publish nothing.
+another (unpublished) schema they work on that schema directly and publish nothing. Every
+command here takes ``--target`` (default ``BLOTTER_TARGET``) and works on that target's engine.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from engines.base import PUBLISHED_SCHEMAS, Engine
+from engines.errors import TransientError
 from orchestration import ledger
 from orchestration.app import app, console, fail, model_app, settings_or_exit
-from orchestration.errors import OperatorError
-from orchestration.publish import PUBLISHED_SCHEMAS
-from orchestration.settings import Settings
+from orchestration.commands.target import Target, engine_or_exit
+from orchestration.errors import OperatorError, describe
 
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON line on stdout.")
@@ -36,27 +37,30 @@ MlSchema = Annotated[
 PUBLISHED_ML = "ml"
 
 
-def _warehouse(settings: Settings | None = None):  # noqa: ANN202  (lazy import: fast --help)
-    from ml.warehouse import DuckDBWarehouse
+def _warehouse(engine: Engine):  # noqa: ANN202  (lazy import: fast --help)
+    from ml.warehouse import open_warehouse
 
-    return DuckDBWarehouse((settings or settings_or_exit()).duckdb_path)
+    return open_warehouse(engine)
 
 
-def _direct(command: str, ml_schema: str, action: Callable[[Settings], Any]) -> Any:
-    """Run ``action`` on an unpublished schema, under the run lock (no ledger row, no publish)."""
+def _direct(command: str, ml_schema: str, target: str | None, action: Callable[[Any], Any]) -> Any:
+    """Run ``action(ml_store)`` on an unpublished schema under the run lock (no ledger row)."""
     from orchestration import session
 
     if ml_schema in PUBLISHED_SCHEMAS:
         fail(f"--ml-schema {ml_schema} is a published schema; omit --ml-schema to publish")
     settings = settings_or_exit()
+    engine = engine_or_exit(settings, target)
     try:
-        with session.writing(command, settings):
-            return action(settings)
+        with session.writing(command, settings, engine):
+            return action(_warehouse(engine))
     except OperatorError as exc:
         fail(str(exc))
+    except TransientError as exc:  # the warehouse is busy or unreachable: try again later
+        fail(describe(exc), code=1)
 
 
-def _published(command: str, steps: list, before: Callable[[Any], None]) -> Any:
+def _published(command: str, target: str | None, steps: list, before: Callable[[Any], None]) -> Any:
     """Run a forecasting graph through audit -> publish of marts and ml (see module doc)."""
     from orchestration.dates import resolve_as_of
     from orchestration.launch import launch
@@ -65,19 +69,21 @@ def _published(command: str, steps: list, before: Callable[[Any], None]) -> Any:
     from orchestration.steps import ML_SCHEMAS
 
     settings = settings_or_exit()
+    engine = engine_or_exit(settings, target)
     try:
-        day = resolve_as_of(ledger.last_published_as_of(settings.duckdb_path), settings)
+        day = resolve_as_of(ledger.last_published_as_of(engine.ledger()), settings)
     except OperatorError as exc:
         fail(str(exc))
     configure_logging(settings.log_format, settings.secrets())
     ctx = RunContext(
         run_id=new_run_id(day),
         as_of=day,
-        target=settings.target,
+        target=engine.target,
         settings=settings,
         log_format=settings.log_format,
         command=command,
         publish_schemas=ML_SCHEMAS,
+        given_engine=engine,
     )
     launch(ctx, steps, before=lambda held: before(ctx))
     return ctx
@@ -89,6 +95,7 @@ def forecast_command(
         str, typer.Option("--marts-schema", help="Schema of fct_incident_counts.")
     ] = "marts",
     ml_schema: MlSchema = PUBLISHED_ML,
+    target: Target = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train, backtest, register and forecast every geography; publish through audit."""
@@ -106,7 +113,8 @@ def forecast_command(
                 raise OperatorError(str(exc)) from None
 
         counts = None if marts_schema == "marts" else marts_schema
-        out = _published("forecast", forecast_steps(counts), check_counts).outputs["forecast"]
+        steps = forecast_steps(counts)
+        out = _published("forecast", target, steps, check_counts).outputs["forecast"]
         console.print(
             f"[bold green]forecast[/] run {out['forecast_run_id']} ({out['model_version']}) -> "
             f"{out['model_status']}; {out['forecasts']:,} forecasts, published",
@@ -117,16 +125,16 @@ def forecast_command(
             typer.echo(json.dumps(out, default=str))
         return
 
-    def forecast(settings: Settings) -> Any:
+    def forecast(warehouse: Any) -> Any:
         return run_pipeline(
-            _warehouse(settings),
+            warehouse,
             marts_schema=marts_schema,
             ml_schema=ml_schema,
             progress=lambda line: console.print(f"  {line}", highlight=False),
         )
 
     try:
-        result = _direct("forecast", ml_schema, forecast)
+        result = _direct("forecast", ml_schema, target, forecast)
     except (PipelineError, RegistryError, WarehouseError, ValueError) as exc:
         fail(str(exc))
     console.print(
@@ -140,69 +148,19 @@ def forecast_command(
         typer.echo(json.dumps(result.to_dict(), default=str))
 
 
-@app.command("forecast-file")
-def forecast_file_command(
-    history: Annotated[
-        Path | None, typer.Option("--history", help="CSV: period_start,geo_level,geo,incidents.")
-    ] = None,
-    freq: Annotated[str | None, typer.Option("--freq", help="daily, weekly or monthly.")] = None,
-    horizon: Annotated[
-        str | None, typer.Option("--horizon", help="Periods ahead (<= 366 d / 53 w / 12 m).")
-    ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output CSV path.")] = None,
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Refuse missing periods instead of counting them as 0."),
-    ] = False,
-    as_json: JsonFlag = False,
-) -> None:
-    """Forecast your own count history (CSV in, ml.forecasts columns out)."""
-    from ml.forecast_file import ForecastInputError, check_request, forecast_file
-
-    for name, value in (("--history", history), ("--freq", freq), ("--horizon", horizon)):
-        if value is None:
-            fail(f"{name} is required")
-    if out is None:
-        fail("--out is required")
-    try:
-        steps = int(str(horizon))
-    except ValueError:
-        fail(f"--horizon must be a whole number, got {horizon!r}")
-    try:
-        check_request(str(freq), steps)
-        result = forecast_file(Path(str(history)), str(freq), steps, out, strict=strict)
-    except ForecastInputError as exc:
-        fail(str(exc))
-    except Exception as exc:  # noqa: BLE001  (never a traceback for a user's file)
-        fail(f"forecasting {history} failed: {type(exc).__name__}: {exc}", code=1)
-    summary = result.summary()
-    for note in result.notes:
-        console.print(f"  {note}", highlight=False, soft_wrap=True)
-    console.print(
-        f"[bold green]wrote[/] {len(result.forecasts):,} forecasts to {out} "
-        f"(method {summary['method']}, backtest MASE {summary.get('mase')})",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {"out": str(out), "rows": len(result.forecasts), "filled": result.filled} | summary,
-                default=str,
-            )
-        )
-
-
 @model_app.command("list")
-def model_list(ml_schema: MlSchema = "ml", as_json: JsonFlag = False) -> None:
+def model_list(
+    ml_schema: MlSchema = "ml", target: Target = None, as_json: JsonFlag = False
+) -> None:
     """Show registered model runs, newest first."""
     from ml.registry import load_runs
     from ml.warehouse import WarehouseError
 
+    engine = engine_or_exit(settings_or_exit(), target)
     try:
-        runs = load_runs(_warehouse(), ml_schema)
-    except WarehouseError as exc:
-        fail(str(exc))
+        runs = load_runs(_warehouse(engine), ml_schema)
+    except (WarehouseError, TransientError) as exc:
+        fail(describe(exc))
     cols = ["run_id", "model_version", "status", "data_cutoff", "score", "status_reason"]
     if as_json:
         typer.echo(runs[cols].to_json(orient="records", date_format="iso"))
@@ -223,7 +181,9 @@ def model_list(ml_schema: MlSchema = "ml", as_json: JsonFlag = False) -> None:
         )
 
 
-def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], str]) -> str:
+def _registry_change(
+    command: str, ml_schema: str, target: str | None, change: Callable[[Any, str], str]
+) -> str:
     """Apply ``change(warehouse, schema)`` (returns a one-line outcome) to the registry.
 
     On the published registry the change is made in ``audit_ml`` and published with the
@@ -234,7 +194,7 @@ def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], 
 
     if ml_schema != PUBLISHED_ML:
         try:
-            return _direct(command, ml_schema, lambda s: change(_warehouse(s), ml_schema))
+            return _direct(command, ml_schema, target, lambda wh: change(wh, ml_schema))
         except (RegistryError, WarehouseError) as exc:
             fail(str(exc))
 
@@ -256,7 +216,7 @@ def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], 
             drop_audit(ctx, ML_SCHEMAS)
             raise OperatorError(str(exc)) from None
 
-    _published(command, registry_steps(lambda ctx: dict(outcome)), before)
+    _published(command, target, registry_steps(lambda ctx: dict(outcome)), before)
     return outcome["registry"]
 
 
@@ -264,6 +224,7 @@ def _registry_change(command: str, ml_schema: str, change: Callable[[Any, str], 
 def model_approve(
     run_id: Annotated[str, typer.Argument(help="Run to make champion.")],
     ml_schema: MlSchema = PUBLISHED_ML,
+    target: Target = None,
 ) -> None:
     """Make a run the champion (the previous champion is retired) and publish its forecasts."""
     from ml.registry import approve
@@ -273,14 +234,12 @@ def model_approve(
         approve(warehouse, schema, run_id, now_utc())
         return f"{run_id} approved as champion"
 
-    console.print(
-        f"[bold green]approved[/]: {_registry_change('model approve', ml_schema, change)}",
-        highlight=False,
-    )
+    outcome = _registry_change("model approve", ml_schema, target, change)
+    console.print(f"[bold green]approved[/]: {outcome}", highlight=False)
 
 
 @model_app.command("rollback")
-def model_rollback(ml_schema: MlSchema = PUBLISHED_ML) -> None:
+def model_rollback(ml_schema: MlSchema = PUBLISHED_ML, target: Target = None) -> None:
     """Demote the champion, restore the previous one and publish its forecasts."""
     from ml.registry import rollback
     from orchestration.launch import now_utc
@@ -288,7 +247,5 @@ def model_rollback(ml_schema: MlSchema = PUBLISHED_ML) -> None:
     def change(warehouse: Any, schema: str) -> str:
         return f"{rollback(warehouse, schema, now_utc())} is champion again"
 
-    console.print(
-        f"[bold green]rolled back[/]: {_registry_change('model rollback', ml_schema, change)}",
-        highlight=False,
-    )
+    outcome = _registry_change("model rollback", ml_schema, target, change)
+    console.print(f"[bold green]rolled back[/]: {outcome}", highlight=False)

@@ -1,4 +1,7 @@
-"""``blotter ingest``: land new and changed incidents from the SODA source into ``raw``."""
+"""``blotter ingest``: land new and changed incidents from the SODA source into ``raw``.
+
+Lands on the target's engine (``--target``, default ``BLOTTER_TARGET``), like every command.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import orjson
 import typer
 
 from orchestration.app import AsOf, app, as_of_or_exit, console, fail, settings_or_exit
+from orchestration.commands.target import Target, engine_or_exit
 
 
 @app.command("ingest")
@@ -29,6 +33,7 @@ def ingest_command(
             "(raw never loses a record).",
         ),
     ] = False,
+    target: Target = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line on stdout.")
     ] = False,
@@ -36,6 +41,7 @@ def ingest_command(
     """Fetch new and changed incidents (incremental on :updated_at) into raw.incidents."""
     settings = settings_or_exit(**({"BLOTTER_SOURCE": source} if source else {}))
     day = as_of_or_exit(as_of)
+    engine = engine_or_exit(settings, target)
 
     from ingestion.pipeline import IngestError, ingest
     from orchestration.dates import resolve_as_of
@@ -48,23 +54,24 @@ def ingest_command(
         fail(str(exc))
 
     try:
-        with ingest_guard(settings):  # run lock + key table (orch)
+        with ingest_guard(settings, engine), engine.landing() as destination:
             result = ingest(
                 settings.source_url,
-                settings.duckdb_path,
+                engine.local_path,  # locates dlt's working directory
                 settings.start_date,
                 as_of=day,
                 full_refresh=full_refresh,
                 app_token=settings.app_token,
                 faults=settings.demo_faults,
                 show_progress=True,
+                destination=destination,
             )
     except IngestError as exc:
         fail(str(exc), code=exc.exit_code)
 
     if result.new_warehouse:
         console.print(
-            f"[bold yellow]warning:[/] created a new warehouse at {settings.duckdb_path}",
+            f"[bold yellow]warning:[/] created a new warehouse at {engine.local_path}",
             highlight=False,
             soft_wrap=True,
         )

@@ -1,4 +1,7 @@
-"""``blotter run`` (the daily pipeline), ``blotter rekey`` and ``blotter runs`` (the ledger)."""
+"""``blotter run`` (the daily pipeline), ``blotter rekey`` and ``blotter runs`` (the ledger).
+
+Each takes ``--target`` (default ``BLOTTER_TARGET``) and works on that target's engine.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,18 @@ import json
 from datetime import date
 from typing import Annotated
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from engines.base import Engine, WarehouseError
+from engines.errors import TransientError
 from orchestration import ledger, lock
 from orchestration.app import AsOf, app, as_of_or_exit, fail, settings_or_exit
+from orchestration.commands.target import Target, engine_or_exit
 from orchestration.errors import OperatorError, describe
 from orchestration.logs import LOG_FORMATS, configure_logging
-from orchestration.settings import TARGETS, Settings
+from orchestration.settings import Settings
 
 _STYLE = {
     "succeeded": "green",
@@ -30,7 +35,6 @@ CreateWarehouse = Annotated[
         help="Allow creating BLOTTER_DUCKDB_PATH's directory (a new warehouse backfills).",
     ),
 ]
-Target = Annotated[str | None, typer.Option("--target", help="dbt target: dev, ci or prod.")]
 LogFormat = Annotated[
     str | None, typer.Option("--log-format", help="text or json (structured, one per line).")
 ]
@@ -40,15 +44,13 @@ SummaryFile = Annotated[
 Retries = Annotated[int, typer.Option(min=0, max=10, help="Retries per step.")]
 
 
-def _options(settings: Settings, target: str | None, log_format: str | None) -> tuple[str, str]:
-    chosen = target or settings.target
-    if chosen not in TARGETS:
-        fail(f"--target {chosen!r} is not one of {', '.join(TARGETS)}")
+def _options(settings: Settings, target: str | None, log_format: str | None) -> tuple[Engine, str]:
+    engine = engine_or_exit(settings, target)
     fmt = log_format or settings.log_format
     if fmt not in LOG_FORMATS:
         fail(f"--log-format {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
     configure_logging(fmt, settings.secrets())
-    return chosen, fmt
+    return engine, fmt
 
 
 def _as_of(settings: Settings, requested: date | None) -> date:
@@ -75,14 +77,19 @@ def run_command(
     """
     settings = settings_or_exit()
     day = _as_of(settings, as_of_or_exit(as_of, settings))
-    chosen, fmt = _options(settings, target, log_format)
+    engine, fmt = _options(settings, target, log_format)
 
     from orchestration.launch import launch
     from orchestration.run import RunContext, new_run_id
     from orchestration.steps import default_steps
 
     ctx = RunContext(
-        run_id=new_run_id(day), as_of=day, target=chosen, settings=settings, log_format=fmt
+        run_id=new_run_id(day),
+        as_of=day,
+        target=engine.target,
+        settings=settings,
+        log_format=fmt,
+        given_engine=engine,
     )
     launch(
         ctx,
@@ -112,9 +119,9 @@ def rekey_command(
     publish; the published incident ids all change to the new key's.
     """
     settings = settings_or_exit()
-    requested = as_of_or_exit(as_of, settings) or ledger.last_published_as_of(settings.duckdb_path)
+    engine, fmt = _options(settings, target, log_format)
+    requested = as_of_or_exit(as_of, settings) or ledger.last_published_as_of(engine.ledger())
     day = _as_of(settings, requested)
-    chosen, fmt = _options(settings, target, log_format)
 
     from orchestration.launch import launch
     from orchestration.run import RunContext, new_run_id
@@ -123,18 +130,19 @@ def rekey_command(
     ctx = RunContext(
         run_id=new_run_id(day),
         as_of=day,
-        target=chosen,
+        target=engine.target,
         settings=settings,
         log_format=fmt,
         command="rekey",
         full_refresh=True,
+        given_engine=engine,
     )
     launch(ctx, rekey_steps(), key_prefix=None, summary_file=summary_file)
 
 
-def _live_view(runs: list[dict], settings: Settings) -> list[dict]:
+def _live_view(runs: list[dict], engine: Engine) -> list[dict]:
     """Show a ``running`` row whose process is gone as abandoned, before any run reconciles it."""
-    if not any(r["status"] == "running" for r in runs) or lock.is_held(settings.duckdb_path):
+    if not any(r["status"] == "running" for r in runs) or lock.is_held(engine.local_path):
         return runs
     for run in runs:
         if run["status"] == "running":
@@ -150,13 +158,15 @@ def _live_view(runs: list[dict], settings: Settings) -> list[dict]:
 def runs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list on stdout.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many runs.")] = 20,
+    target: Target = None,
 ) -> None:
     """Show recent runs from the run ledger (newest first), with their notes (e.g. drift)."""
-    settings = settings_or_exit()
+    engine = engine_or_exit(settings_or_exit(), target)
+    store = engine.ledger()
     try:
-        runs = _live_view(ledger.recent(settings.duckdb_path, limit), settings)
-    except duckdb.Error as exc:
-        fail(f"cannot read the run ledger in {settings.duckdb_path}: {describe(exc)}")
+        runs = _live_view(ledger.recent(store, limit), engine)
+    except (WarehouseError, TransientError) as exc:
+        fail(f"cannot read the run ledger in {store.where}: {describe(exc)}")
     if as_json:
         typer.echo(json.dumps(runs, indent=2, default=str))
         return

@@ -2,7 +2,8 @@
 
 It never writes what analysts and the dashboard read: it builds into ``dev_staging``,
 ``dev_marts``, … (dbt var ``schema_prefix``, default ``dev_``); only ``blotter run`` publishes,
-through write-audit-publish.
+through write-audit-publish. It builds on the target's engine (``--target``, default
+``BLOTTER_TARGET``), like every command.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from orchestration.app import app, console, fail, settings_or_exit
+from orchestration.commands.target import Target, engine_or_exit
 
 DEV_PREFIX = "dev_"
 PSEUDONYMISED = "fct_incidents"
@@ -48,6 +50,7 @@ def transform_command(
         str | None,
         typer.Option("--vars", help="dbt vars as a JSON object (schema_prefix default dev_)."),
     ] = None,
+    target: Target = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="One line per node while dbt runs.")
     ] = False,
@@ -61,6 +64,7 @@ def transform_command(
     were built needs --full-refresh.
     """
     settings = settings_or_exit()
+    engine = engine_or_exit(settings, target)
     variables = {
         "schema_prefix": DEV_PREFIX,
         "data_start": settings.start_date.isoformat(),
@@ -74,32 +78,33 @@ def transform_command(
         )
 
     from orchestration import pseudonym, session
-    from orchestration.dbt_invoke import dbt_env, release_duckdb
     from orchestration.dbt_report import print_summary, progress_callback
     from orchestration.dbt_runner import build
     from orchestration.errors import OperatorError
 
     try:
-        with session.writing("transform", settings) as held:
+        with session.writing("transform", settings, engine) as held:
             fix = "blotter transform --full-refresh"
             held.prepare_key(None if full_refresh else prefix, fix=fix)
-            with console.status(f"dbt build on target {settings.target} into {prefix}*…"):
-                result = build(
-                    select=select or (),
-                    exclude=exclude or (),
-                    vars=variables,
-                    target=settings.target,
-                    full_refresh=full_refresh,
-                    env=dbt_env(settings, settings.target),
-                    callbacks=[progress_callback(console)] if verbose else (),
-                    count_rows_in=settings.duckdb_path if settings.target != "prod" else None,
-                )
-            release_duckdb()  # dbt-duckdb keeps the file open in this process
+            with console.status(f"dbt build on target {engine.target} into {prefix}*…"):
+                try:
+                    result = build(
+                        select=select or (),
+                        exclude=exclude or (),
+                        vars=variables,
+                        target=engine.target,
+                        full_refresh=full_refresh,
+                        env=engine.dbt_env(),
+                        callbacks=[progress_callback(console)] if verbose else (),
+                        count_rows=engine.count_rows,
+                    )
+                finally:
+                    engine.after_dbt()
             # The fingerprint vouches for the pseudonyms in <prefix>marts: only a build of the
             # pseudonymised mart itself may record it.
             if any(n.name == PSEUDONYMISED and n.status == "success" for n in result.nodes):
                 key = pseudonym.Fingerprint.of(settings.pseudonym_key)
-                held.key_store().record(pseudonym.scope_of(prefix), key)
+                held.key_store().record(pseudonym.scope_of(prefix), key.stored())
     except OperatorError as exc:
         fail(str(exc))
     print_summary(result, console)

@@ -23,13 +23,17 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
 
+    from engines.duckdb import DuckDBEngine
     from ml.pipeline import run_pipeline
-    from ml.warehouse import DuckDBWarehouse
+    from ml.warehouse import open_warehouse
 
     started = time.perf_counter()
     with maybe_profile(args.profile):
         result = run_pipeline(
-            DuckDBWarehouse(args.db), marts_schema="marts", ml_schema="ml", as_of=args.as_of
+            open_warehouse(DuckDBEngine(args.db)),
+            marts_schema="marts",
+            ml_schema="ml",
+            as_of=args.as_of,
         )
     seconds = time.perf_counter() - started
     emit({"seconds": seconds, "forecasts": result.forecasts, "status": result.status})

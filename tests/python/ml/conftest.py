@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from ml_synth import daily_neighbourhood_counts, fct_incident_counts
 
+from engines.duckdb import DuckDBEngine
 from ml.config import ForecastConfig
 from ml.pipeline import PipelineResult, run_pipeline
-from ml.warehouse import DuckDBWarehouse
+from ml.warehouse import open_warehouse
 
 
 @pytest.fixture(scope="session")
@@ -40,5 +41,5 @@ def warehouse_path(tmp_path_factory: pytest.TempPathFactory, counts: pd.DataFram
 def pipeline_run(warehouse_path: Path) -> PipelineResult:
     """One full pipeline run into ``audit_ml``."""
     return run_pipeline(
-        DuckDBWarehouse(warehouse_path), ForecastConfig(), "audit_marts", "audit_ml"
+        open_warehouse(DuckDBEngine(warehouse_path)), ForecastConfig(), "audit_marts", "audit_ml"
     )

@@ -12,12 +12,13 @@ import pytest
 from conftest import write_mart
 from ml_synth import daily_neighbourhood_counts, fct_incident_counts
 
+from engines.duckdb import DuckDBEngine
 from ml.config import ForecastConfig
 from ml.engine import forecast_panel
 from ml.panel import build_panel
 from ml.pipeline import forecast_all, run_pipeline
 from ml.registry import load_runs
-from ml.warehouse import DuckDBWarehouse
+from ml.warehouse import open_warehouse
 
 
 def flagged(counts: pd.DataFrame, first: str, cutoff: str) -> pd.DataFrame:
@@ -69,12 +70,12 @@ def test_tiny_history_forecasts_what_it_can(tmp_path: Path, small: pd.DataFrame)
     three = small[pd.to_datetime(small["period_start"]) >= pd.Timestamp("2024-03-18")]
     counts = flagged(three, "2024-03-18", "2024-03-20")
     path = write_mart(tmp_path / "tiny.duckdb", counts)
-    result = run_pipeline(DuckDBWarehouse(path))
+    result = run_pipeline(open_warehouse(DuckDBEngine(path)))
     assert result.forecasts == 12 * 28  # every daily series (12 over 4 levels), 28 days
     assert any(n.startswith("monthly: no complete period") for n in result.notes)
     assert any(n.startswith("weekly: no complete period") for n in result.notes)
     assert any("too few to backtest" in n for n in result.notes)
-    run = load_runs(DuckDBWarehouse(path)).iloc[0]
+    run = load_runs(open_warehouse(DuckDBEngine(path))).iloc[0]
     assert json.loads(run["metrics"])["monthly"]["method"] == "none"
 
 

@@ -10,10 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from engines.duckdb import DuckDBEngine
 from ml.config import ForecastConfig
 from ml.pipeline import PipelineResult, run_pipeline
 from ml.registry import RegistryError, approve, decide, load_runs, rollback
-from ml.warehouse import DuckDBWarehouse, WarehouseError
+from ml.warehouse import WarehouseError, open_warehouse
 
 
 def query(path: Path, sql: str) -> pd.DataFrame:
@@ -50,7 +51,7 @@ def test_pipeline_fills_every_freq_and_geo_level(
 
 
 def test_rewriting_a_run_is_idempotent(warehouse_path: Path, pipeline_run) -> None:
-    wh = DuckDBWarehouse(warehouse_path)
+    wh = open_warehouse(DuckDBEngine(warehouse_path))
     before = query(warehouse_path, "select count(*) as n from audit_ml.forecasts")["n"].iloc[0]
     rows = wh.read_table("audit_ml", "forecasts")
     mine = rows[rows["forecast_run_id"] == pipeline_run.run_id]
@@ -62,9 +63,9 @@ def test_rewriting_a_run_is_idempotent(warehouse_path: Path, pipeline_run) -> No
 
 def test_bad_schema_names_are_refused(warehouse_path: Path) -> None:
     with pytest.raises(WarehouseError, match="invalid schema"):
-        DuckDBWarehouse(warehouse_path).read_counts("marts; drop table x")
+        open_warehouse(DuckDBEngine(warehouse_path)).read_counts("marts; drop table x")
     with pytest.raises(WarehouseError, match="does not exist"):
-        DuckDBWarehouse(warehouse_path).read_counts("marts")
+        open_warehouse(DuckDBEngine(warehouse_path)).read_counts("marts")
 
 
 def test_promotion_gate_and_tolerance() -> None:
@@ -87,7 +88,7 @@ def test_registry_reject_approve_rollback(
 ) -> None:
     # Start from the session's warehouse, whose first run is already the champion.
     path = shutil.copy(warehouse_path, tmp_path / "registry.duckdb")
-    wh = DuckDBWarehouse(path)
+    wh = open_warehouse(DuckDBEngine(path))
     first = pipeline_run
     assert load_runs(wh, "audit_ml").set_index("run_id").loc[first.run_id, "status"] == "champion"
     # A deliberately weak challenger (one shallow tree) with a strict tolerance is rejected:
@@ -122,7 +123,7 @@ def test_registry_records_the_method_of_every_level_freq_and_bucket(
     """ml.model_runs.metrics: which method serves each level x freq x horizon bucket (14)."""
     import json
 
-    runs = load_runs(DuckDBWarehouse(warehouse_path), "audit_ml").set_index("run_id")
+    runs = load_runs(open_warehouse(DuckDBEngine(warehouse_path)), "audit_ml").set_index("run_id")
     metrics = json.loads(runs.loc[pipeline_run.run_id, "metrics"])
     expected = {"daily": {"1-7d", "2-4w"}, "weekly": {"1-7d", "2-4w", "1-3m"},
                 "monthly": {"1-3m", "3-12m"}}  # fmt: skip

@@ -38,9 +38,9 @@ from orch_helpers import (
 )
 from typer.testing import CliRunner
 
+from engines.base import PUBLISHED_SCHEMAS
 from orchestration.cli import app
 from orchestration.lock import Holder, lock_path
-from orchestration.publish import PUBLISHED_SCHEMAS
 
 START, DAY1, DAY2, DAY3 = "2024-05-01", "2024-06-10", "2024-06-11", "2024-06-12"
 TOKEN = "e2e-app-token-9f8e7d"

@@ -115,9 +115,9 @@ def test_run_on_a_corrupt_warehouse_says_so_and_still_notifies(cli_env: Path, re
 
 
 def test_run_on_a_warehouse_another_program_holds(cli_env: Path, receiver, monkeypatch) -> None:
-    from orchestration import ledger
+    from engines.duckdb import connect
 
-    monkeypatch.setattr(ledger, "LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(connect, "LOCK_WAIT_SECONDS", 0.5)
     path = cli_env / "blotter.duckdb"
     duckdb.connect(str(path)).close()
     holder = hold_warehouse(path)

@@ -7,7 +7,8 @@ import time
 import duckdb
 import pytest
 
-from orchestration import ledger
+from engines.duckdb.connect import connect
+from engines.errors import WarehouseBusy
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('locked', flush=True); time.sleep(float(sys.argv[2]))"  # noqa: E501
 
@@ -25,7 +26,7 @@ def test_ledger_waits_for_a_short_read_lock(tmp_path):
     duckdb.connect(str(path)).close()
     reader = _hold_read_lock(path, 1.5)
     started = time.monotonic()
-    con = ledger._connect(path)
+    con = connect(path)
     con.close()
     reader.wait()
     assert time.monotonic() - started >= 0.5  # it really had to wait
@@ -36,7 +37,8 @@ def test_ledger_gives_up_on_a_lock_that_outlasts_the_wait(tmp_path):
     duckdb.connect(str(path)).close()
     reader = _hold_read_lock(path, 5)
     try:
-        with pytest.raises(duckdb.IOException, match="(?i)lock"):
-            ledger._connect(path, wait_seconds=0.5)
+        with pytest.raises(WarehouseBusy, match="held by another process") as raised:
+            connect(path, wait_seconds=0.5)
+        assert "lock" in str(raised.value.__cause__).lower()
     finally:
         reader.kill()

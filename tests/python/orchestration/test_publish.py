@@ -8,13 +8,8 @@ import duckdb
 import pytest
 from orch_helpers import schema_digest
 
-from orchestration.publish import (
-    PUBLISHED_SCHEMAS,
-    PublishBlocked,
-    prepare_audit,
-    publish,
-    rewrite_view_sql,
-)
+from engines.base import PUBLISHED_SCHEMAS, PublishBlocked
+from engines.duckdb.publish import prepare_audit, publish, rewrite_view_sql
 
 
 def _build_audit(path: Path, day: int) -> None:

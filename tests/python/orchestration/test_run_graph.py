@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 import orchestration.commands.run  # noqa: F401  (registers `run` and `runs`)
+from engines.base import PublishBlocked
 from orchestration import ledger
 from orchestration.app import app
-from orchestration.publish import PublishBlocked
 from orchestration.run import RunContext, TransientError, execute, is_transient, new_run_id
 from orchestration.settings import Settings
 

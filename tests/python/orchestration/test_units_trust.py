@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from engines.duckdb.key_store import DuckDBKeyStore
 from orchestration import ledger, lock, notify, pseudonym
 from orchestration.cli import app
 from orchestration.dates import resolve_as_of, today_in
@@ -120,11 +121,11 @@ def test_webhook_credentials_become_basic_auth_and_are_never_logged(receiver) ->
 
 
 def test_fingerprint_detects_a_changed_key_and_never_holds_it(tmp_path: Path) -> None:
-    store = pseudonym.DuckDBKeyStore(tmp_path / "w.duckdb")
+    store = DuckDBKeyStore(tmp_path / "w.duckdb")
     key = "first-key-8c1f"
     pseudonym.check(store, key, "", "blotter rekey")  # a new warehouse: nothing to compare
     store.write_key(key)
-    store.record(pseudonym.PUBLISHED, pseudonym.Fingerprint.of(key))
+    store.record(pseudonym.PUBLISHED, pseudonym.Fingerprint.of(key).stored())
     pseudonym.check(store, key, "", "blotter rekey")
     with pytest.raises(pseudonym.KeyChanged, match="run `blotter rekey`"):
         pseudonym.check(store, "second-key-77aa", "", "blotter rekey")

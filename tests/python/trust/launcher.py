@@ -90,21 +90,21 @@ def _hold_in_dbt(point: str) -> None:
 
 
 def _hold_in_forecast() -> None:
-    from ml.warehouse import DuckDBWarehouse
+    from engines.duckdb.ml_store import DuckDBMLStore
 
-    original = DuckDBWarehouse.replace_rows
+    original = DuckDBMLStore.replace_rows
 
-    def replace_rows(self: DuckDBWarehouse, frame: Any, schema: str, table: str, keys: Any) -> int:
+    def replace_rows(self: DuckDBMLStore, frame: Any, schema: str, table: str, keys: Any) -> int:
         written = original(self, frame, schema, table, keys)
         if table == "forecasts":
             hold("forecast")
         return written
 
-    DuckDBWarehouse.replace_rows = replace_rows  # type: ignore[method-assign]
+    DuckDBMLStore.replace_rows = replace_rows  # type: ignore[method-assign]
 
 
 def _hold_in_publish() -> None:
-    import orchestration.publish as wap
+    import engines.duckdb.publish as wap
 
     original = wap.publish
 

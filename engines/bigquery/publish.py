@@ -16,7 +16,7 @@ error-severity test passed does :func:`publish` replace the published datasets:
 - the audit datasets are deleted once everything is published, so readers see each table once
   (after a failed run they stay for inspection; the next run resets them).
 
-Raw landing (``<prefix>raw``) is never touched. Same contract as ``orchestration.publish``.
+Raw landing (``<prefix>raw``) is never touched. Same contract as ``engines.duckdb.publish``.
 
 Environment variables read here: none (the target is passed in).
 """
@@ -27,34 +27,15 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ingestion.destinations import BigQueryTarget
-from orchestration.publish import (
-    AUDIT_PREFIX,
-    PUBLISHED_SCHEMAS,
-    PublishBlocked,
-    PublishResult,
-)
-from orchestration.settings import Settings
+from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, PublishBlocked, PublishResult
+from engines.bigquery.target import BigQueryTarget
 
 _IDENT = re.compile(r"^[A-Za-z0-9_]*$")
-
-
-def bigquery_target(settings: Settings) -> BigQueryTarget:
-    """The prod target's BigQuery project from the settings (one-line error when incomplete)."""
-    return BigQueryTarget(
-        project=settings.gcp_project or "",
-        location=settings.bq_location,
-        dataset_prefix=settings.bq_dataset_prefix,
-        auth_method=settings.bq_auth_method,
-        keyfile=settings.bq_keyfile,
-        api_endpoint=settings.bq_api_endpoint,
-    )
 
 
 __all__ = [
     "PublishBlocked",
     "PublishResult",
-    "bigquery_target",
     "drop_audit",
     "prepare_audit",
     "publish",

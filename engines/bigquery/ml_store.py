@@ -1,17 +1,21 @@
-"""The forecaster's Warehouse protocol (``ml.warehouse``) on BigQuery, via google-cloud-bigquery.
+"""The forecaster's store (``engines.base.MLStore``) on BigQuery, via google-cloud-bigquery.
 
 Schema names are Blotter's logical ones (``marts``, ``audit_ml`` …); each maps to the dataset
 ``<dataset_prefix><schema>``. Reads come back with exactly the dtypes ``DuckDBWarehouse``
 returns (results go through Arrow and DuckDB's own pandas conversion), so the forecaster sees
-the same frames on both engines. ``replace_rows`` loads the frame into a short-lived staging
-table, then deletes and inserts in one multi-statement transaction (atomic, like DuckDB's).
+the same frames on both engines. Table schemas are the Arrow schemas ``ml/`` gives; the
+BigQuery schema is derived from them (naive timestamps are ``DATETIME``). ``replace_rows``
+loads the frame into a short-lived staging table, then deletes and inserts in one
+multi-statement transaction (atomic, like DuckDB's).
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,18 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ml.warehouse import COUNTS_COLUMNS, COUNTS_TABLE, TABLES, WarehouseError, checked_identifier
+from engines.base import WarehouseError, checked_identifier
 
-# Portable SQL types of ml.warehouse.TABLES -> BigQuery types.
-BQ_TYPES = {
-    "VARCHAR": "STRING",
-    "DOUBLE": "FLOAT64",
-    "BIGINT": "INT64",
-    "BOOLEAN": "BOOL",
-    "DATE": "DATE",
-    # DuckDB TIMESTAMP is naive (UTC by convention): BigQuery DATETIME, as the dbt contracts say.
-    "TIMESTAMP": "DATETIME",
-}
 STAGING_TTL = timedelta(hours=1)
 
 
@@ -49,19 +43,25 @@ def _frame(table: pa.Table) -> pd.DataFrame:
         return con.from_arrow(_naive_utc(table)).df()
 
 
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "DOUBLE": pa.float64(),
-    "BIGINT": pa.int64(),
-    "BOOLEAN": pa.bool_(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us"),
-}
+def field_type(arrow: pa.DataType) -> str:
+    """The BigQuery type of an Arrow type (naive timestamps are DATETIME, as dbt's contracts)."""
+    if pa.types.is_string(arrow):
+        return "STRING"
+    if pa.types.is_floating(arrow):
+        return "FLOAT64"
+    if pa.types.is_integer(arrow):
+        return "INT64"
+    if pa.types.is_boolean(arrow):
+        return "BOOL"
+    if pa.types.is_date(arrow):
+        return "DATE"
+    if pa.types.is_timestamp(arrow):
+        return "DATETIME" if arrow.tz is None else "TIMESTAMP"
+    raise WarehouseError(f"no BigQuery type for Arrow type {arrow}")
 
 
-def _parquet(frame: pd.DataFrame, table: str) -> io.BytesIO:
-    """``frame`` as Parquet bytes typed like the ML table (exact doubles, dates, timestamps)."""
-    schema = pa.schema([(c, _ARROW_TYPES[t]) for c, t in TABLES[table].items()])
+def _parquet(frame: pd.DataFrame, schema: pa.Schema) -> io.BytesIO:
+    """``frame`` as Parquet bytes typed like the table (exact doubles, dates, timestamps)."""
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), buffer)
     buffer.seek(0)
@@ -77,18 +77,29 @@ def _quoted(ref: str) -> str:
     return ".".join(f"`{part}`" for part in ref.split("."))
 
 
-class BigQueryWarehouse:
-    """The Warehouse protocol on a BigQuery project (or a local emulator).
+class BigQueryMLStore:
+    """``engines.base.MLStore`` on a BigQuery project (or a local emulator).
 
     Args:
-        client: a ``google.cloud.bigquery.Client`` (see ``ingestion.destinations.bigquery_client``).
+        client: a ``google.cloud.bigquery.Client`` (``engines.bigquery.target.bigquery_client``).
+        tables: table name -> Arrow schema (``ml/tables.py``).
+        counts_table: the count mart ``read_counts`` reads.
         dataset_prefix: ``BLOTTER_BQ_DATASET_PREFIX``; letters, digits and underscores.
         location: where new datasets are created.
     """
 
-    def __init__(self, client: Any, dataset_prefix: str = "", location: str = "US") -> None:
+    def __init__(
+        self,
+        client: Any,
+        tables: Mapping[str, pa.Schema],
+        counts_table: str,
+        dataset_prefix: str = "",
+        location: str = "US",
+    ) -> None:
         if dataset_prefix:
             checked_identifier(dataset_prefix)
+        self.tables = dict(tables)
+        self.counts_table = counts_table
         self.client = client
         self.project = client.project
         self.dataset_prefix = dataset_prefix
@@ -115,16 +126,21 @@ class BigQueryWarehouse:
             raise WarehouseError(f"reading {ref} failed: {str(exc).splitlines()[0]}") from exc
         return _frame(arrow)
 
+    def _columns(self, table: str) -> list[str]:
+        if table not in self.tables:
+            raise WarehouseError(f"{table} is not one of the ML store's tables")
+        return self.tables[table].names
+
     def read_counts(self, marts_schema: str = "marts") -> pd.DataFrame:
-        """Rows of ``<marts_schema>.fct_incident_counts`` (COUNTS_COLUMNS)."""
-        ref = self._ref(marts_schema, COUNTS_TABLE)
+        """Rows of ``<marts_schema>.<counts_table>`` (its schema's columns)."""
+        ref = self._ref(marts_schema, self.counts_table)
         if not self._exists(ref):
             raise WarehouseError(f"{ref} does not exist: build the marts first (dbt build)")
-        return self._select(ref, COUNTS_COLUMNS)
+        return self._select(ref, self._columns(self.counts_table))
 
     def read_table(self, schema: str, table: str) -> pd.DataFrame:
-        """A whole ML table; empty with the table's columns when it does not exist."""
-        columns = TABLES[table]
+        """A whole table; empty with the table's columns when it does not exist."""
+        columns = self._columns(table)
         ref = self._ref(schema, table)
         if not self._exists(ref):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -133,7 +149,7 @@ class BigQueryWarehouse:
     def _schema(self, table: str) -> list[Any]:
         from google.cloud import bigquery
 
-        return [bigquery.SchemaField(c, BQ_TYPES[t]) for c, t in TABLES[table].items()]
+        return [bigquery.SchemaField(f.name, field_type(f.type)) for f in self.tables[table]]
 
     def _ensure_table(self, schema: str, table: str) -> str:
         from google.cloud import bigquery
@@ -159,7 +175,7 @@ class BigQueryWarehouse:
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
         self.client.load_table_from_file(
-            _parquet(frame, table), staging, job_config=config
+            _parquet(frame, self.tables[table]), staging, job_config=config
         ).result()
         return staging
 
@@ -167,7 +183,7 @@ class BigQueryWarehouse:
         self, frame: pd.DataFrame, schema: str, table: str, key_columns: Sequence[str]
     ) -> int:
         """Delete rows whose key values appear in ``frame``, then insert ``frame`` (atomic)."""
-        columns = TABLES[table]
+        columns = self._columns(table)
         unknown = [c for c in key_columns if c not in columns]
         if unknown or set(frame.columns) != set(columns):
             raise WarehouseError(f"{table}: columns do not match the table definition")

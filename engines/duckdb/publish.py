@@ -1,5 +1,7 @@
 """Write-audit-publish on DuckDB: audit schemas are copied over the published ones atomically.
 
+The DuckDB engine's ``prepare_audit`` / ``drop_audit`` / ``publish`` (``engines.base.Engine``).
+
 dbt and ``ml/`` build into ``audit_staging``, ``audit_intermediate``, ``audit_marts``,
 ``audit_ml`` (dbt var ``schema_prefix='audit_'``). Only when every error-severity test passed does
 :func:`publish` replace the published schemas, in ONE DuckDB transaction: readers see either the
@@ -12,44 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-AUDIT_PREFIX = "audit_"
-# Published schemas, in publish order. Identifiers in SQL below come only from this constant.
-PUBLISHED_SCHEMAS: tuple[str, ...] = ("staging", "intermediate", "marts", "snapshots", "ml")
+from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, PublishBlocked, PublishResult
+from engines.duckdb.connect import connect
 
-
-class PublishBlocked(RuntimeError):
-    """Error-severity tests failed: nothing was published. The message names the tests."""
-
-    def __init__(
-        self, failing_tests: Sequence[str], outputs: dict[str, object] | None = None
-    ) -> None:
-        self.failing_tests = list(failing_tests)
-        # Test counts of the build that failed, for the run ledger.
-        self.outputs = outputs or {"failing_tests": self.failing_tests}
-        names = ", ".join(self.failing_tests[:10])
-        more = f" (+{len(self.failing_tests) - 10} more)" if len(self.failing_tests) > 10 else ""
-        super().__init__(
-            f"{len(self.failing_tests)} error-severity test(s) failed, published schemas left "
-            f"unchanged: {names}{more}"
-        )
-
-
-@dataclass
-class PublishResult:
-    """What :func:`publish` replaced."""
-
-    schemas: list[str] = field(default_factory=list)
-    tables: int = 0
-    views: int = 0
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form for the ledger and the run summary."""
-        return {"schemas": self.schemas, "tables": self.tables, "views": self.views}
+__all__ = ["PublishBlocked", "PublishResult", "drop_audit", "prepare_audit", "publish"]
 
 
 def _q(identifier: str) -> str:
@@ -147,7 +119,7 @@ def prepare_audit(
         The number of tables copied.
     """
     copied = 0
-    with duckdb.connect(str(duckdb_path)) as con:
+    with connect(duckdb_path) as con:
         con.execute("begin transaction")
         for schema in schemas:
             audit = prefix + schema
@@ -170,7 +142,7 @@ def drop_audit(
     duckdb_path: Path, schemas: Sequence[str] = PUBLISHED_SCHEMAS, prefix: str = AUDIT_PREFIX
 ) -> None:
     """Drop the audit schemas of ``schemas`` (a command that stopped before building)."""
-    with duckdb.connect(str(duckdb_path)) as con:
+    with connect(duckdb_path) as con:
         for schema in schemas:
             con.execute(f"drop schema if exists {_q(prefix + schema)} cascade")
 
@@ -206,7 +178,7 @@ def publish(
     if failing_tests:
         raise PublishBlocked(failing_tests)
     result = PublishResult()
-    with duckdb.connect(str(duckdb_path)) as con:
+    with connect(duckdb_path) as con:
         present = {
             r[0]
             for r in con.execute(

@@ -1,33 +1,22 @@
-"""Where raw landing goes: the dlt destination for a Blotter target.
+"""A BigQuery project to land in and build on, checked once; its dlt credentials and client.
 
-``dev``/``ci`` land in the DuckDB file; ``prod`` lands in BigQuery. Library code: every value is
-an explicit argument (orchestration builds :class:`BigQueryTarget` from the settings).
+Every value is an explicit argument: orchestration passes the ``BLOTTER_GCP_PROJECT`` /
+``BLOTTER_BQ_*`` settings to :func:`engines.engine_for`, which builds :class:`BigQueryTarget`.
+Each mistake is one :class:`DestinationError` line naming the setting to fix.
 
-Use :func:`landing_destination` as a context manager around ``ingest(..., destination=...)``:
-for an emulator endpoint it also points google-cloud-bigquery at it for the duration
-(``BIGQUERY_EMULATOR_HOST``: dlt creates its BigQuery clients without client options, so the
-environment is the only route) and turns off load-file compression (emulators cannot read
-gzipped JSONL). Both are restored when the block exits.
+Environment variables read here: none.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dlt
-
 AUTH_METHODS = ("oauth", "service-account")
 RAW_DATASET = "raw"
-_EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
-_NO_COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
-_LAYOUT_ENV = "DATASET_NAME_LAYOUT"
 
 
 class DestinationError(ValueError):
@@ -120,13 +109,8 @@ def gcp_credentials(target: BigQueryTarget) -> Any:
     return creds
 
 
-def bigquery_destination(target: BigQueryTarget) -> Any:
-    """dlt's BigQuery destination for ``target`` (see :func:`landing_destination` for emulators)."""
-    return dlt.destinations.bigquery(credentials=gcp_credentials(target), location=target.location)
-
-
 def bigquery_client(target: BigQueryTarget) -> Any:
-    """A google-cloud-bigquery client for ``target`` (publish, ML reads and writes, tests)."""
+    """A google-cloud-bigquery client for ``target`` (publish, ML, key store, reader, tests)."""
     from google.cloud import bigquery
 
     options: dict[str, str] = {}
@@ -147,66 +131,3 @@ def bigquery_client(target: BigQueryTarget) -> Any:
         location=target.location,
         client_options=options or None,
     )
-
-
-def duckdb_destination(duckdb_path: Path) -> Any:
-    """dlt's DuckDB destination writing into the warehouse file ``duckdb_path``."""
-    return dlt.destinations.duckdb(str(duckdb_path))
-
-
-@contextmanager
-def _scoped_env(wanted: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then restore what was there."""
-    saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@contextmanager
-def bigquery_endpoint(api_endpoint: str | None) -> Iterator[None]:
-    """Point every google-cloud-bigquery client created in the block at ``api_endpoint``.
-
-    Nothing changes when ``api_endpoint`` is None (the real BigQuery API).
-    """
-    if not api_endpoint:
-        yield
-        return
-    with _scoped_env({_EMULATOR_ENV: api_endpoint.rstrip("/"), _NO_COMPRESSION_ENV: "true"}):
-        yield
-
-
-@contextmanager
-def landing_destination(
-    target: str, duckdb_path: Path, bigquery: BigQueryTarget | None = None
-) -> Iterator[Any]:
-    """The dlt destination for a Blotter target, ready to pass to ``ingest``.
-
-    On BigQuery the dataset prefix applies to the landing too (``<prefix>raw``, where dbt's
-    ``socrata`` source looks): dlt's ``dataset_name_layout`` is set for the block, so pipelines
-    created in it name their dataset ``<prefix><dataset_name>``.
-
-    Args:
-        target: ``dev``, ``ci`` (DuckDB) or ``prod`` (BigQuery).
-        duckdb_path: The DuckDB warehouse file (dev/ci).
-        bigquery: The BigQuery project (prod).
-
-    Raises:
-        DestinationError: for an unknown target or a prod target without BigQuery settings.
-    """
-    if target in ("dev", "ci"):
-        yield duckdb_destination(duckdb_path)
-        return
-    if target != "prod":
-        raise DestinationError(f"unknown target {target!r}; use dev, ci or prod")
-    if bigquery is None:
-        raise DestinationError("the prod target needs BLOTTER_GCP_PROJECT (BigQuery settings)")
-    layout = {_LAYOUT_ENV: bigquery.dataset_prefix + "%s"} if bigquery.dataset_prefix else {}
-    with bigquery_endpoint(bigquery.api_endpoint), _scoped_env(layout):
-        yield bigquery_destination(bigquery)

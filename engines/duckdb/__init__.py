@@ -1,0 +1,13 @@
+"""The DuckDB engine (embedded default), one module per concern::
+
+engine.py     DuckDBEngine: the seam (engines.base.Engine) on one warehouse file
+connect.py    opening the file; DuckDB errors -> WarehouseBusy / WarehouseError
+landing.py    dlt's DuckDB destination         dbt.py       profile env, row counts
+ml_store.py   ML tables (DDL from Arrow)       publish.py   write-audit-publish
+key_store.py  pseudonym key + fingerprints     ledger.py    ops.run_ledger
+reader.py     read-only reader (dashboard)
+"""
+
+from engines.duckdb.engine import DuckDBEngine
+
+__all__ = ["DuckDBEngine"]

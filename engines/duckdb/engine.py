@@ -1,0 +1,101 @@
+"""The DuckDB engine: the embedded default (targets ``dev`` and ``ci``), one warehouse file.
+
+Everything lives in the file ``BLOTTER_DUCKDB_PATH`` names: raw landing, dbt's schemas, the ML
+tables, the key store and the run ledger; the run lock is ``<file>.lock`` next to it.
+
+Environment variables read here: none (the path is passed in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
+from engines.duckdb import dbt, publish
+from engines.duckdb.key_store import DuckDBKeyStore, record_in
+from engines.duckdb.landing import landing
+from engines.duckdb.ledger import DuckDBLedger
+from engines.duckdb.ml_store import DuckDBMLStore
+
+
+class DuckDBEngine:
+    """``engines.base.Engine`` on the DuckDB file ``path``."""
+
+    name = "duckdb"
+    is_shared = False
+
+    def __init__(self, path: Path, target: str = "dev") -> None:
+        self.local_path = Path(path)
+        self.target = target
+
+    def landing(self) -> AbstractContextManager[Any]:
+        """dlt's DuckDB destination on the warehouse file."""
+        return landing(self.local_path)
+
+    def dbt_env(self) -> dict[str, str | None]:
+        """``BLOTTER_TARGET`` and ``BLOTTER_DUCKDB_PATH`` for ``profiles.yml``."""
+        return dbt.dbt_env(self.target, self.local_path)
+
+    def dbt_extra_args(self, command: str) -> tuple[str, ...]:
+        """None: unit tests run with every build here (they cost nothing)."""
+        return ()
+
+    def after_dbt(self) -> None:
+        """Close the file dbt-duckdb keeps open in this process."""
+        dbt.release()
+
+    def count_rows(self, relations: Sequence[str]) -> dict[str, int]:
+        """dbt-duckdb reports no row counts: count the relations."""
+        return dbt.count_rows(self.local_path, relations)
+
+    def ml_store(self, tables: Mapping[str, pa.Schema], counts_table: str) -> DuckDBMLStore:
+        """The forecaster's store in the file."""
+        return DuckDBMLStore(self.local_path, tables, counts_table)
+
+    def prepare_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> int:
+        """Copy the published tables into fresh audit schemas (one transaction)."""
+        return publish.prepare_audit(self.local_path, schemas)
+
+    def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
+        """Drop the audit schemas of ``schemas``."""
+        publish.drop_audit(self.local_path, schemas)
+
+    def publish(
+        self,
+        schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+        *,
+        failing_tests: Sequence[str] = (),
+        fingerprint: tuple[str, StoredFingerprint] | None = None,
+        recreate_views: Callable[[], None] | None = None,
+    ) -> PublishResult:
+        """One transaction: the schemas, their views (SQL rewritten) and the fingerprint.
+
+        ``recreate_views`` is not needed: DuckDB returns each view's SQL, rewritten here.
+        """
+
+        def in_transaction(con: Any) -> None:
+            if fingerprint is not None:
+                record_in(con, *fingerprint)
+
+        return publish.publish(
+            self.local_path, failing_tests, schemas, in_transaction=in_transaction
+        )
+
+    def key_store(self) -> DuckDBKeyStore:
+        """``restricted.*`` in the file."""
+        return DuckDBKeyStore(self.local_path)
+
+    def ledger(self) -> DuckDBLedger:
+        """``ops.run_ledger`` in the file."""
+        return DuckDBLedger(self.local_path)
+
+    def reader(self) -> Any:
+        """A read-only reader of the file (``engines.duckdb.reader``)."""
+        from engines.duckdb.reader import DuckDBReader  # type: ignore[import-not-found]
+
+        return DuckDBReader(self.local_path)

@@ -1,0 +1,121 @@
+"""The run ledger store in a DuckDB file: the table ``ops.run_ledger``.
+
+Rows are plain dicts in ``COLUMNS`` order; what they mean (statuses, abandoned runs) is
+``orchestration.ledger``'s business. On the prod target the ledger stays in the local file
+(``engines.bigquery`` hands out this store too): it records runs, not published data.
+
+Environment variables read here: none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engines.duckdb.connect import connect
+
+SCHEMA = "ops"
+TABLE = "run_ledger"
+COLUMNS = (
+    "run_id",
+    "as_of",
+    "target",
+    "status",
+    "steps",
+    "started_at",
+    "ended_at",
+    "rows_fetched",
+    "rows_loaded",
+    "rows_rejected",
+    "tests_passed",
+    "tests_failed",
+    "failing_tests",
+    "error",
+    "command",
+    "pid",
+    "host",
+    "notes",
+)
+_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.{TABLE} (
+    run_id varchar primary key,
+    as_of date not null,
+    target varchar not null,
+    status varchar not null,
+    steps json,
+    started_at timestamp with time zone not null,
+    ended_at timestamp with time zone,
+    rows_fetched bigint,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    tests_passed integer,
+    tests_failed integer,
+    failing_tests json,
+    error varchar
+);
+alter table {SCHEMA}.{TABLE} add column if not exists command varchar;
+alter table {SCHEMA}.{TABLE} add column if not exists pid integer;
+alter table {SCHEMA}.{TABLE} add column if not exists host varchar;
+alter table {SCHEMA}.{TABLE} add column if not exists notes json;
+"""
+
+
+class DuckDBLedger:
+    """``ops.run_ledger`` in the DuckDB file ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def _writer(self, wait_seconds: float | None = None) -> Any:
+        # The directory must exist: whether a warehouse may be created is decided before.
+        con = connect(self.path, wait_seconds=wait_seconds)
+        con.execute(_DDL)
+        return con
+
+    def upsert(self, row: Mapping[str, Any]) -> None:
+        """Insert or replace the row keyed by ``run_id``."""
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "run_id")
+        with self._writer() as con:
+            con.execute(
+                f"insert into {SCHEMA}.{TABLE} ({', '.join(COLUMNS)}) values ({placeholders}) "
+                f"on conflict (run_id) do update set {updates}",
+                [row[c] for c in COLUMNS],
+            )
+
+    def rows(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
+        """Newest first; a missing file or table means no runs yet."""
+        if not self.path.exists():
+            return []
+        with connect(self.path, read_only=True) as con:
+            present = {
+                r[0]
+                for r in con.execute(
+                    "select column_name from duckdb_columns() "
+                    "where schema_name = ? and table_name = ?",
+                    [SCHEMA, TABLE],
+                ).fetchall()
+            }
+            if not present:
+                return []
+            # A ledger written by an older Blotter lacks the newer columns: read them as null.
+            selected = ", ".join(c if c in present else f"null as {c}" for c in COLUMNS)
+            where = "where status = ? " if status else ""
+            rows = con.execute(
+                f"select {selected} from {SCHEMA}.{TABLE} {where}"
+                "order by started_at desc, run_id desc limit ?",
+                [*([status] if status else []), limit],
+            ).fetchall()
+        return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+    def abandon(self, run_id: str, ended_at: Any, steps_json: str, reason: str) -> None:
+        """Mark ``run_id`` abandoned, appending ``reason`` to its error."""
+        with self._writer() as con:
+            con.execute(
+                f"update {SCHEMA}.{TABLE} set status = ?, ended_at = ?, steps = ?, "
+                "error = coalesce(error || '; ', '') || ? where run_id = ?",
+                ["abandoned", ended_at, steps_json, reason, run_id],
+            )

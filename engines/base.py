@@ -139,6 +139,8 @@ class Engine(Protocol):
     local_path: Path
     # True for a shared warehouse: the development pseudonym key is refused there.
     is_shared: bool
+    # Where the warehouse is, for messages (a file path, or a project and dataset prefix).
+    where: str
 
     def landing(self) -> AbstractContextManager[Any]:
         """dlt destination for ``raw`` (dataset naming set up for the block)."""

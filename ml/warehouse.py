@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from engines.base import MLStore, WarehouseError, checked_identifier
-from ml.tables import COLUMNS, COUNTS, COUNTS_TABLE, ML_TABLES, STORE_TABLES
+from ml.tables import COUNTS, COUNTS_TABLE, ML_TABLES, STORE_TABLES
 
 Warehouse = MLStore
 COUNTS_COLUMNS = COUNTS.names
@@ -52,8 +52,8 @@ def _portable(arrow: pa.DataType) -> str:
 SOURCE_TYPES: dict[str, dict[str, str]] = {
     name: {f.name: _portable(f.type) for f in schema} for name, schema in ML_TABLES.items()
 }
-# Per ML table, its columns in order (frames are built and checked with these).
-TABLES: dict[str, list[str]] = COLUMNS
+# Per ML table, column -> portable type, in column order (frames are built with these names).
+TABLES = SOURCE_TYPES
 
 
 def open_warehouse(engine: Any) -> Warehouse:

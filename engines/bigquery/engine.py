@@ -1,9 +1,9 @@
 """The BigQuery engine: the ``prod`` target, datasets ``<prefix><schema>`` in one GCP project.
 
 One google-cloud-bigquery client per engine (made on first use), shared by publish, the ML
-store, the key store and the reader; dlt makes its own for landing. The run ledger and the run
-lock stay in the local file (``BLOTTER_DUCKDB_PATH``): the lock must be local, and the ledger
-records runs, not published data (a BigQuery ledger store is not built yet).
+store, the key store, the run ledger (``<prefix>ops.run_ledger``) and the reader; dlt makes its
+own for landing. The run lock is a local file: ``<BLOTTER_DUCKDB_PATH>.lock`` (``local_path``
+also locates dlt's working directory).
 
 Environment variables read here: none (the values are passed in).
 """
@@ -21,9 +21,9 @@ from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
 from engines.bigquery import publish
 from engines.bigquery.key_store import BigQueryKeyStore
 from engines.bigquery.landing import landing
+from engines.bigquery.ledger import BigQueryLedger
 from engines.bigquery.ml_store import BigQueryMLStore
 from engines.bigquery.target import BigQueryTarget, bigquery_client
-from engines.duckdb.ledger import DuckDBLedger
 
 # Unit tests check model logic on fixtures: CI's job, not every prod build's (each is a job).
 _NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
@@ -39,6 +39,7 @@ class BigQueryEngine:
         self.bq = bq
         self.local_path = Path(local_path)
         self.target = target
+        self.where = f"BigQuery project {bq.project} (datasets {bq.dataset_prefix}*)"
         self._client: Any = None
 
     @property
@@ -116,9 +117,11 @@ class BigQueryEngine:
             self.client, self.bq.project, self.bq.dataset_prefix, self.bq.location
         )
 
-    def ledger(self) -> DuckDBLedger:
-        """The run ledger in the local file (see the module docstring)."""
-        return DuckDBLedger(self.local_path)
+    def ledger(self) -> BigQueryLedger:
+        """``<prefix>ops.run_ledger`` in the project."""
+        return BigQueryLedger(
+            self.client, self.bq.project, self.bq.dataset_prefix, self.bq.location
+        )
 
     def reader(self) -> Any:
         """A read-only reader of the published datasets (``engines.bigquery.reader``)."""

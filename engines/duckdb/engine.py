@@ -32,6 +32,7 @@ class DuckDBEngine:
     def __init__(self, path: Path, target: str = "dev") -> None:
         self.local_path = Path(path)
         self.target = target
+        self.where = str(self.local_path)
 
     def landing(self) -> AbstractContextManager[Any]:
         """dlt's DuckDB destination on the warehouse file."""

@@ -1,8 +1,7 @@
 """The run ledger store in a DuckDB file: the table ``ops.run_ledger``.
 
-Rows are plain dicts in ``COLUMNS`` order; what they mean (statuses, abandoned runs) is
-``orchestration.ledger``'s business. On the prod target the ledger stays in the local file
-(``engines.bigquery`` hands out this store too): it records runs, not published data.
+Rows are plain dicts in ``COLUMNS`` order (``engines.bigquery.ledger`` stores the same rows);
+what they mean (statuses, abandoned runs) is ``orchestration.ledger``'s business.
 
 Environment variables read here: none.
 """

@@ -71,7 +71,7 @@ def ingest_command(
 
     if result.new_warehouse:
         console.print(
-            f"[bold yellow]warning:[/] created a new warehouse at {engine.local_path}",
+            f"[bold yellow]warning:[/] created a new warehouse at {engine.where}",
             highlight=False,
             soft_wrap=True,
         )

@@ -28,7 +28,7 @@ RUN_TIMEOUT = 900
 
 @dataclass
 class Deployment:
-    """One Blotter deployment: a DuckDB file (dev; ledger for both) and maybe a BigQuery one."""
+    """One Blotter deployment: a DuckDB file (dev; run lock for both) and maybe a BigQuery one."""
 
     root: Path
     start: date

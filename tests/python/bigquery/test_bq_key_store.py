@@ -10,7 +10,8 @@ import secrets
 import pytest
 from bq_emulator import Emulator
 
-from ingestion.destinations import BigQueryTarget, bigquery_client
+from engines.bigquery.key_store import BigQueryKeyStore
+from engines.bigquery.target import BigQueryTarget, bigquery_client
 from orchestration import pseudonym
 
 
@@ -19,7 +20,7 @@ def test_key_table_fingerprints_and_refusal(emulator: Emulator) -> None:
         project=emulator.project, dataset_prefix="keys_", api_endpoint=emulator.endpoint
     )
     client = bigquery_client(target)
-    store = pseudonym.BigQueryKeyStore(client, target.project, "keys_", "US")
+    store = BigQueryKeyStore(client, target.project, "keys_", "US")
     key, other = f"bq-key-{secrets.token_hex(8)}", f"bq-key-{secrets.token_hex(8)}"
     pseudonym.check(store, key, "", "blotter rekey")  # nothing built, nothing recorded yet
     store.write_key(other)

@@ -10,13 +10,11 @@ import duckdb
 import pytest
 from bq_emulator import Emulator
 
-from ingestion.destinations import (
-    BigQueryTarget,
-    DestinationError,
-    bigquery_client,
-    bigquery_endpoint,
-    landing_destination,
-)
+from engines import engine_for
+from engines.bigquery import BigQueryEngine, BigQueryTarget, DestinationError
+from engines.bigquery.landing import bigquery_endpoint
+from engines.bigquery.target import bigquery_client
+from engines.duckdb import DuckDBEngine
 
 START = date(2025, 5, 20)
 DAY1, DAY2 = date(2025, 6, 9), date(2025, 6, 10)
@@ -43,7 +41,7 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
     )
     bq_local, duck_path = tmp_path / "bq" / "state.duckdb", tmp_path / "duck" / "blotter.duckdb"
     for day in (DAY1, DAY2):
-        with landing_destination("prod", bq_local, target) as destination:
+        with BigQueryEngine(target, bq_local).landing() as destination:
             bq = ingest(
                 None,
                 bq_local,
@@ -52,7 +50,7 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
                 show_progress=False,
                 destination=destination,
             )
-        with landing_destination("dev", duck_path) as destination:
+        with DuckDBEngine(duck_path).landing() as destination:
             dk = ingest(
                 None, duck_path, START, as_of=day, show_progress=False, destination=destination
             )
@@ -77,17 +75,16 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
 
 def test_dev_and_ci_land_in_duckdb(tmp_path: Path) -> None:
     for target in ("dev", "ci"):
-        with landing_destination(target, tmp_path / "w.duckdb") as destination:
+        engine = engine_for(target, duckdb_path=tmp_path / "w.duckdb")
+        with engine.landing() as destination:
             assert destination.destination_name == "duckdb"
 
 
 def test_bad_targets_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(DestinationError, match="unknown target"):
-        with landing_destination("staging", tmp_path / "w.duckdb"):
-            pass
+        engine_for("staging", duckdb_path=tmp_path / "w.duckdb")
     with pytest.raises(DestinationError, match="BLOTTER_GCP_PROJECT"):
-        with landing_destination("prod", tmp_path / "w.duckdb"):
-            pass
+        engine_for("prod", duckdb_path=tmp_path / "w.duckdb")
     with pytest.raises(DestinationError, match="BLOTTER_GCP_PROJECT"):
         BigQueryTarget(project="")
     with pytest.raises(DestinationError, match="BLOTTER_BQ_KEYFILE"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from bq_emulator import Emulator
 
-from ingestion.destinations import BigQueryTarget, bigquery_client
-from orchestration.publish_bigquery import PublishBlocked, prepare_audit, publish
+from engines.base import PublishBlocked
+from engines.bigquery.publish import prepare_audit, publish
+from engines.bigquery.target import BigQueryTarget, bigquery_client
 
 SCHEMAS = ("staging", "marts")
 

@@ -9,7 +9,8 @@ import pytest
 from bq_emulator import Emulator
 from real_samples import CHICAGO_API
 
-from ingestion.destinations import BigQueryTarget, bigquery_client, landing_destination
+from engines.bigquery import BigQueryEngine, BigQueryTarget
+from engines.bigquery.target import bigquery_client
 from ingestion.pipeline import SourceMismatchError, ingest
 from ingestion.replay.server import running_replay
 
@@ -24,7 +25,7 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
     )
     state = tmp_path / "state.duckdb"
     for day in (DAY1, DAY2):  # the second ingest replaces the profile tables, not appends
-        with landing_destination("prod", state, target) as destination:
+        with BigQueryEngine(target, state).landing() as destination:
             result = ingest(
                 None, state, START, as_of=day, show_progress=False, destination=destination
             )
@@ -53,7 +54,7 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
     assert rows("select distinct _blotter_source from {d}.incidents") == [("127.0.0.1/d6g9-xbgu",)]
 
     with running_replay(from_file=CHICAGO_API, profile="chicago") as source:
-        with landing_destination("prod", state, target) as destination:
+        with BigQueryEngine(target, state).landing() as destination:
             with pytest.raises(SourceMismatchError, match="fresh warehouse"):
                 ingest(
                     source, state, date(2025, 5, 1), show_progress=False, destination=destination

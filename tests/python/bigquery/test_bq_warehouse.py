@@ -1,4 +1,4 @@
-"""``BigQueryWarehouse`` behaves like ``DuckDBWarehouse``: same frames in, same frames out."""
+"""The BigQuery ML store behaves like the DuckDB one: same frames in, same frames out."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from bq_emulator import Emulator
 
-from ingestion.destinations import BigQueryTarget, bigquery_client
-from ml.bigquery_warehouse import BigQueryWarehouse
-from ml.warehouse import TABLES, DuckDBWarehouse, WarehouseError
+from engines.base import MLStore
+from engines.bigquery import BigQueryEngine, BigQueryTarget
+from engines.bigquery.target import bigquery_client
+from engines.duckdb import DuckDBEngine
+from ml.warehouse import TABLES, WarehouseError, open_warehouse
 
 COUNTS = [
     (date(2025, 6, 2), "weekly", "city", "Buffalo", 140, True),
@@ -33,7 +35,7 @@ def _forecasts(run: str, yhat: float) -> pd.DataFrame:
 
 
 @pytest.fixture
-def pair(emulator: Emulator, tmp_path: Path) -> tuple[DuckDBWarehouse, BigQueryWarehouse]:
+def pair(emulator: Emulator, tmp_path: Path) -> tuple[MLStore, MLStore]:
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
@@ -56,14 +58,14 @@ def pair(emulator: Emulator, tmp_path: Path) -> tuple[DuckDBWarehouse, BigQueryW
         "select * from unnest(array<struct<period_start date, freq string, geo_level string, "
         f"geo string, incidents int64, is_complete_period bool>>[{values}])"
     ).result()
-    return DuckDBWarehouse(path), BigQueryWarehouse(client, "mlio_", target.location)
+    return open_warehouse(DuckDBEngine(path)), open_warehouse(BigQueryEngine(target, path))
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns[:6])).reset_index(drop=True)
 
 
-def test_same_frames_from_both_engines(pair: tuple[DuckDBWarehouse, BigQueryWarehouse]) -> None:
+def test_same_frames_from_both_engines(pair: tuple[MLStore, MLStore]) -> None:
     duck, bq = pair
     pd.testing.assert_frame_equal(_sorted(bq.read_counts()), _sorted(duck.read_counts()))
 
@@ -80,11 +82,11 @@ def test_same_frames_from_both_engines(pair: tuple[DuckDBWarehouse, BigQueryWare
     assert len(got) == 4 and sorted(got["yhat"]) == [6.0, 7.0, 7.0, 8.0]
     pd.testing.assert_frame_equal(got, want)
     # Naive timestamps stay naive: DATETIME, as the dbt contracts on ml.* expect.
-    schema = bq.client.get_table(f"{bq.project}.mlio_ml.forecasts").schema
+    schema = bq.client.get_table(f"{bq.project}.mlio_ml.forecasts").schema  # type: ignore[attr-defined]
     assert {f.name: f.field_type for f in schema}["created_at"] == "DATETIME"
 
 
-def test_errors_are_warehouse_errors(pair: tuple[DuckDBWarehouse, BigQueryWarehouse]) -> None:
+def test_errors_are_warehouse_errors(pair: tuple[MLStore, MLStore]) -> None:
     _, bq = pair
     with pytest.raises(WarehouseError, match="does not exist"):
         bq.read_counts("nothing_here")

@@ -1,0 +1,123 @@
+"""The run ledger store on BigQuery: the table ``<prefix>ops.run_ledger``.
+
+Same rows as ``engines.duckdb.ledger`` (its ``COLUMNS``); JSON columns are STRING holding JSON
+text, timestamps are TIMESTAMP (UTC). Every value is a query parameter: an upsert is one
+``MERGE``, marking a run abandoned one ``UPDATE``. The run lock stays local (``<file>.lock``).
+
+Environment variables read here: none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engines.base import checked_identifier
+from engines.duckdb.ledger import COLUMNS, SCHEMA, TABLE
+
+_TYPES = {
+    "run_id": "STRING",
+    "as_of": "DATE",
+    "target": "STRING",
+    "status": "STRING",
+    "steps": "STRING",
+    "started_at": "TIMESTAMP",
+    "ended_at": "TIMESTAMP",
+    "rows_fetched": "INT64",
+    "rows_loaded": "INT64",
+    "rows_rejected": "INT64",
+    "tests_passed": "INT64",
+    "tests_failed": "INT64",
+    "failing_tests": "STRING",
+    "error": "STRING",
+    "command": "STRING",
+    "pid": "INT64",
+    "host": "STRING",
+    "notes": "STRING",
+}
+assert tuple(_TYPES) == COLUMNS  # one row shape on both engines
+
+
+class BigQueryLedger:
+    """``<prefix>ops.run_ledger`` in ``project``."""
+
+    def __init__(self, client: Any, project: str, dataset_prefix: str, location: str) -> None:
+        if dataset_prefix:
+            checked_identifier(dataset_prefix)
+        self.client = client
+        self.dataset = f"{project}.{dataset_prefix}{SCHEMA}"
+        self.location = location
+        self.where = f"BigQuery table {self.dataset}.{TABLE}"
+        self._ref = f"`{project}`.`{dataset_prefix}{SCHEMA}`.`{TABLE}`"
+        self._ready = False
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        from google.cloud import bigquery
+
+        dataset = bigquery.Dataset(self.dataset)
+        dataset.location = self.location
+        self.client.create_dataset(dataset, exists_ok=True)
+        schema = [bigquery.SchemaField(c, t) for c, t in _TYPES.items()]
+        self.client.create_table(
+            bigquery.Table(f"{self.dataset}.{TABLE}", schema=schema), exists_ok=True
+        )
+        self._ready = True
+
+    def _query(self, sql: str, params: Mapping[str, tuple[str, Any]]) -> Any:
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter(name, kind, value)
+                for name, (kind, value) in params.items()
+            ]
+        )
+        return self.client.query(sql, job_config=config).result()
+
+    def upsert(self, row: Mapping[str, Any]) -> None:
+        """Insert or replace the row keyed by ``run_id`` (one MERGE)."""
+        self._ensure()
+        source = ", ".join(f"@{c} as {c}" for c in COLUMNS)
+        updates = ", ".join(f"{c} = s.{c}" for c in COLUMNS if c != "run_id")
+        cols = ", ".join(COLUMNS)
+        values = ", ".join(f"s.{c}" for c in COLUMNS)
+        self._query(
+            f"merge {self._ref} t using (select {source}) s on t.run_id = s.run_id "
+            f"when matched then update set {updates} "
+            f"when not matched then insert ({cols}) values ({values})",
+            {c: (_TYPES[c], row[c]) for c in COLUMNS},
+        )
+
+    def rows(self, limit: int, status: str | None = None) -> list[dict[str, Any]]:
+        """Newest first; no dataset or table yet means no runs yet."""
+        from google.api_core.exceptions import NotFound
+
+        where = "where status = @status " if status else ""
+        params: dict[str, tuple[str, Any]] = {"limit": ("INT64", limit)}
+        if status:
+            params["status"] = ("STRING", status)
+        try:
+            result = self._query(
+                f"select {', '.join(COLUMNS)} from {self._ref} {where}"
+                "order by started_at desc, run_id desc limit @limit",
+                params,
+            )
+        except NotFound:
+            return []
+        return [dict(zip(COLUMNS, r.values(), strict=True)) for r in result]
+
+    def abandon(self, run_id: str, ended_at: Any, steps_json: str, reason: str) -> None:
+        """Mark ``run_id`` abandoned, appending ``reason`` to its error."""
+        self._query(
+            f"update {self._ref} set status = 'abandoned', ended_at = @ended_at, "
+            "steps = @steps, error = concat(coalesce(concat(error, '; '), ''), @reason) "
+            "where run_id = @run_id",
+            {
+                "ended_at": ("TIMESTAMP", ended_at),
+                "steps": ("STRING", steps_json),
+                "reason": ("STRING", reason),
+                "run_id": ("STRING", run_id),
+            },
+        )

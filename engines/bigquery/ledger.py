@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engines.base import checked_identifier
+from engines.base import WarehouseError, checked_identifier
 from engines.duckdb.ledger import COLUMNS, SCHEMA, TABLE
+from engines.errors import WarehouseUnreachable
 
 _TYPES = {
     "run_id": "STRING",
@@ -66,6 +67,8 @@ class BigQueryLedger:
         self._ready = True
 
     def _query(self, sql: str, params: Mapping[str, tuple[str, Any]]) -> Any:
+        """Run ``sql``; Google's errors become the engine's (NotFound passes through)."""
+        from google.api_core import exceptions as google
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(
@@ -74,7 +77,16 @@ class BigQueryLedger:
                 for name, (kind, value) in params.items()
             ]
         )
-        return self.client.query(sql, job_config=config).result()
+        try:
+            return self.client.query(sql, job_config=config).result()
+        except google.NotFound:
+            raise
+        except (google.ServerError, google.TooManyRequests, OSError) as exc:
+            raise WarehouseUnreachable(f"the run ledger ({self.where}) did not answer") from exc
+        except google.GoogleAPICallError as exc:
+            raise WarehouseError(
+                f"the run ledger ({self.where}) failed: {str(exc).splitlines()[0]}"
+            ) from exc
 
     def upsert(self, row: Mapping[str, Any]) -> None:
         """Insert or replace the row keyed by ``run_id`` (one MERGE)."""

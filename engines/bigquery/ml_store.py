@@ -1,7 +1,7 @@
 """The forecaster's store (``engines.base.MLStore``) on BigQuery, via google-cloud-bigquery.
 
 Schema names are Blotter's logical ones (``marts``, ``audit_ml`` …); each maps to the dataset
-``<dataset_prefix><schema>``. Reads come back with exactly the dtypes ``DuckDBWarehouse``
+``<dataset_prefix><schema>``. Reads come back with exactly the dtypes ``DuckDBMLStore``
 returns (results go through Arrow and DuckDB's own pandas conversion), so the forecaster sees
 the same frames on both engines. Table schemas are the Arrow schemas ``ml/`` gives; the
 BigQuery schema is derived from them (naive timestamps are ``DATETIME``). ``replace_rows``
@@ -30,7 +30,7 @@ STAGING_TTL = timedelta(hours=1)
 
 
 def _naive_utc(table: pa.Table) -> pa.Table:
-    """BigQuery TIMESTAMPs arrive tz-aware (UTC); DuckDBWarehouse returns naive UTC."""
+    """BigQuery TIMESTAMPs arrive tz-aware (UTC); DuckDBMLStore returns naive UTC."""
     for i, fld in enumerate(table.schema):
         if pa.types.is_timestamp(fld.type) and fld.type.tz is not None:
             table = table.set_column(i, fld.name, table.column(i).cast(pa.timestamp("us")))
@@ -38,7 +38,7 @@ def _naive_utc(table: pa.Table) -> pa.Table:
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    """Arrow → pandas with DuckDB's conversion (the dtypes ``DuckDBWarehouse`` produces)."""
+    """Arrow → pandas with DuckDB's conversion (the dtypes ``DuckDBMLStore`` produces)."""
     with duckdb.connect() as con:
         return con.from_arrow(_naive_utc(table)).df()
 

@@ -137,10 +137,11 @@ def _build_buffalo(out: Path, sample: Path) -> None:
 
 
 def _build_chicago(out: Path, sample: Path) -> None:
+    from engines.duckdb import DuckDBEngine
+    from engines.duckdb.key_store import DuckDBKeyStore
     from ingestion.pipeline import ingest
     from ingestion.replay.server import running_replay
     from orchestration.dbt_runner import run_dbt
-    from orchestration.pseudonym import DuckDBKeyStore
 
     if not sample.is_file():
         raise SystemExit(f"{sample} is missing: set BLOTTER_REAL_DATA_DIR to the real samples")
@@ -159,7 +160,7 @@ def _build_chicago(out: Path, sample: Path) -> None:
         },
         target="ci",
         env={"BLOTTER_TARGET": "ci"},
-        count_rows_in=db,
+        count_rows=DuckDBEngine(db).count_rows,
     )
     if not result.success:
         raise SystemExit(f"dbt run failed: {result.error}")

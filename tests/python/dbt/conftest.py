@@ -24,6 +24,7 @@ import duckdb
 import profile_fixture
 import pytest
 
+from engines.duckdb import DuckDBEngine
 from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult, run_dbt
 
 HAS_REPLAY = importlib.util.find_spec("ingestion.replay.server") is not None
@@ -59,7 +60,7 @@ def dbt(
         project_dir=project_dir,
         target=env["BLOTTER_TARGET"],
         env=env,
-        count_rows_in=db,
+        count_rows=DuckDBEngine(db).count_rows,
         **kwargs,
     )
 

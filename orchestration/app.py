@@ -40,7 +40,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def settings_or_exit(**overrides: str) -> Settings:
     """Load settings (``overrides`` are extra ``BLOTTER_*`` values), exiting 2 when invalid."""
     try:
-        return load_settings(**overrides)
+        return load_settings(overrides=overrides)
     except SettingsError as exc:
         fail(str(exc))
 

@@ -238,7 +238,7 @@ KNOWN = frozenset(
 def load_settings(
     env: Mapping[str, str] | None = None,
     dotenv: Path | None = Path(".env"),
-    **overrides: str,
+    overrides: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build Settings from ``.env`` (if present), overlaid by ``env`` (default: the process
     environment), overlaid by ``overrides`` (``BLOTTER_*`` names, e.g. a command-line option).
@@ -247,6 +247,7 @@ def load_settings(
         SettingsError: on an unknown ``BLOTTER_*`` name or an invalid value (one line).
     """
     environ = os.environ if env is None else env
+    overrides = overrides or {}
     from_file: dict[str, Any] = {}
     names = {k for k in environ if k.startswith(PREFIX)} | set(overrides)
     if dotenv is not None and dotenv.is_file():

@@ -128,10 +128,12 @@ def test_every_setting_is_read_by_its_env_name_and_empty_means_unset(tmp_path):
 def test_overrides_win_over_the_environment_and_dotenv(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("BLOTTER_TARGET=ci\nBLOTTER_LOG_FORMAT=json\n")
-    settings = load_settings(env={"BLOTTER_TARGET": "dev"}, dotenv=dotenv, BLOTTER_TARGET="prod")
+    settings = load_settings(
+        env={"BLOTTER_TARGET": "dev"}, dotenv=dotenv, overrides={"BLOTTER_TARGET": "prod"}
+    )
     assert settings.target == "prod" and settings.log_format == "json"
     with pytest.raises(SettingsError, match="unknown setting BLOTTER_TRAGET"):
-        load_settings(env={}, dotenv=None, BLOTTER_TRAGET="prod")
+        load_settings(env={}, dotenv=None, overrides={"BLOTTER_TRAGET": "prod"})
     dotenv.write_text("BLOTTER_LOG_FROMAT=json\n")
     with pytest.raises(SettingsError, match="unknown setting BLOTTER_LOG_FROMAT"):
         load_settings(env={}, dotenv=dotenv)

@@ -252,7 +252,10 @@ def load_settings(
     names = {k for k in environ if k.startswith(PREFIX)} | set(overrides)
     if dotenv is not None and dotenv.is_file():
         names |= {k for k in dotenv_values(dotenv) if k.startswith(PREFIX)}
-        from_file = DotEnvSettingsSource(Settings, env_file=dotenv)()
+        # A shared .env may hold other tools' names (GOOGLE_..., DBT_...): only ours are read.
+        from_file = {
+            k: v for k, v in DotEnvSettingsSource(Settings, env_file=dotenv)().items() if k in KNOWN
+        }
     unknown = sorted(names - KNOWN)
     if unknown:
         raise SettingsError(

@@ -44,7 +44,11 @@ def test_invalid_settings_name_the_problem(env, needle):
 
 def test_dotenv_is_overlaid_by_the_environment(tmp_path):
     dotenv = tmp_path / ".env"
-    dotenv.write_text("BLOTTER_START_DATE=2024-02-01\nBLOTTER_TARGET=ci\n")
+    # Other tools' names in a shared .env are theirs (and lower case is not ours either).
+    dotenv.write_text(
+        "BLOTTER_START_DATE=2024-02-01\nBLOTTER_TARGET=ci\nGOOGLE_APPLICATION_CREDENTIALS=/k.json\n"
+        "blotter_log_format=yaml\n"
+    )
     settings = load_settings(env={"BLOTTER_TARGET": "dev"}, dotenv=dotenv)
     assert settings.start_date == date(2024, 2, 1)
     assert settings.target == "dev"

@@ -148,3 +148,14 @@ def test_an_operator_mistake_is_never_retried_whatever_it_wraps() -> None:
     mistake = type("SourceMismatchError", (RuntimeError,), {})("warehouse holds another source")
     mistake.__cause__ = SourceUnavailable("timed out")
     assert not is_transient(mistake)
+
+
+def test_ctrl_c_is_never_retried_and_the_ledger_says_interrupted(tmp_path: Path) -> None:
+    calls: list[int] = []
+    ctx = _ctx(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        execute(ctx, [("ingest", _failing(KeyboardInterrupt(), 9, calls))], 3, 0)
+    assert len(calls) == 1
+    with duckdb.connect(str(ctx.duckdb_path), read_only=True) as con:
+        (error,) = con.execute("select error from ops.run_ledger").fetchone() or (None,)
+    assert error == "ingest: interrupted"

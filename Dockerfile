@@ -8,6 +8,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY engines engines
 COPY ingestion ingestion
 COPY ml ml
 COPY orchestration orchestration
@@ -25,7 +26,6 @@ WORKDIR /app
 COPY --chown=blotter:blotter dbt_project.yml profiles.yml ./
 COPY --chown=blotter:blotter models models
 COPY --chown=blotter:blotter macros macros
-COPY --chown=blotter:blotter seeds seeds
 COPY --chown=blotter:blotter snapshots snapshots
 COPY --chown=blotter:blotter tests/dbt tests/dbt
 RUN mkdir -p data target logs && chown blotter:blotter data target logs

@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The Python packages mypy checks (settings in pyproject.toml's [tool.mypy]).
+PY_PACKAGES := engines ingestion replay ml orchestration dashboard
 
 .PHONY: setup run test lint dashboard bench bench-quick bench-forecast browser clean
 
@@ -22,11 +24,11 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest
 
+## ruff, ruff format and sqlfluff (.pre-commit-config.yaml, on every tracked file), then mypy.
 lint: setup
-	$(BIN)/ruff check ingestion ml orchestration dashboard tests
-	$(BIN)/ruff format --check ingestion ml orchestration dashboard tests
 	@mkdir -p data  # the dbt templater opens the ci target's DuckDB file
-	$(BIN)/sqlfluff lint models macros snapshots tests/dbt
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+	$(BIN)/mypy $(wildcard $(PY_PACKAGES))
 
 dashboard: setup
 	$(BIN)/blotter dashboard

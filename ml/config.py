@@ -147,8 +147,8 @@ class ForecastConfig:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
         if "required_mase_below_one" in known:
             known["required_mase_below_one"] = tuple(known["required_mase_below_one"])  # type: ignore[arg-type]
-        if isinstance(known.get("peers"), dict):
-            known["peers"] = {f: tuple(v) for f, v in known["peers"].items()}  # type: ignore[union-attr]
+        if isinstance(peers := known.get("peers"), dict):
+            known["peers"] = {f: tuple(v) for f, v in peers.items()}
         return cls(**known)  # type: ignore[arg-type]
 
     @property

@@ -90,7 +90,9 @@ def recent_shift(ctx: FeatureContext, origin: int) -> bool:
     return bool(shifted[city[0]]) if len(city) == 1 else bool(shifted.mean() >= 0.5)
 
 
-def _assembled(ctx, preds, selection, h, default, groups) -> np.ndarray:  # noqa: ANN001
+def _assembled(  # noqa: ANN001
+    ctx, preds, selection, h, default, groups
+) -> tuple[np.ndarray, dict[str, dict[str, str]]]:
     levels = ctx.panel.keys["geo_level"].to_numpy()
     yhat, served = assemble(preds, selection, levels, buckets_of(ctx.panel.freq, h), default)
     if ctx.config.reconcile and groups:

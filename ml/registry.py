@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -37,7 +39,7 @@ class Decision:
     reason: str
 
 
-def score(metrics: dict[str, dict[str, object]]) -> float:
+def score(metrics: Mapping[str, Mapping[str, Any]]) -> float:
     """Mean selected-method MASE over the frequencies that were backtested (NaN if none)."""
     values = [float(m["mase"]) for m in metrics.values() if m.get("mase") is not None]
     return sum(values) / len(values) if values else math.nan

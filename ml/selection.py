@@ -39,6 +39,7 @@ def select(frame: pd.DataFrame, levels: list[str], shifted: bool) -> Selection:
         for level in levels:
             cell = rows[rows["geo_level"] == level]
             candidates = available_methods(cell)
+            choice: str | None
             if shifted and "gbm" in candidates:
                 choice = "gbm"
             elif len(cell) < MIN_CELL_POINTS and pooled in candidates:

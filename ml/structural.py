@@ -182,8 +182,8 @@ class SeasonTrend:
     def _holiday_factors(self, cutoff: int) -> np.ndarray:
         """Factor of every date: its holiday's pooled effect on all series up to ``cutoff``
         (the holiday's days vs the same weekday a week before and after), else 1."""
-        if cutoff == self.holiday_cutoff:
-            return self.holiday_factor
+        if cutoff == self.holiday_cutoff or self.holiday_name is None:
+            return self.holiday_factor  # cached, or not daily: no holidays, factor 1
         total = np.nansum(self.ctx.panel.y, axis=0)
         names = self.holiday_name[: cutoff + 1]
         sums: dict[str, list[float]] = {}

@@ -39,12 +39,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def settings_or_exit(**overrides: str) -> Settings:
     """Load settings (``overrides`` are extra ``BLOTTER_*`` values), exiting 2 when invalid."""
-    import os
-
     try:
-        if overrides:
-            return load_settings(env={**os.environ, **overrides})
-        return load_settings()
+        return load_settings(overrides=overrides)
     except SettingsError as exc:
         fail(str(exc))
 

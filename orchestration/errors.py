@@ -6,6 +6,8 @@ whose own message is often cut off ("Pipeline execution failed at step=sync with
 the webhook all name what actually happened.
 
 Exit codes (CONTRACTS.md): 0 success; 1 a run or step failed; 2 an operator mistake or a refusal.
+Whether a failure is worth a retry is decided by type (:func:`is_transient`, from
+``engines.errors``), never by its message.
 
 Environment variables read here: none.
 """
@@ -13,6 +15,21 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import re
+
+from engines.errors import TransientError, as_transient
+
+__all__ = [
+    "OperatorError",
+    "TransientError",
+    "cause_chain",
+    "describe",
+    "exit_code",
+    "hint",
+    "is_operator_error",
+    "is_transient",
+    "root_cause",
+    "transient_cause",
+]
 
 # Ingestion's operator mistakes (CONTRACTS.md E), matched by class name so that this module does
 # not import ingestion: a wrong source or start date is the operator's to fix, not a failure.
@@ -119,40 +136,20 @@ def exit_code(exc: BaseException) -> int:
     return 2 if is_operator_error(exc) else 1
 
 
-class TransientError(RuntimeError):
-    """A failure worth retrying (a step raises it, or :func:`is_transient` recognises one)."""
-
-
-_TRANSIENT_HINTS = (
-    "could not set lock",
-    "conflicting lock",
-    "timed out",
-    "timeout",
-    "connection reset",
-    "connection refused",
-    "connection aborted",
-    "temporarily unavailable",
-    "too many requests",
-    " 429",
-    " 502",
-    " 503",
-    " 504",
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` (or anything it wraps) is a network, lock or timeout error.
+def transient_cause(exc: BaseException) -> TransientError | None:
+    """The typed transient error ``exc`` is or wraps (dlt's and dbt's layers walked), or None.
 
     An operator mistake is never transient: retrying cannot fix a setting.
     """
     if is_operator_error(exc):
-        return False
+        return None
     for link in cause_chain(exc):
-        if isinstance(link, TransientError | ConnectionError | TimeoutError):
-            return True
-        if type(link).__module__.startswith(("requests", "urllib3")):
-            return True
-        text = str(link).lower()
-        if any(h in text for h in _TRANSIENT_HINTS):
-            return True
-    return False
+        if (typed := as_transient(link)) is not None:
+            return typed
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` or anything it wraps is a :class:`TransientError` (or translates to one,
+    see :func:`engines.errors.as_transient`)."""
+    return transient_cause(exc) is not None

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
+from pydantic import SecretStr
+from requests.auth import HTTPBasicAuth
 
 from orchestration.logs import get_logger
 
@@ -66,17 +69,25 @@ def build_message(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send(webhook: str | None, payload: dict[str, Any], timeout: float = TIMEOUT_SECONDS) -> bool:
-    """POST ``payload`` as JSON to ``webhook``. Never raises.
+Webhook = SecretStr | str | None
+
+
+def send(webhook: Webhook, payload: dict[str, Any], timeout: float = TIMEOUT_SECONDS) -> bool:
+    """POST ``payload`` as JSON to ``webhook`` (``Settings.notify_webhook``). Never raises.
+
+    The URL's ``user:password@`` travels as HTTP basic auth, never in the request line.
 
     Returns:
         True when the receiver answered 2xx; False when not configured or on any failure.
     """
-    if not webhook:
+    url = webhook.get_secret_value() if isinstance(webhook, SecretStr) else webhook
+    if not url:
         return False
+    bare, auth = split_credentials(url)
     try:
         response = requests.post(
-            webhook,
+            bare,
+            auth=auth,
             data=json.dumps(payload, default=str).encode(),
             headers={"Content-Type": "application/json"},
             timeout=timeout,
@@ -95,6 +106,15 @@ def send(webhook: str | None, payload: dict[str, Any], timeout: float = TIMEOUT_
     return response.ok
 
 
-def notify_run(webhook: str | None, summary: dict[str, Any]) -> bool:
+def split_credentials(url: str) -> tuple[str, HTTPBasicAuth | None]:
+    """``https://user:pw@host/p`` → (``https://host/p``, basic auth for user/pw, unquoted)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return bare, HTTPBasicAuth(unquote(parts.username), unquote(parts.password or ""))
+
+
+def notify_run(webhook: Webhook, summary: dict[str, Any]) -> bool:
     """Send the success or failure message for ``summary`` (see :func:`build_message`)."""
     return send(webhook, build_message(summary))

@@ -1,6 +1,7 @@
 """The daily graph of ``blotter run``: ingest → audit build → forecast → ML build → publish → docs.
 
-Each step is retried when it fails for a transient reason (network, lock, timeout); a permanent
+Each step is retried (tenacity) when it fails with a typed ``TransientError`` (network, lock,
+timeout; ``engines.errors``), wherever dlt or dbt wrapped it; a permanent
 failure (a failed test, a broken model, bad data) stops every downstream step, which the ledger
 records as ``skipped``. The run is recorded in ``ops.run_ledger`` when it starts and when it ends,
 and a notification goes to ``BLOTTER_NOTIFY_WEBHOOK`` (if set) either way.
@@ -18,6 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
 from engines.base import Engine, LedgerStore
 from orchestration import ledger, notify
 from orchestration.errors import TransientError, describe, is_transient
@@ -27,7 +36,15 @@ from orchestration.settings import Settings
 log = get_logger("run")
 
 STEP_NAMES = ("ingest", "build_warehouse", "forecast", "build_ml", "publish", "docs")
-__all__ = ["RunContext", "RunSummary", "TransientError", "execute", "is_transient", "new_run_id"]
+__all__ = [
+    "RunContext",
+    "RunSummary",
+    "TransientError",
+    "execute",
+    "is_transient",
+    "new_run_id",
+    "retry_policy",
+]
 
 
 @dataclass
@@ -107,6 +124,34 @@ def new_run_id(as_of: date) -> str:
     return f"{now}-{as_of.isoformat()}-{uuid.uuid4().hex[:6]}"
 
 
+def retry_policy(name: str, retries: int, backoff_seconds: float) -> Retrying:
+    """Tenacity policy of one step: retry a :class:`TransientError` (anywhere in the chain).
+
+    ``retries`` extra attempts, waiting ``backoff_seconds`` and doubling; anything else (a failed
+    test, bad data, an operator mistake) is raised at once.
+    """
+
+    def announce(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0
+        log.warning(
+            f"step {name} failed (transient), retrying in {delay:.0f}s",
+            extra={
+                "step": name,
+                "attempt": state.attempt_number,
+                "error": describe(exc) if exc else "",
+            },
+        )
+
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(retries + 1),
+        wait=wait_exponential(multiplier=backoff_seconds, exp_base=2),
+        before_sleep=announce,
+        reraise=True,
+    )
+
+
 def run_step(
     name: str,
     step: Step,
@@ -114,43 +159,35 @@ def run_step(
     retries: int,
     backoff_seconds: float,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, BaseException | None]:
-    """Run one step with retries on transient failures.
+    """Run one step under :func:`retry_policy`.
 
     Returns:
         (step status dict for the ledger, the step's output, the final exception or None).
     """
     attempts = 0
     started = time.monotonic()
-    while True:
-        attempts += 1
-        try:
-            output = step(ctx) or {}
-        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
-            transient = is_transient(exc)
-            if transient and attempts <= retries:
-                delay = backoff_seconds * 2 ** (attempts - 1)
-                log.warning(
-                    f"step {name} failed (transient), retrying in {delay:.0f}s",
-                    extra={"step": name, "attempt": attempts, "error": describe(exc)},
-                )
-                time.sleep(delay)
-                continue
-            status = {
-                "status": "failed",
-                "attempts": attempts,
-                "seconds": round(time.monotonic() - started, 2),
-                "transient": transient,
-                "error": describe(exc),
-            }
-            log.error(f"step {name} failed", extra={"step": name, "attempt": attempts, **status})
-            return status, None, exc
+    try:
+        for attempt in retry_policy(name, retries, backoff_seconds):
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                output = step(ctx) or {}
+    except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
         status = {
-            "status": "succeeded",
+            "status": "failed",
             "attempts": attempts,
             "seconds": round(time.monotonic() - started, 2),
+            "transient": is_transient(exc),
+            "error": describe(exc),
         }
-        log.info(f"step {name} succeeded", extra={"step": name, **_loggable(output)})
-        return status, output, None
+        log.error(f"step {name} failed", extra={"step": name, "attempt": attempts, **status})
+        return status, None, exc
+    status = {
+        "status": "succeeded",
+        "attempts": attempts,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    log.info(f"step {name} succeeded", extra={"step": name, **_loggable(output)})
+    return status, output, None
 
 
 def _loggable(output: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,20 @@ def test_dockerfile_is_multi_stage_non_root_and_runs_blotter() -> None:
     assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) >= 2
     assert re.search(r"^USER (?!root)\S+", text, flags=re.MULTILINE)
     assert 'ENTRYPOINT ["blotter"]' in text and 'CMD ["run"]' in text
-    for src in re.findall(r"^COPY (?:--chown=\S+ )?(?!--from)(.+) \S+$", text, re.MULTILINE):
-        for path in src.split():
-            if path in ("models", "macros", "seeds", "snapshots", "tests/dbt"):
-                continue  # created by the dbt workstream; checked once present
-            assert (ROOT / path).exists(), path
+    copied = [
+        path
+        for src in re.findall(r"^COPY (?:--chown=\S+ )?(?!--from)(.+) \S+$", text, re.MULTILINE)
+        for path in src.split()
+    ]
+    missing = [path for path in copied if not (ROOT / path).exists()]
+    assert not missing, f"the Dockerfile copies what the repo does not have: {missing}"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored and ".venv" in ignored and ".git" in ignored
+    # Every package `pip install .` installs must be in the build context of the image.
+    includes = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {p.rstrip("*") for p in includes["packages"]["find"]["include"]}
+    shipped = {p for p in packages if (ROOT / p).is_dir() and p not in ignored}
+    assert shipped <= set(copied), f"not copied into the image: {sorted(shipped - set(copied))}"
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "daily.yml"])

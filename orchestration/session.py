@@ -22,7 +22,7 @@ from engines.base import Engine
 from orchestration import ledger, lock, pseudonym, warehouse_file
 from orchestration.errors import OperatorError
 from orchestration.logs import get_logger
-from orchestration.settings import DEV_PSEUDONYM_KEY, Settings
+from orchestration.settings import Settings
 
 log = get_logger("session")
 
@@ -79,8 +79,8 @@ class WriterSession:
             OperatorError: a shared warehouse with the development key, or the key changed
                 (names ``fix``).
         """
-        key = self.settings.pseudonym_key
-        if self.engine.is_shared and key == DEV_PSEUDONYM_KEY:
+        key = self.settings.pseudonym_key.get_secret_value()
+        if self.engine.is_shared and self.settings.uses_dev_pseudonym_key:
             raise OperatorError(
                 f"the {self.target} target needs BLOTTER_PSEUDONYM_KEY (the development key "
                 "is refused)"

@@ -56,7 +56,7 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
             ctx.engine.local_path,  # locates dlt's working directory
             s.start_date,
             as_of=ctx.as_of,
-            app_token=s.app_token,
+            app_token=s.app_token.get_secret_value() if s.app_token else None,
             faults=s.demo_faults,
             show_progress=False,
             destination=destination,
@@ -149,7 +149,7 @@ def step_publish(ctx: RunContext) -> dict[str, Any]:
         if isinstance(out, dict)
         for t in out.get("failing_tests", [])
     ]
-    fingerprint = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key).stored()
+    fingerprint = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key.get_secret_value()).stored()
 
     def recreate_views() -> None:
         # Views are code: dbt recreates them in the published schemas (no audit prefix).

@@ -61,7 +61,7 @@ def ingest_command(
                 settings.start_date,
                 as_of=day,
                 full_refresh=full_refresh,
-                app_token=settings.app_token,
+                app_token=settings.app_token.get_secret_value() if settings.app_token else None,
                 faults=settings.demo_faults,
                 show_progress=True,
                 destination=destination,

@@ -103,7 +103,7 @@ def transform_command(
             # The fingerprint vouches for the pseudonyms in <prefix>marts: only a build of the
             # pseudonymised mart itself may record it.
             if any(n.name == PSEUDONYMISED and n.status == "success" for n in result.nodes):
-                key = pseudonym.Fingerprint.of(settings.pseudonym_key)
+                key = pseudonym.Fingerprint.of(settings.pseudonym_key.get_secret_value())
                 held.key_store().record(pseudonym.scope_of(prefix), key.stored())
     except OperatorError as exc:
         fail(str(exc))

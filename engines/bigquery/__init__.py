@@ -1,0 +1,1 @@
+"""The BigQuery engine: scale-out (one dataset per schema, behind a prefix)."""

@@ -1,0 +1,1 @@
+"""The DuckDB engine: the embedded default (one warehouse file)."""

@@ -21,11 +21,11 @@
 ) -%}
 {%- set cells = [] -%}
 {%- for freq in freqs -%}
-    {%- for level in levels -%}
-        {%- for bucket in horizon_buckets -%}
-            {%- do cells.append((freq, level, loop.index, bucket)) -%}
-        {%- endfor -%}
-    {%- endfor -%}
+{%- for level in levels -%}
+{%- for bucket in horizon_buckets -%}
+{%- do cells.append((freq, level, loop.index, bucket)) -%}
+{%- endfor -%}
+{%- endfor -%}
 {%- endfor -%}
 
 with
@@ -39,17 +39,17 @@ runs as (
 serving as (
 
     {% for freq, level, bucket_order, bucket in cells %}
-        select
-            run_id,
-            '{{ freq }}' as freq,
-            '{{ level }}' as geo_level,
-            '{{ bucket }}' as horizon_bucket,
-            {{ bucket_order }} as horizon_bucket_order,
-            {{ json_text }}(
-                metrics, '$.{{ freq }}.serving.{{ level }}."{{ bucket }}"'
-            ) as serving_method
-        from runs
-        {% if not loop.last %}union all{% endif %}
+    select
+        run_id,
+        '{{ freq }}' as freq,
+        '{{ level }}' as geo_level,
+        '{{ bucket }}' as horizon_bucket,
+        {{ bucket_order }} as horizon_bucket_order,
+        {{ json_text }}(
+            metrics, '$.{{ freq }}.serving.{{ level }}."{{ bucket }}"'
+        ) as serving_method
+    from runs
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -30,7 +30,7 @@
 {%- if target.type == 'duckdb' -%}
     {#- DuckDB names its catalog after the file: a view naming it would break
         when the warehouse file is copied or renamed. -#}
-    {%- set ledger = ledger.include(database=false) -%}
+{%- set ledger = ledger.include(database=false) -%}
 {%- endif -%}
 
 with
@@ -38,22 +38,23 @@ with
 ledger as (
 
     {% if source_relation('ops', 'run_ledger') is not none %}
-        select * from {{ ledger }}
+    select * from {{ ledger }}
     {% else %}
-        select
-            {% for name, type in columns %}
-                cast(null as {{ type }}) as {{ name }}
-                {{- ',' if not loop.last }}
-            {% endfor %}
-        from (select 1 as one) as no_ledger
-        where no_ledger.one = 0
+    -- noqa: disable=LT02
+    select
+        {% for name, type in columns %}
+            cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from (select 1 as one) as no_ledger
+    where no_ledger.one = 0
+    -- noqa: enable=LT02
     {% endif %}
 
 )
 
 select
     {% for name, type in columns %}
-        cast({{ name }} as {{ type }}) as {{ name }},
+    cast({{ name }} as {{ type }}) as {{ name }},
     {% endfor %}
     cast(
         {{ dbt.datediff('started_at', 'ended_at', 'second') }}

@@ -120,7 +120,7 @@ def _shown_run(db: Session, out: AreaView) -> str | None:
         out.notes,
         "latest backtest",
         f"select forecast_run_id from {db.rel(*PERFORMANCE)} "
-        "order by created_at desc, forecast_run_id desc limit 1",
+        "order by created_at desc nulls last, forecast_run_id desc limit 1",
         {},
     )
     return None if latest.empty else str(latest["forecast_run_id"].iloc[0])
@@ -136,7 +136,7 @@ def _load_accuracy(db: Session, out: AreaView, run: str, freq: str, geo_level: s
         "forecast accuracy",
         "select method, is_selected, mae, rmse, mase, coverage_80, coverage_95, n "
         f"from {db.rel(*PERFORMANCE)} where forecast_run_id = $run and freq = $freq "
-        "and geo_level = $level order by is_selected desc, mase, method limit 50",
+        "and geo_level = $level order by is_selected desc, mase nulls last, method limit 50",
         {"run": run, "freq": freq, "level": geo_level},
     )
 

@@ -94,7 +94,7 @@ def load_points(db: Session, notes: list[str], level: str, geo: str, end: date) 
         "incident locations",
         "select i.grid_latitude as latitude, i.grid_longitude as longitude, "
         f"i.parent_incident_type as incident_type, count(*) as incidents {scope} and {located} "
-        f"group by 1, 2, 3 order by incidents desc, 1, 2, 3 limit {int(MAX_MAP_POINTS)}",
+        f"group by 1, 2, 3 order by incidents desc, 1, 2, 3 nulls last limit {int(MAX_MAP_POINTS)}",
         params,
     )
     return out

@@ -4,7 +4,8 @@ Only contracted marts are read (schema ``marts``): their columns are documented 
 each is defined (``models/marts/**/_*.yml``), and the dashboard names them directly. A mart
 change that breaks one shows as a note on the page (and fails the dashboard tests) instead of an
 exception. Identifiers come from the constants below; values are always bind parameters; the
-SQL is valid on every engine a reader serves (``engines/reader.py``).
+SQL is valid on every engine a reader serves (``engines/reader.py``): no DuckDB-only clauses,
+and an ascending sort on a nullable column says ``nulls last`` (BigQuery puts nulls first).
 """
 
 from __future__ import annotations

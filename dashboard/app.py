@@ -91,13 +91,17 @@ def _fetch(key: tuple, loader, *args):  # noqa: ANN001, ANN202  (returns loader'
 def _sidebar(overview: Overview) -> tuple[str, str, str]:
     """Level (the profile's, in its order), area and period chosen in the sidebar."""
     st.sidebar.header("Area")
-    levels = [level.name for level in overview.levels]
-    level = st.sidebar.selectbox(
-        "Geography level", levels, format_func=overview.labels.get, key="level"
+    levels: list[str] = [level.name for level in overview.levels]
+    labels = overview.labels
+    # Options are never empty here (main() returns before without levels): never None.
+    level = str(
+        st.sidebar.selectbox("Geography level", levels, format_func=labels.__getitem__, key="level")
     )
-    geo = st.sidebar.selectbox("Area", overview.geos[level], key=f"geo_{level}")
-    freq = st.sidebar.radio(
-        "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
+    geo = str(st.sidebar.selectbox("Area", overview.geos[level], key=f"geo_{level}"))
+    freq = str(
+        st.sidebar.radio(
+            "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
+        )
     )
     st.sidebar.caption(f"Warehouse: `{_reader(DB_PATH).label}`")
     return level, geo, freq

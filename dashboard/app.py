@@ -4,11 +4,12 @@ Start it with ``blotter dashboard`` (or ``make dashboard``).
 
 Environment variables read here:
 
-- ``BLOTTER_DUCKDB_PATH``: the warehouse file (default ``data/blotter.duckdb``; ``blotter
-  dashboard`` passes the configured path).
+- ``BLOTTER_DUCKDB_PATH``: the DuckDB warehouse file (default ``data/blotter.duckdb``;
+  ``blotter dashboard`` passes the configured path).
 
-The warehouse is read with short-lived read-only connections (see ``dashboard/warehouse.py``);
-while a run holds the write lock the page keeps showing the last results it read.
+The page reads published marts only, through a read-only reader (``engines/reader.py``) with
+short-lived sessions; while a run holds the warehouse the page keeps showing the last results it
+read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dashboard import components, status  # noqa: E402
 from dashboard.area import AreaView, load_area  # noqa: E402
 from dashboard.overview import Overview, load_overview  # noqa: E402
 from dashboard.relations import FREQS  # noqa: E402
-from dashboard.warehouse import DuckDBReader, WarehouseBusy, WarehouseUnavailable  # noqa: E402
+from engines.reader import Reader, WarehouseBusy, WarehouseUnavailable  # noqa: E402
 
 # Seconds results are cached. The overview (run ledger, last day, areas) is cheap and re-read
 # often; an area's data is keyed by the overview's version, so a publish shows at once.
@@ -37,7 +38,10 @@ DB_PATH = os.environ.get("BLOTTER_DUCKDB_PATH") or "data/blotter.duckdb"
 
 
 @st.cache_resource
-def _reader(path: str) -> DuckDBReader:
+def _reader(path: str) -> Reader:
+    """The warehouse's reader (one line for ``engine.reader()`` once engines exist)."""
+    from engines.duckdb.reader import DuckDBReader  # noqa: PLC0415
+
     return DuckDBReader(Path(path))
 
 
@@ -87,15 +91,19 @@ def _fetch(key: tuple, loader, *args):  # noqa: ANN001, ANN202  (returns loader'
 def _sidebar(overview: Overview) -> tuple[str, str, str]:
     """Level (the profile's, in its order), area and period chosen in the sidebar."""
     st.sidebar.header("Area")
-    levels = [level.name for level in overview.levels]
-    level = st.sidebar.selectbox(
-        "Geography level", levels, format_func=overview.labels.get, key="level"
+    levels: list[str] = [level.name for level in overview.levels]
+    labels = overview.labels
+    # Options are never empty here (main() returns before without levels): never None.
+    level = str(
+        st.sidebar.selectbox("Geography level", levels, format_func=labels.__getitem__, key="level")
     )
-    geo = st.sidebar.selectbox("Area", overview.geos[level], key=f"geo_{level}")
-    freq = st.sidebar.radio(
-        "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
+    geo = str(st.sidebar.selectbox("Area", overview.geos[level], key=f"geo_{level}"))
+    freq = str(
+        st.sidebar.radio(
+            "Period", FREQS, index=1, format_func=str.capitalize, key="freq", horizontal=True
+        )
     )
-    st.sidebar.caption(f"Warehouse: `{DB_PATH}`")
+    st.sidebar.caption(f"Warehouse: `{_reader(DB_PATH).label}`")
     return level, geo, freq
 
 
@@ -124,6 +132,7 @@ def main() -> None:
     with right:
         components.incident_types(view.types, geo)
     components.model(overview.models, view.forecasts, view.accuracy, view.live, label, geo, freq)
+    components.serving(view.serving, overview.labels, freq)
     _footer(overview, view.notes)
 
 

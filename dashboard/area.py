@@ -13,15 +13,16 @@ import pandas as pd
 
 from dashboard.incidents import LAST_YEAR, MapPoints, TypeBreakdown, load_points, load_types
 from dashboard.relations import (
-    ACCURACY,
     COUNTS,
     FORECASTS,
     FREQS,
     LIVE_ACCURACY,
+    MODELS,
+    PERFORMANCE,
     published,
     safe,
 )
-from dashboard.warehouse import Reader, Session
+from engines.reader import Reader, Session
 
 HISTORY = {
     "daily": timedelta(days=120),
@@ -42,6 +43,7 @@ class AreaView:
     types: TypeBreakdown = field(default_factory=TypeBreakdown)
     points: MapPoints = field(default_factory=MapPoints)
     accuracy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    serving: pd.DataFrame = field(default_factory=pd.DataFrame)
     live: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
@@ -83,7 +85,10 @@ def load_area(
         _load_forecasts(db, out, key)
         out.points = load_points(db, out.notes, geo_level, geo, ref)
         out.types = load_types(db, out.notes, geo_level, geo)
-        _load_accuracy(db, out, freq, geo_level)
+        run = _shown_run(db, out)
+        if run is not None:
+            _load_accuracy(db, out, run, freq, geo_level)
+            _load_serving(db, out, run, freq)
         _load_live_accuracy(db, out, key)
     return out
 
@@ -104,21 +109,50 @@ def _load_forecasts(db: Session, out: AreaView, key: dict) -> None:
     )
 
 
-def _load_accuracy(db: Session, out: AreaView, freq: str, geo_level: str) -> None:
-    """The backtest of the run whose forecasts are shown (else the latest), for this level."""
-    if not published(db, out.notes, ACCURACY, "no measured accuracy yet"):
+def _shown_run(db: Session, out: AreaView) -> str | None:
+    """The run whose forecasts are shown; without forecasts the latest run with a backtest."""
+    if not out.forecasts.empty:
+        return str(out.forecasts["forecast_run_id"].iloc[0])
+    if not published(db, out.notes, PERFORMANCE, "no measured accuracy yet"):
+        return None
+    latest = safe(
+        db,
+        out.notes,
+        "latest backtest",
+        f"select forecast_run_id from {db.rel(*PERFORMANCE)} "
+        "order by created_at desc nulls last, forecast_run_id desc limit 1",
+        {},
+    )
+    return None if latest.empty else str(latest["forecast_run_id"].iloc[0])
+
+
+def _load_accuracy(db: Session, out: AreaView, run: str, freq: str, geo_level: str) -> None:
+    """The backtest of ``run`` for this freq and level: every method, the selection first."""
+    if not published(db, out.notes, PERFORMANCE, "no measured accuracy yet"):
         return
-    rel = db.rel(*ACCURACY)
-    run = out.forecasts["forecast_run_id"].iloc[0] if not out.forecasts.empty else None
     out.accuracy = safe(
         db,
         out.notes,
         "forecast accuracy",
         "select method, is_selected, mae, rmse, mase, coverage_80, coverage_95, n "
-        f"from {rel} where freq = $freq and geo_level = $level and forecast_run_id = "
-        f"coalesce($run, (select forecast_run_id from {rel} order by created_at desc limit 1)) "
-        "order by is_selected desc, mase, method limit 50",
-        {"freq": freq, "level": geo_level, "run": run},
+        f"from {db.rel(*PERFORMANCE)} where forecast_run_id = $run and freq = $freq "
+        "and geo_level = $level order by is_selected desc, mase nulls last, method limit 50",
+        {"run": run, "freq": freq, "level": geo_level},
+    )
+
+
+def _load_serving(db: Session, out: AreaView, run: str, freq: str) -> None:
+    """Which method served each level x horizon bucket of ``run`` at ``freq``."""
+    if not published(db, out.notes, MODELS, "no model registered"):
+        return
+    out.serving = safe(
+        db,
+        out.notes,
+        "serving methods",
+        "select geo_level, horizon_bucket, serving_method "
+        f"from {db.rel(*MODELS)} where forecast_run_id = $run and freq = $freq "
+        "order by horizon_bucket_order, geo_level",
+        {"run": run, "freq": freq},
     )
 
 

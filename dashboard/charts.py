@@ -11,7 +11,9 @@ LAST_YEAR = "#9aa5b1"
 SUPPRESSED = "#c2a878"
 
 
-def forecast_chart(actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str) -> alt.LayerChart:
+def forecast_chart(
+    actuals: pd.DataFrame, forecasts: pd.DataFrame, title: str
+) -> alt.LayerChart | alt.FacetChart:
     """Actual counts as a line, the latest forecast as a dashed line inside its 80%/95% bands."""
     layers: list[alt.Chart] = []
     x = alt.X("period_start:T", title=None)
@@ -77,7 +79,7 @@ def type_labels(types: pd.DataFrame) -> pd.Series:
     return types.apply(label, axis=1)
 
 
-def types_chart(types: pd.DataFrame) -> alt.LayerChart:
+def types_chart(types: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Incidents by type in the last complete weeks (bars) against the same weeks last year.
 
     Suppressed counts are labelled as such: a type whose every week is suppressed has no bar

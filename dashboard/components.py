@@ -12,7 +12,7 @@ from dashboard.incidents import MapPoints, TypeBreakdown
 from dashboard.status import Banner, Headlines
 
 PERIOD_NAMES = {"daily": "day", "weekly": "week", "monthly": "month"}
-# Accuracy columns shown, in this order (ml.model_performance, fct_forecast_accuracy).
+# Accuracy columns shown, in this order (fct_forecast_performance, fct_forecast_accuracy).
 METRICS = ("method", "is_selected", "mae", "rmse", "mase", "coverage_80", "coverage_95", "n")
 LIVE = ("model_version", "run_status", "periods", "mae", "coverage_80", "coverage_95")
 FORMATS = {
@@ -182,10 +182,23 @@ def model(
             st.caption("Past forecasts scored as their periods completed (all runs).")
 
 
+def serving(methods: pd.DataFrame, labels: dict[str, str], freq: str) -> None:
+    """Which method served each level x horizon bucket of the shown run (dim_forecast_models)."""
+    if methods.empty:
+        return
+    table = methods.pivot(index="geo_level", columns="horizon_bucket", values="serving_method")
+    buckets = list(dict.fromkeys(methods["horizon_bucket"]))  # nearest first, as read
+    levels = [level for level in labels if level in table.index]  # the profile's order
+    table = table.loc[levels, buckets].rename(index=labels).rename_axis(index="level")
+    st.markdown(f"**Serving method** per level and horizon ({freq})")
+    st.dataframe(table.reset_index(), hide_index=True)
+    st.caption("Per level and horizon the method with the lowest backtest error serves.")
+
+
 def runs(history: pd.DataFrame) -> None:
-    """Recent runs from the run ledger."""
+    """Recent runs from the run history (marts.fct_pipeline_runs)."""
     with st.expander("Run history", expanded=False):
         if history.empty:
-            empty("No run recorded in ops.run_ledger yet.")
+            empty("No run recorded in marts.fct_pipeline_runs yet.")
         else:
             st.dataframe(history, hide_index=True)

@@ -25,7 +25,7 @@ from dashboard.relations import (
     published,
     safe,
 )
-from dashboard.warehouse import Session
+from engines.reader import Session
 
 CITY_LEVEL = "city"  # dim_geography's level 0; not broken down by fct_incident_counts_by_type
 REMAINDER = "other (suppressed)"  # fct_incident_counts_by_type's remainder row
@@ -33,6 +33,7 @@ RECENT_DAYS = 30
 MAX_MAP_POINTS = 5000
 TYPE_WEEKS = 4
 LAST_YEAR = timedelta(days=364)  # 52 weeks: compares like weekdays
+WEEK_END = timedelta(days=6)  # a week's last day after its Monday
 
 
 @dataclass
@@ -79,7 +80,8 @@ def load_points(db: Session, notes: list[str], level: str, geo: str, end: date) 
         db,
         notes,
         "incident totals",
-        f"select count(*) as total, count(*) filter (where not ({located})) as unlocated {scope}",
+        f"select count(*) as total, coalesce(sum(case when {located} then 0 else 1 end), 0) "
+        f"as unlocated {scope}",
         params,
     )
     if totals.empty:
@@ -92,8 +94,8 @@ def load_points(db: Session, notes: list[str], level: str, geo: str, end: date) 
         "incident locations",
         "select i.grid_latitude as latitude, i.grid_longitude as longitude, "
         f"i.parent_incident_type as incident_type, count(*) as incidents {scope} and {located} "
-        "group by 1, 2, 3 order by incidents desc, 1, 2 limit $limit",
-        {**params, "limit": MAX_MAP_POINTS},
+        f"group by 1, 2, 3 order by incidents desc, 1, 2, 3 nulls last limit {int(MAX_MAP_POINTS)}",
+        params,
     )
     return out
 
@@ -130,17 +132,22 @@ def load_types(db: Session, notes: list[str], level: str, geo: str) -> TypeBreak
         "geo": geo,
         "start": start,
         "end": end,
-        "ly_start": start - LAST_YEAR if out.has_last_year else None,
-        "ly_end": end - LAST_YEAR if out.has_last_year else None,
+        "ly_start": start - LAST_YEAR,
+        "ly_end": end - LAST_YEAR,
     }
     if level == CITY_LEVEL:
-        del params["level"], params["geo"]  # every incident is in the city
+        # Every incident is in the city. Weeks start on Monday (dim_date's week_start_date)
+        # and cover 7 days: the last week ends 6 days after its start.
+        del params["level"], params["geo"]
+        params |= {"end": end + WEEK_END, "ly_end": end - LAST_YEAR + WEEK_END}
         sql = _city_types_sql(db)
     else:
         sql = _area_types_sql(db)
     types = safe(db, notes, "incident types", sql, params)
     if types.empty:
         return out
+    if not out.has_last_year:  # an incomplete year earlier is compared with nothing
+        types = types.assign(last_year=float("nan"), last_year_suppressed=0)
     types["is_remainder"] = types.incident_type == REMAINDER
     # Drop types with nothing in either window; the remainder stays when it holds anything.
     shown = (
@@ -161,23 +168,23 @@ def _area_types_sql(db: Session) -> str:
     # sum() of only suppressed (null) cells is null: shown as suppressed, never as zero.
     return (
         "select parent_incident_type as incident_type, "
-        f"sum(incidents) filter (where {recent}) as recent, "
-        f"count(*) filter (where {recent} and is_suppressed) as recent_suppressed, "
-        f"sum(incidents) filter (where {last_year}) as last_year, "
-        f"count(*) filter (where {last_year} and is_suppressed) as last_year_suppressed "
+        f"sum(case when {recent} then incidents end) as recent, "
+        f"sum(case when {recent} and is_suppressed then 1 else 0 end) as recent_suppressed, "
+        f"sum(case when {last_year} then incidents end) as last_year, "
+        f"sum(case when {last_year} and is_suppressed then 1 else 0 end) "
+        "as last_year_suppressed "
         f"from {db.rel(*COUNTS_BY_TYPE)} where freq = 'weekly' and geo_level = $level "
         f"and geo = $geo and ({recent} or {last_year}) group by 1"
     )
 
 
 def _city_types_sql(db: Session) -> str:
-    # Weeks start on Monday, as dim_date's week_start_date; a week covers 7 days.
-    recent = "occurred_date between $start and $end + 6"
-    last_year = "occurred_date between $ly_start and $ly_end + 6"
+    recent = "occurred_date between $start and $end"
+    last_year = "occurred_date between $ly_start and $ly_end"
     return (
         "select parent_incident_type as incident_type, "
-        f"count(*) filter (where {recent}) as recent, 0 as recent_suppressed, "
-        f"case when $ly_start is not null then count(*) filter (where {last_year}) end "
-        "as last_year, 0 as last_year_suppressed "
+        f"sum(case when {recent} then 1 else 0 end) as recent, 0 as recent_suppressed, "
+        f"sum(case when {last_year} then 1 else 0 end) as last_year, "
+        "0 as last_year_suppressed "
         f"from {db.rel(*INCIDENTS)} where {recent} or {last_year} group by 1"
     )

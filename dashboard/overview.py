@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
-from dashboard.relations import COUNTS, GEOGRAPHY, LEDGER, MODEL_RUNS, published, safe
-from dashboard.warehouse import Reader, Session
+from dashboard.relations import COUNTS, GEOGRAPHY, MODELS, RUNS, published, safe
+from engines.reader import Reader, Session
 
 
 @dataclass(frozen=True)
@@ -63,32 +62,33 @@ def load_overview(reader: Reader) -> Overview:
                 db,
                 out.notes,
                 "last day of data",
-                "select max(period_start) filter (where incidents > 0) as d "
-                f"from {db.rel(*COUNTS)} where freq = 'daily'",
+                "select max(period_start) as d "
+                f"from {db.rel(*COUNTS)} where freq = 'daily' and incidents > 0",
                 {},
             )
             if not last.empty and pd.notna(last.d.iloc[0]):
                 out.last_data_day = pd.Timestamp(last.d.iloc[0]).date()
-        if published(db, out.notes, LEDGER, "no run recorded"):
+        if published(db, out.notes, RUNS, "no run recorded"):
             out.runs = safe(
                 db,
                 out.notes,
-                "run ledger",
-                "select run_id, as_of, target, status, started_at, ended_at, error "
-                f"from {db.rel(*LEDGER)} order by started_at desc, run_id desc limit 20",
+                "run history",
+                "select run_id, command, as_of, target, status, started_at, ended_at, "
+                "duration_seconds, error "
+                f"from {db.rel(*RUNS)} order by started_at desc, run_id desc limit 20",
                 {},
             )
-            out.runs = _without_dead_runs(out.runs, getattr(reader, "path", None))
-        if published(db, out.notes, MODEL_RUNS, "no model registered"):
+        if published(db, out.notes, MODELS, "no model registered"):
             out.models = safe(
                 db,
                 out.notes,
                 "model registry",
-                "select run_id, model_version, status, trained_at, data_cutoff, score "
-                f"from {db.rel(*MODEL_RUNS)} where status = 'champion' "
+                "select distinct forecast_run_id as run_id, model_version, status, trained_at, "
+                f"data_cutoff, score from {db.rel(*MODELS)} where is_champion "
                 "order by trained_at desc limit 5",
                 {},
             )
+    out.runs = _without_dead_runs(out.runs, reader)
     return out
 
 
@@ -112,16 +112,13 @@ def _load_geography(db: Session, out: Overview) -> None:
         out.geos[str(name)] = rows["geo"].astype(str).tolist()
 
 
-def _without_dead_runs(runs: pd.DataFrame, path: Path | None) -> pd.DataFrame:
-    """A ``running`` row while nobody holds the run lock is a killed run: show it abandoned.
+def _without_dead_runs(runs: pd.DataFrame, reader: Reader) -> pd.DataFrame:
+    """A ``running`` row while no writer is alive is a killed run: show it abandoned.
 
     The next ``blotter`` command records that in the ledger; the page need not wait for it.
+    A reader that cannot tell (``writer_active()`` is None) leaves the rows as they are.
     """
-    if runs.empty or path is None or not (runs["status"] == "running").any():
-        return runs
-    from orchestration.lock import is_held
-
-    if is_held(path):
+    if runs.empty or not (runs["status"] == "running").any() or reader.writer_active() is not False:
         return runs
     runs = runs.copy()
     dead = runs["status"] == "running"

@@ -1,18 +1,18 @@
-"""The published relations the dashboard reads, and how a failed read becomes a note.
+"""The published marts the dashboard reads, and how a failed read becomes a note.
 
-Only published schemas (``marts``, ``ml``, ``ops``) are read. The columns of these relations are
-contracts documented where each is defined (models/marts/**.yml, ml/warehouse.py,
-orchestration/ledger.py): the dashboard names them directly, and a mart change that breaks one
-shows as a note on the page (and fails the dashboard tests) instead of an exception.
-Identifiers come from the constants below; values are always bind parameters.
+Only contracted marts are read (schema ``marts``): their columns are documented and tested where
+each is defined (``models/marts/**/_*.yml``), and the dashboard names them directly. A mart
+change that breaks one shows as a note on the page (and fails the dashboard tests) instead of an
+exception. Identifiers come from the constants below; values are always bind parameters; the
+SQL is valid on every engine a reader serves (``engines/reader.py``): no DuckDB-only clauses,
+and an ascending sort on a nullable column says ``nulls last`` (BigQuery puts nulls first).
 """
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
-from dashboard.warehouse import Session
+from engines.reader import QueryFailed, Session
 
 GEOGRAPHY = ("marts", "dim_geography")
 COUNTS = ("marts", "fct_incident_counts")
@@ -23,10 +23,23 @@ FORECASTS = ("marts", "fct_forecasts")
 # Forecasts joined to actuals as their periods complete: accuracy measured after the fact.
 LIVE_ACCURACY = ("marts", "fct_forecast_accuracy")
 # Backtest accuracy per run, freq, geography level ('all' = pooled) and method.
-ACCURACY = ("ml", "model_performance")
-MODEL_RUNS = ("ml", "model_runs")
-LEDGER = ("ops", "run_ledger")
+PERFORMANCE = ("marts", "fct_forecast_performance")
+# The registry: per run, freq, level and horizon bucket the method that served.
+MODELS = ("marts", "dim_forecast_models")
+RUNS = ("marts", "fct_pipeline_runs")
 
+RELATIONS = (
+    GEOGRAPHY,
+    COUNTS,
+    COUNTS_BY_TYPE,
+    INCIDENTS,
+    INCIDENT_AREAS,
+    FORECASTS,
+    LIVE_ACCURACY,
+    PERFORMANCE,
+    MODELS,
+    RUNS,
+)
 FREQS = ("daily", "weekly", "monthly")
 
 
@@ -34,8 +47,8 @@ def safe(db: Session, notes: list[str], what: str, sql: str, params: dict) -> pd
     """Run one query; a failure becomes a note and an empty frame (the page must still render)."""
     try:
         return db.df(sql, params)
-    except duckdb.Error as exc:
-        notes.append(f"could not read {what}: {str(exc).splitlines()[0]}")
+    except QueryFailed as exc:
+        notes.append(f"could not read {what}: {exc}")
         return pd.DataFrame()
 
 

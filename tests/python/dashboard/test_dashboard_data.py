@@ -19,7 +19,7 @@ from dashboard import charts, status
 from dashboard.area import load_area
 from dashboard.incidents import LAST_YEAR, REMAINDER, TYPE_WEEKS
 from dashboard.overview import Overview, load_overview
-from dashboard.warehouse import DuckDBReader
+from engines.duckdb.reader import DuckDBReader
 
 DASHBOARD = Path(__file__).resolve().parents[3] / "dashboard"
 

@@ -21,7 +21,8 @@ import pytest
 from dashboard import status
 from dashboard.area import load_area
 from dashboard.overview import load_overview
-from dashboard.warehouse import DuckDBReader, WarehouseBusy, WarehouseUnavailable
+from engines.duckdb.reader import DuckDBReader
+from engines.reader import WarehouseBusy, WarehouseUnavailable
 
 REPO = Path(__file__).resolve().parents[3]
 # A run as `blotter run` starts one: the run lock taken, a `running` row in the ledger.
@@ -87,11 +88,11 @@ def test_missing_tables_become_notes_not_errors(tmp_path: Path) -> None:
         "fct_forecast_accuracy",
         "fct_incident_counts",
         "fct_incident_areas",
-        "run_ledger",
-        "model_runs",
+        "fct_pipeline_runs",
+        "dim_forecast_models",
         "fct_forecasts",
         "fct_incidents",
-        "model_performance",
+        "fct_forecast_performance",
     ):
         assert table in notes
     assert overview.levels == [] and view.actuals.empty and view.forecasts.empty

@@ -40,12 +40,13 @@ def _text(at: AppTest) -> str:
 def test_partial_and_busy_warehouses_show_states_not_exceptions(
     healthy_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Only the counts marts published: no ML, no incidents, no ledger.
+    # Only the counts marts published: no ML, no incidents, no run history.
     partial = tmp_path / "partial.duckdb"
     shutil.copy(healthy_db, partial)
     with duckdb.connect(str(partial)) as con:
-        con.execute("drop schema ml cascade; drop schema ops cascade")
-        con.execute("drop table marts.fct_incidents; drop table marts.fct_forecasts")
+        con.execute("drop view marts.fct_pipeline_runs")
+        for table in ("fct_incidents", "fct_forecasts", "dim_forecast_models"):
+            con.execute(f"drop table marts.{table}")
         (last_level,) = con.execute(
             "select arg_max(geo_level, level_order) from marts.dim_geography"
         ).fetchone()

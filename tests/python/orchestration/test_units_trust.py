@@ -181,6 +181,7 @@ def test_a_running_row_without_a_lock_is_abandoned(cli_env: Path) -> None:
 def test_the_dashboard_never_calls_an_abandoned_run_in_progress(tmp_path: Path) -> None:
     from dashboard import status
     from dashboard.overview import _without_dead_runs
+    from engines.duckdb.reader import DuckDBReader
 
     start = pd.Timestamp("2026-03-02 06:00", tz="UTC")
     runs = pd.DataFrame(
@@ -189,7 +190,7 @@ def test_the_dashboard_never_calls_an_abandoned_run_in_progress(tmp_path: Path) 
             {"run_id": "r1", "status": "succeeded", "error": None, "started_at": start},
         ]
     ).assign(ended_at=[None, start])
-    shown = _without_dead_runs(runs, tmp_path / "w.duckdb")
+    shown = _without_dead_runs(runs, DuckDBReader(tmp_path / "w.duckdb"))
     banner = status.banner(shown, date(2026, 3, 1), datetime(2026, 3, 2, 9, tzinfo=UTC))
     assert "in progress" not in banner.message
     assert banner.kind == "error" and "Last run was abandoned: r2" in banner.message

@@ -1,64 +1,30 @@
-"""Read access to the published warehouse, behind a tiny interface so BigQuery can replace DuckDB.
+"""The read-only :class:`engines.reader.Reader` on a DuckDB warehouse file.
 
 A DuckDB file has one writer at a time, and a read-only connection also blocks a writer while it
-is open. The dashboard therefore never holds a connection: each batch of queries opens a
-read-only connection, runs, and closes it at once (results are cached by the app). When a run
-holds the write lock, opening fails fast; we retry briefly and then raise :class:`WarehouseBusy`
-so the app can keep serving its last good results instead of waiting on (or blocking) the run.
-
-SQL written against a :class:`Session` uses ``$name`` bind parameters and names relations via
-:meth:`Session.rel` (schema and table identifiers come from code constants only).
+is open. A reader therefore never holds a connection: each session opens a read-only
+connection, runs its queries and closes it at once. When a run holds the write lock, opening
+fails fast; the reader retries briefly and then raises :class:`engines.errors.WarehouseBusy`,
+so a caller can keep serving its last good results instead of waiting on (or blocking) the run.
 
 Environment variables read here: none (the path is passed in).
 """
 
 from __future__ import annotations
 
+import fcntl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import pandas as pd
 
+from engines.reader import QueryFailed, WarehouseBusy, WarehouseUnavailable, first_line
+
 # Errors DuckDB raises when another process holds a conflicting lock on the file.
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
-
-
-class WarehouseUnavailable(RuntimeError):
-    """The warehouse cannot be read at all (no file yet, not a database, ...)."""
-
-
-class WarehouseBusy(WarehouseUnavailable):
-    """A writer (the daily run) holds the lock; try again later."""
-
-
-class Session(Protocol):
-    """One short-lived read-only session."""
-
-    def rel(self, schema: str, table: str) -> str:
-        """The quoted, qualified name of ``schema.table`` for this backend."""
-        ...
-
-    def columns(self, schema: str, table: str) -> list[str] | None:
-        """Column names of a published table or view, or None when it does not exist."""
-        ...
-
-    def df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run one query with ``$name`` parameters and return its rows."""
-        ...
-
-
-class Reader(Protocol):
-    """A source of sessions (DuckDB file now; BigQuery datasets later)."""
-
-    label: str
-
-    def session(self) -> Any:
-        """A context manager yielding a :class:`Session`."""
-        ...
 
 
 def _quote(identifier: str) -> str:
@@ -66,7 +32,7 @@ def _quote(identifier: str) -> str:
 
 
 class DuckDBSession:
-    """:class:`Session` over one open read-only DuckDB connection."""
+    """:class:`engines.reader.Session` over one open read-only DuckDB connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
@@ -79,13 +45,19 @@ class DuckDBSession:
             self._catalog.setdefault((schema, table), []).append(column)
 
     def rel(self, schema: str, table: str) -> str:
+        """``"schema"."table"`` in the file's own catalog."""
         return f"{_quote(schema)}.{_quote(table)}"
 
     def columns(self, schema: str, table: str) -> list[str] | None:
+        """Column names of ``schema.table``, or None when it does not exist."""
         return self._catalog.get((schema, table))
 
     def df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        return self._con.execute(sql, dict(params or {})).df()
+        """Run one query; DuckDB binds ``$name`` parameters natively."""
+        try:
+            return self._con.execute(sql, dict(params or {})).df()
+        except duckdb.Error as exc:
+            raise QueryFailed(first_line(exc)) from exc
 
 
 class DuckDBReader:
@@ -93,7 +65,7 @@ class DuckDBReader:
 
     Args:
         path: the warehouse file.
-        attempts: connection attempts before giving up with :class:`WarehouseBusy`.
+        attempts: connection attempts before giving up with ``WarehouseBusy``.
         backoff: seconds to wait after the first failed attempt (doubles each time).
     """
 
@@ -116,7 +88,7 @@ class DuckDBReader:
                 message = str(exc).lower()
                 if not any(marker in message for marker in _LOCK_MARKERS):
                     raise WarehouseUnavailable(
-                        f"cannot open {self.path}: {str(exc).splitlines()[0]}"
+                        f"cannot open {self.path}: {first_line(exc)}"
                     ) from None
                 if attempt == self.attempts - 1:
                     break
@@ -132,3 +104,22 @@ class DuckDBReader:
             yield DuckDBSession(con)
         finally:
             con.close()
+
+    def writer_active(self) -> bool | None:
+        """True while a writing command holds the run lock ``<warehouse>.lock``.
+
+        The lock is the ``fcntl.flock`` every writing command holds for its whole life
+        (``orchestration/lock.py``); the operating system drops it when the holder dies, so a
+        ledger row still ``running`` while nobody holds it is a killed run. A shared probe held
+        for microseconds, as ``orchestration.lock.is_held`` does.
+        """
+        lock = self.path.with_name(self.path.name + ".lock")
+        if not lock.exists():
+            return False
+        with open(lock, encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False

@@ -6,6 +6,8 @@ Environment variables read here:
 
 - ``BLOTTER_DUCKDB_PATH``: the DuckDB warehouse file (default ``data/blotter.duckdb``;
   ``blotter dashboard`` passes the configured path).
+- ``BLOTTER_TARGET`` and the other ``BLOTTER_*`` settings: which engine's reader serves the page
+  (``blotter dashboard --target`` passes it).
 
 The page reads published marts only, through a read-only reader (``engines/reader.py``) with
 short-lived sessions; while a run holds the warehouse the page keeps showing the last results it
@@ -39,10 +41,12 @@ DB_PATH = os.environ.get("BLOTTER_DUCKDB_PATH") or "data/blotter.duckdb"
 
 @st.cache_resource
 def _reader(path: str) -> Reader:
-    """The warehouse's reader (one line for ``engine.reader()`` once engines exist)."""
-    from engines.duckdb.reader import DuckDBReader  # noqa: PLC0415
+    """The read-only reader of the configured target's engine (``path``: the DuckDB file)."""
+    from orchestration.session import engine_of  # noqa: PLC0415
+    from orchestration.settings import load_settings  # noqa: PLC0415
 
-    return DuckDBReader(Path(path))
+    settings = load_settings(overrides={"BLOTTER_DUCKDB_PATH": path})
+    return engine_of(settings).reader()
 
 
 @st.cache_resource

@@ -125,7 +125,7 @@ class BigQueryEngine:
 
     def reader(self) -> Any:
         """A read-only reader of the published datasets (``engines.bigquery.reader``)."""
-        from engines.bigquery.reader import BigQueryReader  # type: ignore[import-not-found]
+        from engines.bigquery.reader import BigQueryReader
 
         return BigQueryReader(
             self.client, self.bq.project, self.bq.dataset_prefix, self.bq.location

@@ -97,6 +97,6 @@ class DuckDBEngine:
 
     def reader(self) -> Any:
         """A read-only reader of the file (``engines.duckdb.reader``)."""
-        from engines.duckdb.reader import DuckDBReader  # type: ignore[import-not-found]
+        from engines.duckdb.reader import DuckDBReader
 
         return DuckDBReader(self.local_path)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from orchestration.app import app, console, fail, settings_or_exit
+from orchestration.commands.target import Target, engine_or_exit
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -43,6 +44,7 @@ def _port_free(port: int, address: str) -> bool:
 @app.command("dashboard")
 def dashboard_command(
     port: Annotated[int, typer.Option("--port", help="Loopback port to serve on.")] = 8501,
+    target: Target = None,
 ) -> None:
     """Serve the dashboard at http://127.0.0.1:PORT (reads the warehouse read-only)."""
     settings = settings_or_exit()
@@ -52,11 +54,12 @@ def dashboard_command(
         fail(f"port {port} on 127.0.0.1 is already in use; pick another with --port")
     if not APP.is_file():
         fail(f"dashboard app not found at {APP}")
+    engine = engine_or_exit(settings, target)
     db = settings.duckdb_path.resolve()
-    if not db.is_file():
+    if not engine.is_shared and not db.is_file():
         console.print(f"[yellow]warning:[/] no warehouse at {db} yet: run `blotter run` first")
-    console.print(f"dashboard on http://127.0.0.1:{port} reading {db} (Ctrl+C stops it)")
-    env = {**os.environ, "BLOTTER_DUCKDB_PATH": str(db)}
+    console.print(f"dashboard on http://127.0.0.1:{port} reading {engine.where} (Ctrl+C stops it)")
+    env = {**os.environ, "BLOTTER_DUCKDB_PATH": str(db), "BLOTTER_TARGET": engine.target}
     sys.stdout.flush()
     sys.stderr.flush()
     # Replace this process: stopping `blotter dashboard` stops the server, no orphan child.

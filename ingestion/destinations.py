@@ -182,6 +182,15 @@ def bigquery_endpoint(api_endpoint: str | None) -> Iterator[None]:
         yield
 
 
+def landing_state_dir(duckdb_path: Path) -> Path:
+    """dlt's working directory for a warehouse: ``<dir>/dlt_pipelines/<stem>`` of its file.
+
+    Kept next to the DuckDB file on every target (as before ingestion took it as an argument),
+    so each warehouse has its own pipeline state.
+    """
+    return duckdb_path.parent / "dlt_pipelines" / duckdb_path.stem
+
+
 @contextmanager
 def landing_destination(
     target: str, duckdb_path: Path, bigquery: BigQueryTarget | None = None

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from ingestion.replay.faults import FAULT_NAMES
+from replay.faults import FAULT_NAMES
 
 # The replay API owns the fault names; settings only validates them.
 DEMO_FAULTS = FAULT_NAMES

@@ -76,7 +76,7 @@ def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = wap.PUBLISHED_SCHEMAS
 
 def step_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land new and changed incidents in ``raw`` (raw is never rolled back)."""
-    from ingestion.destinations import landing_destination
+    from ingestion.destinations import landing_destination, landing_state_dir
     from ingestion.pipeline import ingest
 
     s = ctx.settings
@@ -85,7 +85,7 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
     with landing_destination(ctx.target, s.duckdb_path, bq_target) as destination:
         result = ingest(
             source_url=s.source if is_url else None,
-            duckdb_path=s.duckdb_path,
+            state_dir=landing_state_dir(s.duckdb_path),
             start_date=s.start_date,
             as_of=ctx.as_of,
             app_token=s.app_token,

@@ -37,6 +37,7 @@ def ingest_command(
     settings = settings_or_exit(**({"BLOTTER_SOURCE": source} if source else {}))
     day = as_of_or_exit(as_of)
 
+    from ingestion.destinations import duckdb_destination, landing_state_dir
     from ingestion.pipeline import IngestError, ingest
     from orchestration.dates import resolve_as_of
     from orchestration.errors import OperatorError
@@ -51,8 +52,9 @@ def ingest_command(
         with ingest_guard(settings):  # run lock + key table (orch)
             result = ingest(
                 settings.source_url,
-                settings.duckdb_path,
+                landing_state_dir(settings.duckdb_path),
                 settings.start_date,
+                destination=duckdb_destination(settings.duckdb_path),
                 as_of=day,
                 full_refresh=full_refresh,
                 app_token=settings.app_token,

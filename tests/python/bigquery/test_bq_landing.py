@@ -16,6 +16,7 @@ from ingestion.destinations import (
     bigquery_client,
     bigquery_endpoint,
     landing_destination,
+    landing_state_dir,
 )
 
 START = date(2025, 5, 20)
@@ -46,7 +47,7 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
         with landing_destination("prod", bq_local, target) as destination:
             bq = ingest(
                 None,
-                bq_local,
+                landing_state_dir(bq_local),
                 START,
                 as_of=day,
                 show_progress=False,
@@ -54,7 +55,12 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
             )
         with landing_destination("dev", duck_path) as destination:
             dk = ingest(
-                None, duck_path, START, as_of=day, show_progress=False, destination=destination
+                None,
+                landing_state_dir(duck_path),
+                START,
+                as_of=day,
+                show_progress=False,
+                destination=destination,
             )
         # Same source, same accounting on both engines.
         assert (bq.fetched, bq.loaded, bq.rejected, bq.raw_rows) == (

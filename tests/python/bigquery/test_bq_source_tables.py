@@ -9,9 +9,14 @@ import pytest
 from bq_emulator import Emulator
 from real_samples import CHICAGO_API
 
-from ingestion.destinations import BigQueryTarget, bigquery_client, landing_destination
+from ingestion.destinations import (
+    BigQueryTarget,
+    bigquery_client,
+    landing_destination,
+    landing_state_dir,
+)
 from ingestion.pipeline import SourceMismatchError, ingest
-from ingestion.replay.server import running_replay
+from replay.server import running_replay
 
 START, DAY1, DAY2 = date(2025, 6, 8), date(2025, 6, 9), date(2025, 6, 10)
 
@@ -26,7 +31,12 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
     for day in (DAY1, DAY2):  # the second ingest replaces the profile tables, not appends
         with landing_destination("prod", state, target) as destination:
             result = ingest(
-                None, state, START, as_of=day, show_progress=False, destination=destination
+                None,
+                landing_state_dir(state),
+                START,
+                as_of=day,
+                show_progress=False,
+                destination=destination,
             )
         assert result.fetched == result.loaded + result.rejected
     client = bigquery_client(target)
@@ -56,6 +66,10 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
         with landing_destination("prod", state, target) as destination:
             with pytest.raises(SourceMismatchError, match="fresh warehouse"):
                 ingest(
-                    source, state, date(2025, 5, 1), show_progress=False, destination=destination
+                    source,
+                    landing_state_dir(state),
+                    date(2025, 5, 1),
+                    show_progress=False,
+                    destination=destination,
                 )
     assert rows("select count(*) from {d}.source_profile") == [(1,)]

@@ -3,6 +3,8 @@
 Neighbourhood centroids, district assignments and activity weights are plausible for Buffalo, not
 surveyed: they only need to give the warehouse realistic shapes (busy and quiet areas, every
 police and council district populated, coordinates inside the city's bounding box).
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 A record is visible when its ``:created_at`` falls before the end of the as-of day (Buffalo
 time); the version served is the revision when its ``:updated_at`` also falls before that
 instant, else the original. Tables are cached per (start, as_of, scale).
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ingestion.replay import city, geo
-from ingestion.replay.columns import Categorical, Column, Formatted, Point, Timestamp
+from replay import city, geo
+from replay.columns import Categorical, Column, Formatted, Point, Timestamp
 
 MALFORMED_SHARE = 0.005  # of visible rows, when the ``malformed`` fault is on
 FUTURE_SHARE = 0.002  # of visible rows, dated ten years ahead under ``future_dated``

@@ -19,6 +19,8 @@ Exports differ from what the SODA API returns in three ways, undone here:
 Everything else is served as the text it is; empty cells are omitted, like Socrata's nulls.
 The as-of bound applies as for the synthetic city: a row is visible once its ``:created_at``
 has passed, and it is served with its ``:updated_at`` only once that has passed too.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ingestion.profiles import SourceProfile
-from ingestion.replay.columns import Categorical, Column, Formatted, Timestamp
-from ingestion.replay.table import Table, row_ids
+from replay.columns import Categorical, Column, Formatted, Timestamp
+from replay.table import Table, row_ids
 
 TIMESTAMP_TYPES = {"floating_timestamp", "calendar_date"}
 EXPORT_FORMATS = (

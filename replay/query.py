@@ -2,6 +2,8 @@
 
 Filtering and ordering are numpy masks and ``lexsort`` over compact keys; the (where, order)
 result is memoised on the table so paging through it costs one slice per page.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from ingestion.replay import geo
-from ingestion.replay.columns import Column, Timestamp, TypeMismatch, fragment
-from ingestion.replay.faults import DUPLICATES_PER_PAGE
-from ingestion.replay.record_faults import (
+from replay import geo
+from replay.columns import Column, Timestamp, TypeMismatch, fragment
+from replay.faults import DUPLICATES_PER_PAGE
+from replay.record_faults import (
     FUTURE_KIND,
     FUTURE_SHIFT_MS,
     MALFORMED,
     fault_kinds,
     replace_pieces,
 )
-from ingestion.replay.soql import (
+from replay.soql import (
     BoolOp,
     Compare,
     IsNull,
@@ -32,7 +34,7 @@ from ingestion.replay.soql import (
     parse_where,
     where_columns,
 )
-from ingestion.replay.table import Table
+from replay.table import Table
 
 MAX_LIMIT = 50_000
 DEFAULT_LIMIT = 1000

@@ -9,7 +9,9 @@
     op     := < | <= | > | >= | = | != | <>
 
 Literals are single-quoted strings (``''`` escapes a quote) or numbers. Parsing yields a tree;
-evaluation against a table happens in :mod:`ingestion.replay.query`.
+evaluation against a table happens in :mod:`replay.query`.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

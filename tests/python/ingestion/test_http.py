@@ -16,6 +16,7 @@ from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from duckdb_ingest import ingest_duckdb
 
 from engines.errors import SourceUnavailable, TransientError
 from ingestion.errors import IngestError
@@ -121,6 +122,17 @@ def test_a_503_storm_ends_in_source_unavailable(server, delays):
     )
     assert len(script.requests) == 4 and len(delays) == 3
     assert delays == sorted(delays) and delays[-1] <= 30.0  # exponential, capped
+
+
+def test_an_ingest_against_a_503_storm_stops_typed_and_in_one_line(server, delays, tmp_path):
+    url, script = server
+    script.responses = [(503, {}, b'{"message": "Service temporarily unavailable"}')] * 20
+    with pytest.raises(SourceUnavailable) as error:  # through dlt's extract wrapping
+        ingest_duckdb(url, tmp_path / "w.duckdb", date(2025, 6, 1), show_progress=False)
+    message = str(error.value)
+    assert isinstance(error.value, IngestError) and error.value.exit_code == 1
+    assert message.startswith(f"{url} kept failing with HTTP 503 after 8 attempts")
+    assert "\n" not in message and len(script.requests) == 8
 
 
 def test_an_unreachable_host_is_source_unavailable_at_once(delays):

@@ -208,7 +208,6 @@ def _run(
         pipelines_dir=str(state_dir),
         destination=destination,
         dataset_name=DATASET_NAME,
-        progress=None,
     )
     where = describe_destination(pipeline)
     try:

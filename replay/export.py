@@ -198,9 +198,9 @@ def read_export(path: Path, profile: SourceProfile) -> ExportDataset:
         lookup = np.empty(len(uniques) + 1, dtype=object)
         lookup[: len(uniques)] = list(uniques)
         lookup[len(uniques)] = None  # code -1 (an empty cell) indexes this last entry
-        column = Categorical(np.where(codes < 0, len(uniques), codes), lookup)
-        column.soda_type = fields[name]
-        columns[name] = column
+        categorical = Categorical(np.where(codes < 0, len(uniques), codes), lookup)
+        categorical.soda_type = fields[name]
+        columns[name] = categorical
     row_numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
     columns[":id"] = Formatted(row_numbers, row_ids)
     columns[":id"].soda_type = "row_identifier"

@@ -9,6 +9,8 @@ Environment variables read here: none.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 DATASET_ID = "d6g9-xbgu"
@@ -154,7 +156,7 @@ GEO_FIELDS = (
 )  # fmt: skip
 
 
-def lookup(values: list[str] | tuple[str, ...]) -> np.ndarray:
+def lookup(values: Sequence[str | None]) -> np.ndarray:
     """An object array of strings, indexable by integer codes (fast categorical rendering)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)

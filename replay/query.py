@@ -87,12 +87,13 @@ def _mask(node: object, cols: dict[str, Column]) -> np.ndarray:
         if node.op == "not":
             return ~masks[0]
         return np.logical_and.reduce(masks) if node.op == "and" else np.logical_or.reduce(masks)
+    assert isinstance(node, Compare | IsNull)
     col = cols[node.column]
     if isinstance(node, IsNull):
         nulls = col.null_mask()
         return ~nulls if node.negated else nulls
     assert isinstance(node, Compare)
-    value = node.value
+    value: object = node.value
     if isinstance(col, Timestamp) and isinstance(value, str):
         value = _timestamp(node.column, col, value)
     try:
@@ -215,7 +216,11 @@ def _render_chunk(
         column = table.columns[name]
         part = column.pieces(idx, prefix, transform)
         for kind, bad_name, bad in MALFORMED:
-            hit = np.flatnonzero(kinds == kind) if kinds is not None and name == bad_name else []
+            hit = (
+                np.flatnonzero(kinds == kind)
+                if kinds is not None and name == bad_name
+                else np.empty(0, dtype=np.intp)
+            )
             if len(hit):
                 part = replace_pieces(part, hit, [fragment(prefix, bad)] * len(hit))
         if kinds is not None and name == "incident_datetime" and isinstance(column, Timestamp):

@@ -84,7 +84,8 @@ class ReplayServer(ThreadingHTTPServer):
     @property
     def resource_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/resource/{self.dataset.dataset_id}.json"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}/resource/{self.dataset.dataset_id}.json"
 
     def table(self) -> Table:
         """The table for the configured as-of (today, in local time, when unset)."""

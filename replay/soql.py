@@ -166,8 +166,8 @@ def parse_where(text: str) -> object:
     if not parser.tokens:
         raise SoqlError("Empty $where clause")
     tree = parser.expr()
-    if parser.peek() is not None:
-        tok = parser.peek()
+    tok = parser.peek()
+    if tok is not None:
         raise SoqlError(f"Could not parse SoQL $where at position {tok.pos + 1}: {text!r}")
     return tree
 
@@ -176,6 +176,7 @@ def where_columns(node: object) -> list[str]:
     """Every column a parsed ``$where`` mentions."""
     if isinstance(node, Compare | IsNull):
         return [node.column]
+    assert isinstance(node, BoolOp)
     return [c for arg in node.args for c in where_columns(arg)]
 
 

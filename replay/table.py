@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,7 +53,7 @@ def _incident_ids(numbers: np.ndarray) -> np.ndarray:
     return _digits(numbers, 9)
 
 
-def _cat(codes: np.ndarray, values: list[str | None]) -> Categorical:
+def _cat(codes: np.ndarray, values: Sequence[str | None]) -> Categorical:
     return Categorical(codes, geo.lookup(values))
 
 
@@ -64,7 +64,7 @@ def _geo_columns(inc: city.Incidents, geo_state: np.ndarray, keep: np.ndarray) -
     # geo_state 1 -> the extra 'UNKNOWN' code (n_area), 2 -> the None code (n_area + 1)
     code = np.where(geo_state == 0, area, n_area + geo_state - 1)
     cols: dict[str, Column] = {
-        name: _cat(code, [a[i] for a in geo.NEIGHBORHOODS] + ["UNKNOWN", None])
+        name: _cat(code, [*(str(a[i]) for a in geo.NEIGHBORHOODS), "UNKNOWN", None])
         for name, i in (("neighborhood", 0), ("police_district", 1), ("council_district", 2))
     }
     n_tracts, n_cb = 2 * n_area, 30

@@ -170,7 +170,7 @@ def socrata_source(
         # Rows changed after the as-of were quarantined: the cursor never passes the as-of.
         # The range was applied in $where, so dlt records the cursor without filtering rows.
         after = max(filter(None, (quarantine.max_cursor, stored)), default=None)
-        updated.advance(after)
+        updated.advance(after)  # type: ignore[arg-type]  # None: no new cursor, still no filter
         stats.cursor_after = after
         for table in quarantine.tables():
             stats.accepted += table.num_rows

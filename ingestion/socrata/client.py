@@ -193,7 +193,7 @@ class SodaClient:
         return SourceUnavailableError(f"cannot reach {self.safe_url}: {what}")
 
     def _paginate(self, params: dict[str, Any]) -> Iterator[list[Any]]:
-        hooks = {"response": [self._on_response]}
+        hooks: dict[str, Any] = {"response": [self._on_response]}
         try:
             yield from self._rest.paginate(params=params, hooks=hooks)
         except requests.RequestException as exc:

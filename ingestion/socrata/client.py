@@ -9,8 +9,9 @@ with one line: :class:`SourceUnavailableError` (a :class:`~engines.errors.Source
 so the run retries the step) when the source does not answer after the retries, a permanent
 :class:`SourceError` for any other 4xx or a page that is not a JSON array.
 
-The app token travels only in the session's ``X-App-Token`` header: never in a URL, a message,
-or dlt's request log (which prints per-request headers, not the session's).
+The app token travels only in the session's ``X-App-Token`` header (one given as ``$$app_token``
+in the URL is moved there): never in a URL, a message, or dlt's request log (which prints URLs
+and per-request headers, not the session's).
 
 Environment variables read here: none of Blotter's. dlt's own ``RUNTIME__*`` HTTP settings are
 not used: the policy is passed explicitly from ``ingestion/socrata/settings.py``.
@@ -34,7 +35,7 @@ from urllib3.exceptions import NewConnectionError
 from engines.errors import SourceUnavailable
 from ingestion.errors import IngestError
 from ingestion.socrata import settings as cfg
-from ingestion.socrata.helpers import redact, socrata_message
+from ingestion.socrata.helpers import redact, socrata_message, split_token
 from ingestion.socrata.settings import DatasetSettings
 
 log = logging.getLogger("blotter.ingestion")
@@ -123,6 +124,9 @@ class SodaClient:
         app_token: str | None = None,
         max_attempts: int = cfg.MAX_ATTEMPTS,
     ) -> None:
+        # A token given in the URL moves to the header too: dlt's debug log prints URLs.
+        url, url_token = split_token(url)
+        app_token = app_token or url_token
         self.url = url
         self.safe_url = redact(url)
         self.dataset = dataset

@@ -24,6 +24,15 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
+def split_token(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``$$app_token`` parameter, and that token (None: there was none)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query)
+    token = next((v for k, v in pairs if k == "$$app_token"), None)
+    rest = urlencode([(k, v) for k, v in pairs if k != "$$app_token"])
+    return urlunsplit(parts._replace(query=rest)), token
+
+
 def soql_timestamp(value: datetime) -> str:
     """Format a naive SoQL timestamp literal with milliseconds (``2024-03-05T19:07:00.000``)."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"

@@ -106,6 +106,8 @@ def test_a_permanent_4xx_stops_with_the_socrata_message(server, delays):
         rows(url + "?$$app_token=" + TOKEN)
     assert str(error.value) == f"{url} answered HTTP 400: No such column: nope"
     assert not isinstance(error.value, SourceUnavailable)  # a retry would not help
+    path, headers = script.requests[0]
+    assert TOKEN not in path and headers.get("X-App-Token") == TOKEN  # moved to the header
     assert len(script.requests) == 1 and delays == []  # not retried
 
 

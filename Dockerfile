@@ -8,7 +8,9 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY engines engines
 COPY ingestion ingestion
+COPY replay replay
 COPY ml ml
 COPY orchestration orchestration
 RUN pip install .

@@ -159,3 +159,12 @@ def test_a_warehouse_landed_before_sources_were_recorded(caplog):
     with pytest.raises(StartDateError, match="--full-refresh"):
         check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=False)
     check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=True)
+
+
+def test_ingest_without_a_destination_is_refused_before_anything_is_created(tmp_path):
+    from ingestion.pipeline import ingest
+
+    state = tmp_path / "dlt_pipelines" / "w"
+    with pytest.raises(IngestError, match="needs a dlt destination") as error:
+        ingest(None, state, START, as_of=AS_OF, show_progress=False)  # no engine-less default
+    assert error.value.exit_code == 1 and not state.exists()

@@ -10,6 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY engines engines
 COPY ingestion ingestion
+COPY replay replay
 COPY ml ml
 COPY orchestration orchestration
 RUN pip install .

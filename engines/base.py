@@ -29,6 +29,17 @@ import pyarrow as pa
 AUDIT_PREFIX = "audit_"
 # Published schemas, in publish order. Identifiers in SQL come only from this constant.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("staging", "intermediate", "marts", "snapshots", "ml")
+
+
+def landing_state_dir(local_path: Path) -> Path:
+    """dlt's working directory for a warehouse: ``<dir>/dlt_pipelines/<stem>`` of its local file.
+
+    Next to the local file on every engine (as before ingestion took it as an argument), so each
+    warehouse keeps its own pipeline state.
+    """
+    return local_path.parent / "dlt_pipelines" / local_path.stem
+
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 

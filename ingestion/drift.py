@@ -8,6 +8,8 @@ the columns ``raw.incidents`` already has:
   time in this warehouse;
 - ``column hour_of_day changed type text -> number``: the type the portal announces
   (``X-SODA2-Types``), or the JSON type of its values, differs from the profile's.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

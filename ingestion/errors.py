@@ -2,6 +2,8 @@
 
 Operator mistakes (another source in this warehouse, a start date that contradicts the as-of
 or the warehouse's backfill) exit 2; a source or load that fails exits 1.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 One warehouse holds one source: ``raw.source_profile`` records the source id, the profile and
 the backfill's start date, and an ingest of another source (or from another start date without
 ``--full-refresh``) is refused before anything is fetched. The checks read through dlt's SQL
-client, so they work on DuckDB and BigQuery alike.
+client, so they work on every destination the engine hands to ingestion.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ class Landing:
         return self.source_id is None and not self.has_table
 
 
+def describe_destination(pipeline: Any) -> str:
+    """Where ``pipeline`` lands, for messages: dlt's safe rendering of its destination."""
+    try:
+        where = str(pipeline.destination_client().config)
+    except Exception:  # noqa: BLE001 - a description must never be the error
+        where = pipeline.destination.destination_name
+    return f"{where} (dataset {pipeline.dataset_name})"
+
+
 def _rows(client: Any, sql: str) -> list[tuple[Any, ...]] | None:
     """Rows of ``sql``, or None when its table does not exist (yet)."""
     try:
@@ -81,8 +92,11 @@ def check_landing(
     profile_name: str,
     start_date: date,
     full_refresh: bool,
+    where: str = "this warehouse",
 ) -> None:
     """Refuse an ingest that would mix sources or backfill windows in one warehouse.
+
+    ``where`` names the warehouse in the messages (see :func:`describe_destination`).
 
     Raises:
         SourceMismatchError: the warehouse holds another source or another profile's layout.
@@ -92,17 +106,16 @@ def check_landing(
         landing.source_id != source_id or landing.profile_name != profile_name
     ):
         raise SourceMismatchError(
-            f"this warehouse holds {landing.source_id} (profile {landing.profile_name}); "
+            f"{where} holds {landing.source_id} (profile {landing.profile_name}); "
             f"refusing to add {source_id} (profile {profile_name}): one warehouse holds one "
-            "source, so use a fresh warehouse (another BLOTTER_DUCKDB_PATH)"
+            "source, so point the target at a fresh warehouse"
         )
     if landing.source_id is None and landing.has_incidents:
         # Landed before sources were recorded, when Buffalo's dataset was the only one possible.
         if not source_id.endswith(f"/{LEGACY_DATASET}"):
             raise SourceMismatchError(
-                f"this warehouse holds {LEGACY_DATASET} incidents landed before sources were "
-                f"recorded; refusing to add {source_id}: use a fresh warehouse (another "
-                "BLOTTER_DUCKDB_PATH)"
+                f"{where} holds {LEGACY_DATASET} incidents landed before sources were "
+                f"recorded; refusing to add {source_id}: point the target at a fresh warehouse"
             )
         log.warning(
             "raw.incidents has no recorded source; adopting it for %s (profile %s)",
@@ -111,8 +124,8 @@ def check_landing(
         )
     if landing.start_date not in (None, start_date) and not full_refresh:
         raise StartDateError(
-            f"BLOTTER_START_DATE {start_date} differs from {landing.start_date}, the start this "
-            f"warehouse was backfilled from: set it back, or run with --full-refresh to re-read "
+            f"BLOTTER_START_DATE {start_date} differs from {landing.start_date}, the start "
+            f"{where} was backfilled from: set it back, or run with --full-refresh to re-read "
             f"everything from {start_date}"
         )
 

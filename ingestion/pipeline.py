@@ -1,8 +1,15 @@
 """Run the Socrata source into ``raw``: incidents (merge), rejections (append), profile tables.
 
-Library code: every input is an explicit argument (orchestration reads the settings).
-dlt keeps its working directory next to the DuckDB file (``<dir>/dlt_pipelines/<stem>``), so
-each warehouse file has its own cursor state; dlt also stores that state in the destination.
+Library code: every input is an explicit argument (orchestration reads the settings). Ingestion
+knows no warehouse: the caller passes the dlt destination (the engine builds it) and dlt's
+working directory ``state_dir`` (one per warehouse, so each has its own cursor state; dlt also
+stores that state in the destination and restores it from there when the directory is lost).
+Reads of the landing go through dlt's SQL client, so they work on every destination.
+
+Environment variables read here: none of Blotter's. dlt reads its own configuration from
+``DLT_*``/``RUNTIME__*``/``NORMALIZE__*``/``DATA_WRITER__*`` variables and ``.dlt/`` files;
+:func:`_configure_dlt` fixes the few settings ingestion depends on (lineage columns on Arrow
+items, telemetry off, finished load packages deleted).
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from ingestion.errors import (
     find_own,
     root_cause,
 )
-from ingestion.landing import check_landing, count_rows, read_landing
+from ingestion.landing import check_landing, count_rows, describe_destination, read_landing
 from ingestion.profiles import ProfileError, SourceProfile, load_profile
 from ingestion.profiles.loader import DEMO_PROFILE
 from ingestion.progress import progress_line
 from ingestion.socrata import INCIDENTS_TABLE, FetchPlan, FetchStats, socrata_source
-from ingestion.socrata.helpers import SourceError, redact
+from ingestion.socrata.client import SourceError
+from ingestion.socrata.helpers import redact
 from ingestion.socrata.profile_tables import profile_tables
 from ingestion.socrata.settings import MAX_PAGE_SIZE, Bounds, DatasetSettings
 
@@ -84,11 +92,6 @@ def _configure_dlt() -> None:
     dlt.config["load.delete_completed_jobs"] = True
 
 
-def pipelines_dir_for(duckdb_path: Path) -> Path:
-    """dlt's working directory for the warehouse file ``duckdb_path``."""
-    return duckdb_path.parent / "dlt_pipelines" / duckdb_path.stem
-
-
 def _resolve(source_url: str | None, profile: SourceProfile | str | None) -> SourceProfile:
     try:
         if isinstance(profile, SourceProfile):
@@ -100,7 +103,7 @@ def _resolve(source_url: str | None, profile: SourceProfile | str | None) -> Sou
 
 def ingest(
     source_url: str | None,
-    duckdb_path: Path,
+    state_dir: Path,
     start_date: date,
     as_of: date | None = None,
     full_refresh: bool = False,
@@ -117,7 +120,7 @@ def ingest(
     Args:
         source_url: SODA resource URL to read (``URL#profile`` names the profile), or None:
             the profile's own URL, or the in-process replay API for the demo profile.
-        duckdb_path: Warehouse file (also locates dlt's working directory).
+        state_dir: dlt's working directory for this warehouse (``pipelines_dir``); created.
         start_date: First incident day loaded (the backfill's start).
         as_of: Pretend today is this day (default: today in the profile's timezone). Nothing
             that happened or changed after the end of that local day is landed.
@@ -126,7 +129,8 @@ def ingest(
         app_token: Socrata app token (header only; never logged).
         faults: Faults the in-process replay API injects (ignored for a real portal).
         show_progress: Show a live status line on stderr.
-        destination: A dlt destination; defaults to DuckDB at ``duckdb_path``.
+        destination: The dlt destination of the warehouse's raw landing (required; the
+            engine builds it).
         page_size: Rows per request instead of the default (tests, slow portals).
         profile: The source profile (or its name); default: the one ``source_url`` implies.
 
@@ -150,13 +154,15 @@ def ingest(
         )
     if page_size is not None and not 0 < page_size <= MAX_PAGE_SIZE:
         raise IngestError(f"page size {page_size} is not between 1 and {MAX_PAGE_SIZE}")
+    if destination is None:
+        raise IngestError("ingest needs a dlt destination: the engine builds it for the target")
     try:
-        duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise IngestError(f"cannot create {duckdb_path.parent}: {exc.strerror}", 2) from None
+        raise IngestError(f"cannot create {state_dir}: {exc.strerror}", 2) from None
     run = dict(
         profile=resolved,
-        duckdb_path=duckdb_path,
+        state_dir=state_dir,
         start_date=start_date,
         as_of=day,
         full_refresh=full_refresh,
@@ -173,7 +179,9 @@ def ingest(
             f"--from-file PATH --profile {resolved.name}` and ingest from the URL it prints",
             exit_code=2,
         )
-    from ingestion.replay.server import running_replay
+    # The demo is the embedded default: the replay API (a separate package, not part of the
+    # dlt source) is started here, in-process, for the run's as-of day.
+    from replay.server import running_replay
 
     with running_replay(as_of=day, faults=faults) as replay_url:
         return _run(replay_url, **run)
@@ -183,7 +191,7 @@ def _run(
     url: str,
     *,
     profile: SourceProfile,
-    duckdb_path: Path,
+    state_dir: Path,
     start_date: date,
     as_of: date,
     full_refresh: bool,
@@ -195,24 +203,18 @@ def _run(
     started = time.perf_counter()
     safe_url, source_id = redact(url), profile.source_id(url)
     _configure_dlt()
-    destination = destination or dlt.destinations.duckdb(str(duckdb_path))
-    where = (
-        str(duckdb_path)
-        if destination.destination_name == "duckdb"
-        else f"{destination.destination_name} dataset {DATASET_NAME}"
-    )
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(pipelines_dir_for(duckdb_path)),
+        pipelines_dir=str(state_dir),
         destination=destination,
         dataset_name=DATASET_NAME,
-        progress=None,
     )
+    where = describe_destination(pipeline)
     try:
         landing = read_landing(pipeline)
     except Exception as exc:
         raise IngestError(f"cannot read the warehouse {where}: {root_cause(exc)}") from exc
-    check_landing(landing, source_id, profile.name, start_date, full_refresh)
+    check_landing(landing, source_id, profile.name, start_date, full_refresh, where)
     if landing.is_new:
         log.warning("new warehouse: %s holds no raw landing; backfilling %s", where, source_id)
     plan = FetchPlan(

@@ -1,4 +1,8 @@
-"""A one-line live status of an ingest on stderr (plain lines when stderr is not a terminal)."""
+"""A one-line live status of an ingest on stderr (plain lines when stderr is not a terminal).
+
+Environment variables read here: none of Blotter's; rich honours ``NO_COLOR``, ``TERM`` and
+``COLUMNS``.
+"""
 
 from __future__ import annotations
 

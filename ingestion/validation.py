@@ -4,6 +4,8 @@ Every column lands as text (``location`` as JSON text, scalars of another JSON t
 JSON text), so type drift in the source can never break a load. Checks run on whole Arrow
 columns (a Python loop per row would cost more than the HTTP fetch); only a column that fails
 a vectorised parse is re-checked value by value.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from ingestion.replay.faults import FAULT_NAMES
+from replay.faults import FAULT_NAMES
 
 # The replay API owns the fault names; settings only validates them.
 DEMO_FAULTS = FAULT_NAMES

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS
+from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, landing_state_dir
 from orchestration import dbt_invoke, pseudonym
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
@@ -53,7 +53,7 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
     with ctx.engine.landing() as destination:
         result = ingest(
             s.source if is_url else None,
-            ctx.engine.local_path,  # locates dlt's working directory
+            landing_state_dir(ctx.engine.local_path),
             s.start_date,
             as_of=ctx.as_of,
             app_token=s.app_token.get_secret_value() if s.app_token else None,

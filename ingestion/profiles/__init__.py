@@ -3,6 +3,8 @@
 ``load_profile("demo" | name | resource URL)`` returns a validated :class:`SourceProfile`;
 the shipped profiles live next to this module (``buffalo``, ``buffalo_2019``, ``chicago``,
 ``sf``). See README ("A new city") for how to write one.
+
+Environment variables read here: none.
 """
 
 from ingestion.profiles.loader import (

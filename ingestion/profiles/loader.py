@@ -2,6 +2,8 @@
 
 ``load_profile`` takes ``demo``, a profile name or a SODA resource URL (``URL#name`` picks a
 profile explicitly); :mod:`ingestion.profiles.validate` checks each document.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 A profile is read from ``ingestion/profiles/<name>.yml`` and validated by
 :mod:`ingestion.profiles.loader`; :meth:`SourceProfile.to_dict` gives the normalised document
 (every optional key present with its default) that is landed as ``raw.source_profile``.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Every mistake names the file and the key, so a user writing a profile for a new city fixes one
 thing at a time. Names that end up in SoQL or SQL (columns, levels) must be plain identifiers,
 checked here.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -5,8 +5,16 @@ the profile's look-back) whose incident date is on or after ``start_date`` and t
 the end of the as-of day, validates each page, and yields text-only Arrow tables merged on the
 profile's key into ``incidents``. Rejected records go to ``incidents_rejected`` (append) from
 the same resource. The four profile tables are replaced on every run.
-The cursor lives in the resource's dlt state, keyed by source id, so it is committed together
-with the load and never reused for another source.
+
+The cursor is a ``dlt.sources.incremental`` on the profile's cursor field (``:updated_at``), so
+it lives in the resource's dlt state and is committed together with the load. The range is
+pushed down to SoQL (``$where`` from the stored cursor minus the look-back, up to the end of the
+as-of day) and the new cursor is set with ``Incremental.advance``: dlt never filters rows
+itself, which keeps ``fetched == loaded + rejected`` exact (the look-back re-reads on purpose;
+the merge on the key makes that idempotent). A warehouse whose cursor predates this (kept per
+source id) has it adopted on its next run.
+
+Environment variables read here: none (dlt's own configuration is set in ``pipeline.py``).
 """
 
 from __future__ import annotations
@@ -22,14 +30,15 @@ import pyarrow as pa
 from ingestion.drift import detect_drift
 from ingestion.errors import NoIncidentsError
 from ingestion.quarantine import FetchQuarantine, rejected_table
-from ingestion.socrata.helpers import SodaClient, build_where, lookback_start, redact
+from ingestion.socrata.client import SodaClient
+from ingestion.socrata.helpers import build_where, lookback_start, redact
 from ingestion.socrata.settings import Bounds, DatasetSettings
-from ingestion.validation import api_name
+from ingestion.validation import api_name, column_name
 
 INCIDENTS_TABLE = "incidents"
 REJECTED_TABLE = "incidents_rejected"
 SOURCE_COLUMN = "_blotter_source"
-STATE_CURSORS = "cursors"  # source id -> last cursor
+LEGACY_CURSORS = "cursors"  # source id -> last cursor, before dlt.sources.incremental
 LEGACY_CURSOR = "last_cursor"  # before cursors were tied to a source
 
 
@@ -82,12 +91,15 @@ def _rejected_hints(key: str) -> Any:
     )
 
 
-def source_cursors(state: dict[str, Any], source_id: str) -> dict[str, str]:
-    """This pipeline's cursors by source; a pre-profile cursor is adopted by the checked source."""
-    cursors = state.setdefault(STATE_CURSORS, {})
-    if LEGACY_CURSOR in state:
-        cursors.setdefault(source_id, state.pop(LEGACY_CURSOR))
-    return cursors
+def adopt_legacy_cursor(state: dict[str, Any], source_id: str) -> str | None:
+    """The cursor an older Blotter stored for ``source_id`` (removed from ``state``), or None.
+
+    Before ``dlt.sources.incremental`` the cursor was kept per source id (and before that, once
+    per pipeline); the checked source adopts its own, never another source's.
+    """
+    cursors = state.pop(LEGACY_CURSORS, {})
+    single = state.pop(LEGACY_CURSOR, None)
+    return cursors.get(source_id) or single
 
 
 @dlt.source(name="socrata", max_table_nesting=0)
@@ -111,6 +123,10 @@ def socrata_source(
     """
     stats = stats if stats is not None else FetchStats()
     dataset = plan.dataset
+    # dlt binds the resource's incremental argument to the resource's state when it runs.
+    cursor = dlt.sources.incremental(
+        column_name(dataset.cursor), last_value_func=max, primary_key=()
+    )
 
     @dlt.resource(
         name=INCIDENTS_TABLE,
@@ -118,12 +134,13 @@ def socrata_source(
         write_disposition="merge",
         columns={dataset.key: {"data_type": "text", "nullable": False}},
     )
-    def incidents() -> Iterator[Any]:
+    def incidents(updated: dlt.sources.incremental[str] = cursor) -> Iterator[Any]:
         # dlt restored the schema from the destination before extracting: raw's columns.
         known = dlt.current.source_schema().tables.get(INCIDENTS_TABLE, {}).get("columns")
         raw_columns = set(known) if known else None
-        cursors = source_cursors(dlt.current.resource_state(), plan.source_id)
-        last = None if plan.full_refresh else cursors.get(plan.source_id)
+        legacy = adopt_legacy_cursor(dlt.current.resource_state(), plan.source_id)
+        stored = updated.last_value or legacy
+        last = None if plan.full_refresh else stored
         since = lookback_start(last, dataset.lookback)
         until = plan.bounds.cursor_before
         where = build_where(dataset, plan.start_date, since=since, until=until)
@@ -150,6 +167,11 @@ def socrata_source(
                 f"{stats.source}; check BLOTTER_START_DATE and the source"
             )
 
+        # Rows changed after the as-of were quarantined: the cursor never passes the as-of.
+        # The range was applied in $where, so dlt records the cursor without filtering rows.
+        after = max(filter(None, (quarantine.max_cursor, stored)), default=None)
+        updated.advance(after)  # type: ignore[arg-type]  # None: no new cursor, still no filter
+        stats.cursor_after = after
         for table in quarantine.tables():
             stats.accepted += table.num_rows
             fetched_columns.update(map(api_name, table.column_names))
@@ -171,11 +193,6 @@ def socrata_source(
             fetched_columns,
             raw_columns,
         )
-        # Rows changed after the as-of were quarantined: the cursor never passes the as-of.
-        best = quarantine.max_cursor
-        if best and (last is None or best > last):
-            cursors[plan.source_id] = best
-        stats.cursor_after = cursors.get(plan.source_id)
 
     resources = [incidents]
     for name, table in tables.items():

@@ -5,6 +5,8 @@
 ``raw.source_parent_incident_types`` (the type maps). They replace the former seeds, so a new
 city needs a profile and no dbt change. Tables are typed Arrow, so an empty one (a profile
 without official values) is still created and truncated.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 What differs between datasets (key, cursor, incident time, coordinates, timezone, look-back)
 comes from the dataset's profile (``ingestion/profiles/<name>.yml``); what is the same for
 every portal (page size, timeouts, retry policy) is a constant here.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from ingestion.profiles import SourceProfile
 MAX_PAGE_SIZE = 50_000
 # (connect, read) seconds; a big page from a busy portal can take a while to stream.
 DEFAULT_TIMEOUT = (10.0, 120.0)
-# Retries for 429 / 5xx / 202 / timeouts / connection errors, and the backoff bounds (seconds).
+# Attempts per request for 429 / 5xx / 202 / timeouts / dropped connections, and the bounds of
+# dlt's exponential backoff (seconds). A refused connection or unknown host is not retried here:
+# it is rarely fixed by waiting, and the run's own retry policy decides about the whole step.
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-# An unreachable host is rarely fixed by waiting long: give up after a few quick attempts.
-MAX_CONNECT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ def demo_api_command(
         fail("--from-file and --profile go together: the profile says how to read the file")
 
     from ingestion.profiles import ProfileError
-    from ingestion.replay.export import ExportError
-    from ingestion.replay.server import ReplayServer, file_dataset, source_for
+    from replay.export import ExportError
+    from replay.server import ReplayServer, file_dataset, source_for
 
     try:
         dataset = file_dataset(from_file, profile) if from_file and profile else None

@@ -10,6 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from engines.base import landing_state_dir
 from orchestration.app import AsOf, app, as_of_or_exit, console, fail, settings_or_exit
 from orchestration.commands.target import Target, engine_or_exit
 
@@ -57,7 +58,7 @@ def ingest_command(
         with ingest_guard(settings, engine), engine.landing() as destination:
             result = ingest(
                 settings.source_url,
-                engine.local_path,  # locates dlt's working directory
+                landing_state_dir(engine.local_path),
                 settings.start_date,
                 as_of=day,
                 full_refresh=full_refresh,

@@ -90,7 +90,7 @@ def _dense(day: pd.Series, areas: dict[str, pd.Series], first: str, last: str) -
 
 def replay_city() -> Case:
     """The replay API's synthetic city, 2019-01 .. 2025-06, final year held out."""
-    from ingestion.replay import city, geo
+    from replay import city, geo
 
     first, last = "2019-01-01", "2025-06-30"
     inc = city.generate(date.fromisoformat(first), date.fromisoformat(last))

@@ -90,10 +90,11 @@ def landed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Window ``LANDED_START`` .. ``LANDED_AS_OF``; shared by the session, so copy the file
     before writing to it.
     """
-    from ingestion.pipeline import ingest
-    from ingestion.replay.server import running_replay
+    from duckdb_ingest import ingest_duckdb
+
+    from replay.server import running_replay
 
     path = tmp_path_factory.mktemp("landed") / "blotter.duckdb"
     with running_replay(as_of=LANDED_AS_OF, start=LANDED_START) as url:
-        ingest(url, path, LANDED_START, show_progress=False)
+        ingest_duckdb(url, path, LANDED_START, show_progress=False)
     return path

@@ -25,13 +25,16 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
 
+    from engines.base import landing_state_dir
+    from engines.duckdb import DuckDBEngine
     from ingestion.pipeline import ingest
 
     started = time.perf_counter()
-    with maybe_profile(args.profile):
+    with maybe_profile(args.profile), DuckDBEngine(args.db).landing() as destination:
         result = ingest(
             source_url=args.url,
-            duckdb_path=args.db,
+            state_dir=landing_state_dir(args.db),
+            destination=destination,
             start_date=args.start,
             as_of=args.as_of,
             full_refresh=not args.incremental,
@@ -45,9 +48,10 @@ def _phases(db: Path) -> dict[str, float]:
     """Seconds of dlt's extract / normalize / load in the run just made (from its trace)."""
     import dlt
 
-    from ingestion.pipeline import PIPELINE_NAME, pipelines_dir_for
+    from engines.base import landing_state_dir
+    from ingestion.pipeline import PIPELINE_NAME
 
-    pipeline = dlt.attach(PIPELINE_NAME, pipelines_dir=str(pipelines_dir_for(db)))
+    pipeline = dlt.attach(PIPELINE_NAME, pipelines_dir=str(landing_state_dir(db)))
     trace = pipeline.last_trace
     if trace is None:
         return {}

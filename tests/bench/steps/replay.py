@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2015, 1, 1))
     args = parser.parse_args()
 
-    from ingestion.replay.server import running_replay
+    from replay.server import running_replay
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with running_replay(as_of=args.as_of, scale=args.scale, start=args.start) as url:

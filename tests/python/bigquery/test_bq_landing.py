@@ -11,6 +11,7 @@ import pytest
 from bq_emulator import Emulator
 
 from engines import engine_for
+from engines.base import landing_state_dir
 from engines.bigquery import BigQueryEngine, BigQueryTarget, DestinationError
 from engines.bigquery.landing import bigquery_endpoint
 from engines.bigquery.target import bigquery_client
@@ -44,7 +45,7 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
         with BigQueryEngine(target, bq_local).landing() as destination:
             bq = ingest(
                 None,
-                bq_local,
+                landing_state_dir(bq_local),
                 START,
                 as_of=day,
                 show_progress=False,
@@ -52,7 +53,12 @@ def test_two_days_land_in_bigquery_like_in_duckdb(emulator: Emulator, tmp_path: 
             )
         with DuckDBEngine(duck_path).landing() as destination:
             dk = ingest(
-                None, duck_path, START, as_of=day, show_progress=False, destination=destination
+                None,
+                landing_state_dir(duck_path),
+                START,
+                as_of=day,
+                show_progress=False,
+                destination=destination,
             )
         # Same source, same accounting on both engines.
         assert (bq.fetched, bq.loaded, bq.rejected, bq.raw_rows) == (

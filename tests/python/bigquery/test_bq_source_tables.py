@@ -9,10 +9,11 @@ import pytest
 from bq_emulator import Emulator
 from real_samples import CHICAGO_API
 
+from engines.base import landing_state_dir
 from engines.bigquery import BigQueryEngine, BigQueryTarget
 from engines.bigquery.target import bigquery_client
 from ingestion.pipeline import SourceMismatchError, ingest
-from ingestion.replay.server import running_replay
+from replay.server import running_replay
 
 START, DAY1, DAY2 = date(2025, 6, 8), date(2025, 6, 9), date(2025, 6, 10)
 
@@ -27,7 +28,12 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
     for day in (DAY1, DAY2):  # the second ingest replaces the profile tables, not appends
         with BigQueryEngine(target, state).landing() as destination:
             result = ingest(
-                None, state, START, as_of=day, show_progress=False, destination=destination
+                None,
+                landing_state_dir(state),
+                START,
+                as_of=day,
+                show_progress=False,
+                destination=destination,
             )
         assert result.fetched == result.loaded + result.rejected
     client = bigquery_client(target)
@@ -57,6 +63,10 @@ def test_profile_tables_are_replaced_and_another_source_is_refused(
         with BigQueryEngine(target, state).landing() as destination:
             with pytest.raises(SourceMismatchError, match="fresh warehouse"):
                 ingest(
-                    source, state, date(2025, 5, 1), show_progress=False, destination=destination
+                    source,
+                    landing_state_dir(state),
+                    date(2025, 5, 1),
+                    show_progress=False,
+                    destination=destination,
                 )
     assert rows("select count(*) from {d}.source_profile") == [(1,)]

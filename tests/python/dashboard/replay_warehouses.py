@@ -119,9 +119,9 @@ def _build_buffalo(out: Path, sample: Path) -> None:
     del sample  # the synthetic city needs no file
     from typer.testing import CliRunner
 
-    from ingestion.replay.server import running_replay
     from orchestration import steps
     from orchestration.cli import app
+    from replay.server import running_replay
 
     # The page reads no docs site: the docs step (~40 % of the run) is left out of this build.
     every_step = steps.default_steps
@@ -137,17 +137,18 @@ def _build_buffalo(out: Path, sample: Path) -> None:
 
 
 def _build_chicago(out: Path, sample: Path) -> None:
+    from duckdb_ingest import ingest_duckdb
+
     from engines.duckdb import DuckDBEngine
     from engines.duckdb.key_store import DuckDBKeyStore
-    from ingestion.pipeline import ingest
-    from ingestion.replay.server import running_replay
     from orchestration.dbt_runner import run_dbt
+    from replay.server import running_replay
 
     if not sample.is_file():
         raise SystemExit(f"{sample} is missing: set BLOTTER_REAL_DATA_DIR to the real samples")
     db = out / DB_NAME
     with running_replay(from_file=sample, profile="chicago") as url:
-        landed = ingest(url, db, CHICAGO_START, as_of=CHICAGO_AS_OF, show_progress=False)
+        landed = ingest_duckdb(url, db, CHICAGO_START, as_of=CHICAGO_AS_OF, show_progress=False)
     print(f"chicago: fetched {landed.fetched}, loaded {landed.loaded}")
     DuckDBKeyStore(db).write_key("dashboard-test-key")
     result = run_dbt(

@@ -27,7 +27,7 @@ import pytest
 from engines.duckdb import DuckDBEngine
 from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult, run_dbt
 
-HAS_REPLAY = importlib.util.find_spec("ingestion.replay.server") is not None
+HAS_REPLAY = importlib.util.find_spec("replay.server") is not None
 # The window of ``landed_warehouse`` in tests/python/conftest.py, and the day after it.
 LANDED_START = date(2025, 5, 1)
 LANDED_AS_OF = date(2025, 6, 10)
@@ -188,10 +188,11 @@ def published(
 def next_day_raw(db: Path) -> None:
     """Land the next day: real ingest when available, else synthetic rows and revisions."""
     if HAS_REPLAY:
-        from ingestion.pipeline import ingest
-        from ingestion.replay.server import running_replay
+        from duckdb_ingest import ingest_duckdb
+
+        from replay.server import running_replay
 
         with running_replay(as_of=LANDED_NEXT_DAY, start=LANDED_START) as url:
-            ingest(url, db, LANDED_START, as_of=LANDED_NEXT_DAY, show_progress=False)
+            ingest_duckdb(url, db, LANDED_START, as_of=LANDED_NEXT_DAY, show_progress=False)
         return
     raw_fixture.add_next_day(db, start=FIXTURE_START, days=FIXTURE_DAYS)

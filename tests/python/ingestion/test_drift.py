@@ -6,12 +6,12 @@ import dataclasses
 import logging
 from datetime import date, timedelta
 
+from duckdb_ingest import ingest_duckdb
 from real_samples import CHICAGO_API
 
 from ingestion.drift import detect_drift
-from ingestion.pipeline import ingest
 from ingestion.profiles import load_profile
-from ingestion.replay.server import running_replay
+from replay.server import running_replay
 
 DAY = date(2025, 6, 10)
 
@@ -44,7 +44,7 @@ def test_a_new_column_is_reported_once_when_it_first_appears(tmp_path, caplog):
 
     def land(day: date, faults: tuple[str, ...] = ()) -> list[str]:
         with running_replay(as_of=day, faults=faults, start=start) as url:
-            return ingest(url, path, start, as_of=day, show_progress=False).drift
+            return ingest_duckdb(url, path, start, as_of=day, show_progress=False).drift
 
     assert land(DAY) == []
     with caplog.at_level(logging.WARNING, logger="blotter.ingestion"):
@@ -69,7 +69,7 @@ def test_a_real_column_the_profile_does_not_know_is_reported(tmp_path):
     types = {k: v for k, v in chicago.column_types.items() if k != "iucr"}
     older = dataclasses.replace(chicago, column_types=types)  # a profile written before iucr
     with running_replay(from_file=CHICAGO_API, profile=chicago) as source:
-        result = ingest(
+        result = ingest_duckdb(
             source, tmp_path / "w.duckdb", date(2025, 5, 1), show_progress=False, profile=older
         )
     assert result.drift == ["new source column iucr (text)"]

@@ -15,11 +15,12 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
+from duckdb_ingest import ingest_duckdb
 from ingest_helpers import accounting_holds, query, snapshot
 
-from ingestion.pipeline import IngestResult, ingest
-from ingestion.replay.server import running_replay
+from ingestion.pipeline import IngestResult
 from orchestration.settings import DEMO_FAULTS
+from replay.server import running_replay
 
 AS_OF = date(2025, 6, 10)
 # ~750 rows in pages of 200: several pages, so paging faults (overlaps, retries mid-fetch)
@@ -32,7 +33,7 @@ AS_OF_END_UTC = "2025-06-11T04:00:00"  # midnight EDT at the end of AS_OF
 
 def land(path: Path, faults: tuple[str, ...] = (), **options) -> IngestResult:
     with running_replay(as_of=AS_OF, faults=faults, start=REPLAY_START) as url:
-        return ingest(
+        return ingest_duckdb(
             url, path, START, as_of=AS_OF, show_progress=False, page_size=PAGE_SIZE, **options
         )
 
@@ -115,7 +116,7 @@ def one_day(tmp_path_factory) -> tuple[Path, dict]:
 def land_day(path: Path, faults: tuple[str, ...] = ()) -> tuple[IngestResult, dict]:
     """Ingest AS_OF alone under ``faults``; also return the replay API's fault counters."""
     with running_replay(as_of=AS_OF, faults=faults, start=AS_OF) as url:
-        result = ingest(url, path, AS_OF, as_of=AS_OF, show_progress=False)
+        result = ingest_duckdb(url, path, AS_OF, as_of=AS_OF, show_progress=False)
         return result, _stats(url)
 
 

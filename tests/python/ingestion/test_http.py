@@ -1,18 +1,28 @@
-"""SodaClient against a scripted local HTTP server: retries, Retry-After, permanent 4xx, token."""
+"""SodaClient (dlt's REST client) against a scripted local HTTP server.
+
+Retries and Retry-After, permanent 4xx, a 503 storm ending in SourceUnavailable, short-page
+stop, the token only in the header.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
+import types
 from collections.abc import Iterator
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from duckdb_ingest import ingest_duckdb
 
+from engines.errors import SourceUnavailable, TransientError
+from ingestion.errors import IngestError
 from ingestion.profiles import load_profile
-from ingestion.socrata.helpers import SodaClient, SourceError, build_where, redact
+from ingestion.socrata.client import SodaClient, SourceError, SourceUnavailableError
+from ingestion.socrata.helpers import build_where, redact
 from ingestion.socrata.settings import DatasetSettings
 
 PROFILE = load_profile("buffalo")
@@ -26,6 +36,22 @@ class Script:
     def __init__(self) -> None:
         self.responses: list[tuple[int, dict[str, str], bytes]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
+
+
+@pytest.fixture
+def delays(monkeypatch) -> list[float]:
+    """The waits of dlt's retry policy (tenacity), recorded instead of slept."""
+    waits: list[float] = []
+    monkeypatch.setattr("tenacity.nap.time", types.SimpleNamespace(sleep=waits.append))
+    return waits
+
+
+def rows(url: str, dataset: DatasetSettings = DATASET, **options) -> list[list[dict]]:
+    client = SodaClient(url, dataset, **options)
+    try:
+        return list(client.pages("x"))
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -56,41 +82,76 @@ def server() -> Iterator[tuple[str, Script]]:
     httpd.server_close()
 
 
-def test_429_and_5xx_are_retried_honouring_retry_after(server, caplog):
+def test_429_and_5xx_are_retried_honouring_retry_after(server, delays, caplog):
     url, script = server
     script.responses = [
         (429, {"Retry-After": "2"}, b'{"message": "slow down"}'),
         (503, {}, b"<html>busy</html>"),
         (200, {}, b'[{"case_number": "A"}]'),
     ]
-    delays: list[float] = []
-    client = SodaClient(url, DATASET, app_token=TOKEN, sleep=delays.append)
-    with caplog.at_level(logging.WARNING, logger="blotter.ingestion"):
-        assert client.get_rows({"$limit": 1}) == [{"case_number": "A"}]
+    client = SodaClient(url, DATASET, app_token=TOKEN)
+    with caplog.at_level(logging.DEBUG):  # dlt's own request log included
+        assert list(client.pages("x")) == [[{"case_number": "A"}]]
     assert delays[0] == 2.0 and 0 < delays[1] <= 1.0 and client.retries == 2
     assert all(headers.get("X-App-Token") == TOKEN for _, headers in script.requests)
     assert all(TOKEN not in path for path, _ in script.requests)
     assert "HTTP 429" in caplog.text and TOKEN not in caplog.text
 
 
-def test_a_permanent_4xx_stops_with_the_socrata_message(server):
+def test_a_permanent_4xx_stops_with_the_socrata_message(server, delays):
     url, script = server
     body = {"errorCode": "query.soql.no-such-column", "message": "No such column: nope"}
     script.responses = [(400, {}, json.dumps(body).encode())]
-    client = SodaClient(url + "?$$app_token=" + TOKEN, DATASET, sleep=lambda _: None)
     with pytest.raises(SourceError) as error:
-        client.get_rows({"$where": "nope > 1"})
-    message = str(error.value)
-    assert message == f"{url} answered HTTP 400: No such column: nope"
-    assert len(script.requests) == 1  # not retried
+        rows(url + "?$$app_token=" + TOKEN)
+    assert str(error.value) == f"{url} answered HTTP 400: No such column: nope"
+    assert not isinstance(error.value, SourceUnavailable)  # a retry would not help
+    path, headers = script.requests[0]
+    assert TOKEN not in path and headers.get("X-App-Token") == TOKEN  # moved to the header
+    assert len(script.requests) == 1 and delays == []  # not retried
 
 
-def test_retries_give_up_with_a_clear_message(server):
+def test_a_503_storm_ends_in_source_unavailable(server, delays):
     url, script = server
-    script.responses = [(500, {}, b"{}")] * 20
-    client = SodaClient(url, DATASET, sleep=lambda _: None)
-    with pytest.raises(SourceError, match="kept failing with HTTP 500 after 8 attempts"):
-        client.get_rows({})
+    script.responses = [(503, {}, b'{"message": "Service temporarily unavailable"}')] * 20
+    with pytest.raises(SourceUnavailableError) as error:
+        rows(url, max_attempts=4)
+    # Typed for the run's retry policy, and one line for `blotter ingest`.
+    assert isinstance(error.value, SourceUnavailable) and isinstance(error.value, TransientError)
+    assert isinstance(error.value, IngestError) and error.value.exit_code == 1
+    assert str(error.value) == (
+        f"{url} kept failing with HTTP 503 after 4 attempts: Service temporarily unavailable"
+    )
+    assert len(script.requests) == 4 and len(delays) == 3
+    assert delays == sorted(delays) and delays[-1] <= 30.0  # exponential, capped
+
+
+def test_an_ingest_against_a_503_storm_stops_typed_and_in_one_line(server, delays, tmp_path):
+    url, script = server
+    script.responses = [(503, {}, b'{"message": "Service temporarily unavailable"}')] * 20
+    with pytest.raises(SourceUnavailable) as error:  # through dlt's extract wrapping
+        ingest_duckdb(url, tmp_path / "w.duckdb", date(2025, 6, 1), show_progress=False)
+    message = str(error.value)
+    assert isinstance(error.value, IngestError) and error.value.exit_code == 1
+    assert message.startswith(f"{url} kept failing with HTTP 503 after 8 attempts")
+    assert "\n" not in message and len(script.requests) == 8
+
+
+def test_an_unreachable_host_is_source_unavailable_at_once(delays):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/resource/d6g9-xbgu.json"
+    with pytest.raises(SourceUnavailableError, match=f"cannot reach {url}: connection refused"):
+        rows(url, app_token=TOKEN)
+    assert delays == []  # a refused connection is the run's to retry, not each request's
+
+
+def test_invalid_json_in_a_200_is_transient(server, delays):
+    url, script = server
+    script.responses = [(200, {}, b'[{"case_number": "A"')]  # cut short
+    with pytest.raises(SourceUnavailableError, match="invalid JSON in a 200 response"):
+        rows(url)
 
 
 def test_paging_stops_on_a_short_page(server):
@@ -98,10 +159,11 @@ def test_paging_stops_on_a_short_page(server):
     page = json.dumps([{"n": i} for i in range(3)]).encode()
     script.responses = [(200, {}, page), (200, {}, page), (200, {}, b'[{"n": 9}]')]
     small = type(DATASET)(dataset_id=DATASET.dataset_id, page_size=3)
-    pages = list(SodaClient(url, small).pages("x"))
-    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [len(p) for p in rows(url, small)] == [3, 3, 1]
+    assert len(script.requests) == 3  # no extra request for an empty page
     offsets = sorted(int(path.split("%24offset=")[1].split("&")[0]) for path, _ in script.requests)
     assert offsets == [0, 3, 6]
+    assert "%24limit=3" in script.requests[0][0]
     assert "%24order=%3Aupdated_at%2C%3Aid" in script.requests[0][0]
     assert "%24select=%3A%2A%2C%2A" in script.requests[0][0]
 

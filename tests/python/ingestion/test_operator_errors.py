@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from duckdb_ingest import ingest_duckdb
 from ingest_helpers import query
 from real_samples import REAL_DATA
 from typer.testing import CliRunner
@@ -20,11 +21,10 @@ from ingestion.pipeline import (
     NoIncidentsError,
     SourceMismatchError,
     StartDateError,
-    ingest,
 )
-from ingestion.replay.server import running_replay
-from ingestion.socrata import source_cursors
+from ingestion.socrata import adopt_legacy_cursor
 from orchestration.cli import app
+from replay.server import running_replay
 
 AS_OF = date(2025, 6, 10)
 START = date(2025, 6, 8)
@@ -78,7 +78,7 @@ def test_another_source_in_the_same_warehouse_is_refused(demo_warehouse, sample,
     assert result.exit_code == 2, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "holds 127.0.0.1/d6g9-xbgu (profile buffalo)" in errors[0]
-    assert "fresh warehouse (another BLOTTER_DUCKDB_PATH)" in errors[0]
+    assert f"{path}" in errors[0] and "point the target at a fresh warehouse" in errors[0]
     assert raw_tables(path) == before  # nothing fetched, nothing landed
 
 
@@ -86,7 +86,7 @@ def test_a_first_load_that_finds_nothing_stops_before_anything_lands(tmp_path):
     path = tmp_path / "blotter.duckdb"
     with running_replay(as_of=AS_OF, start=date(2025, 6, 20)) as url:  # an empty portal
         with pytest.raises(NoIncidentsError) as error:
-            ingest(url, path, START, as_of=AS_OF, show_progress=False)
+            ingest_duckdb(url, path, START, as_of=AS_OF, show_progress=False)
     message = str(error.value)
     assert message.startswith("no incidents between 2025-06-08 and 2025-06-10 at http://127.0.0")
     assert error.value.exit_code == 1 and "\n" not in message
@@ -95,7 +95,7 @@ def test_a_first_load_that_finds_nothing_stops_before_anything_lands(tmp_path):
     ] == (0,)
     # Nothing half-done is left behind: the next ingest from a real window works.
     with running_replay(as_of=AS_OF, start=START) as url:
-        result = ingest(url, path, START, as_of=AS_OF, show_progress=False)
+        result = ingest_duckdb(url, path, START, as_of=AS_OF, show_progress=False)
     assert result.loaded > 0 and result.new_warehouse
 
 
@@ -104,7 +104,7 @@ def test_a_corrupt_warehouse_file_is_named(tmp_path):
     path.write_bytes(b"this is not a database" * 500)
     with running_replay(as_of=AS_OF, start=START) as url:
         with pytest.raises(IngestError) as error:
-            ingest(url, path, START, as_of=AS_OF, show_progress=False)
+            ingest_duckdb(url, path, START, as_of=AS_OF, show_progress=False)
     message = str(error.value)
     assert "not a valid DuckDB database file" in message and str(path) in message
     assert "\n" not in message and not message.rstrip().endswith(":")
@@ -113,7 +113,7 @@ def test_a_corrupt_warehouse_file_is_named(tmp_path):
 def test_a_lock_held_by_another_process_is_named(tmp_path):
     path = tmp_path / "blotter.duckdb"
     with running_replay(as_of=AS_OF, start=START) as url:
-        ingest(url, path, START, as_of=AS_OF, show_progress=False)
+        ingest_duckdb(url, path, START, as_of=AS_OF, show_progress=False)
         holder = subprocess.Popen(
             [
                 sys.executable,
@@ -129,7 +129,7 @@ def test_a_lock_held_by_another_process_is_named(tmp_path):
             assert holder.stdout.readline().strip() == "ok"
             started = time.perf_counter()
             with pytest.raises(IngestError) as error:
-                ingest(url, path, START, as_of=AS_OF, show_progress=False)
+                ingest_duckdb(url, path, START, as_of=AS_OF, show_progress=False)
         finally:
             holder.kill()
             holder.wait(timeout=10)
@@ -138,13 +138,14 @@ def test_a_lock_held_by_another_process_is_named(tmp_path):
     assert "\n" not in message and time.perf_counter() - started < 30
 
 
-def test_the_cursor_belongs_to_one_source():
+def test_a_legacy_cursor_is_adopted_only_by_its_own_source():
+    ours, other = "127.0.0.1/d6g9-xbgu", "data.cityofchicago.org/ijzp-q8t2"
     state = {"last_cursor": "2025-06-10T12:00:00.000Z"}  # stored before sources were tracked
-    cursors = source_cursors(state, "127.0.0.1/d6g9-xbgu")
-    assert cursors == {"127.0.0.1/d6g9-xbgu": "2025-06-10T12:00:00.000Z"}
-    assert "last_cursor" not in state
-    other = "data.cityofchicago.org/ijzp-q8t2"
-    assert source_cursors(state, other).get(other) is None  # never starts from this cursor
+    assert adopt_legacy_cursor(state, ours) == "2025-06-10T12:00:00.000Z"
+    assert state == {}  # adopted once: dlt.sources.incremental keeps it from now on
+    state = {"cursors": {ours: "2025-06-11T00:00:00.000Z"}}
+    assert adopt_legacy_cursor(dict(state), other) is None  # never starts from another's
+    assert adopt_legacy_cursor(state, ours) == "2025-06-11T00:00:00.000Z"
 
 
 def test_a_warehouse_landed_before_sources_were_recorded(caplog):
@@ -158,3 +159,12 @@ def test_a_warehouse_landed_before_sources_were_recorded(caplog):
     with pytest.raises(StartDateError, match="--full-refresh"):
         check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=False)
     check_landing(recorded, "127.0.0.1/d6g9-xbgu", "buffalo", AS_OF, full_refresh=True)
+
+
+def test_ingest_without_a_destination_is_refused_before_anything_is_created(tmp_path):
+    from ingestion.pipeline import ingest
+
+    state = tmp_path / "dlt_pipelines" / "w"
+    with pytest.raises(IngestError, match="needs a dlt destination") as error:
+        ingest(None, state, START, as_of=AS_OF, show_progress=False)  # no engine-less default
+    assert error.value.exit_code == 1 and not state.exists()

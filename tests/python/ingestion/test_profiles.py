@@ -17,7 +17,7 @@ from ingestion.profiles import (
     profile_names,
     read_profile,
 )
-from ingestion.replay import geo
+from replay import geo
 
 SHIPPED = ("buffalo", "buffalo_2019", "chicago", "sf")
 

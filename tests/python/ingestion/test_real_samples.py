@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from duckdb_ingest import ingest_duckdb
 from ingest_helpers import query
 from real_samples import REAL_DATA
 
-from ingestion.pipeline import IngestResult, ingest
+from ingestion.pipeline import IngestResult
 from ingestion.profiles import load_profile
-from ingestion.replay.export import api_field_name, parse_export_times
-from ingestion.replay.server import running_replay
+from replay.export import api_field_name, parse_export_times
+from replay.server import running_replay
 
 REAL = REAL_DATA
 
@@ -61,7 +62,7 @@ def landed(request, tmp_path_factory) -> tuple[str, Path, IngestResult]:
     sample = SAMPLES[request.param]
     path = tmp_path_factory.mktemp(request.param) / "blotter.duckdb"
     with running_replay(from_file=REAL / sample.file, profile=sample.profile) as source:
-        result = ingest(source, path, sample.start, show_progress=False)
+        result = ingest_duckdb(source, path, sample.start, show_progress=False)
     return request.param, path, result
 
 

@@ -84,14 +84,14 @@ def fct_incident_counts(
 
 
 def replay_city_counts(first: str, last: str) -> pd.DataFrame:
-    """The replay API's own synthetic city (ingestion.replay.city), counted like the mart.
+    """The replay API's own synthetic city (replay.city), counted like the mart.
 
     Uses the same deterministic generator the demo source serves, so accuracy measured here
     is accuracy on the replay data (minus the ingestion/dbt round trip).
     """
     from datetime import date
 
-    from ingestion.replay import city, geo
+    from replay import city, geo
 
     inc = city.generate(date.fromisoformat(first), date.fromisoformat(last))
     areas = np.array([a[0] for a in geo.NEIGHBORHOODS])

@@ -34,14 +34,15 @@ def hold_warehouse(path: Path) -> subprocess.Popen:
 
 
 def test_dlt_failure_on_a_corrupt_warehouse_names_the_corruption(tmp_path: Path) -> None:
-    from ingestion.pipeline import ingest
-    from ingestion.replay.server import running_replay
+    from duckdb_ingest import ingest_duckdb
+
+    from replay.server import running_replay
 
     path = corrupt_warehouse(tmp_path / "blotter.duckdb")
     day = date(2024, 6, 10)
     with running_replay(as_of=day, start=date(2024, 6, 8)) as url:
         with pytest.raises(Exception) as caught:
-            ingest(url, path, date(2024, 6, 8), as_of=day, show_progress=False)
+            ingest_duckdb(url, path, date(2024, 6, 8), as_of=day, show_progress=False)
     # dlt's own message stops at "with exception:"; the cause is three layers down, and
     # ingestion's one-line error already carries it.
     line = describe(caught.value)

@@ -23,8 +23,8 @@ import pytest
 from real_samples import REAL_DATA
 from typer.testing import CliRunner
 
-from ingestion.replay.server import running_replay
 from orchestration.cli import app
+from replay.server import running_replay
 
 REAL = REAL_DATA
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import requests
 
-from ingestion.replay.server import running_replay
+from replay.server import running_replay
 
 START = date(2024, 1, 1)
 AS_OF = date(2024, 6, 30)

@@ -8,7 +8,7 @@ import orjson
 import pytest
 import requests
 
-from ingestion.replay import geo
+from replay import geo
 
 ORDER = ":updated_at,:id"
 

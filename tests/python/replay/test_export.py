@@ -11,8 +11,8 @@ import requests
 from real_samples import REAL_DATA
 
 from ingestion.profiles import load_profile
-from ingestion.replay.export import ExportError, api_field_name, read_export
-from ingestion.replay.server import ReplayServer, file_dataset, running_replay
+from replay.export import ExportError, api_field_name, read_export
+from replay.server import ReplayServer, file_dataset, running_replay
 
 REAL = REAL_DATA
 SF = REAL / "sf_wg3w-h783_2018-12.csv"

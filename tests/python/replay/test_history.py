@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import numpy as np
 import requests
 
-from ingestion.replay import city, geo
-from ingestion.replay.query import run_query
-from ingestion.replay.server import running_replay
-from ingestion.replay.table import build_table, end_of_day_utc_ms
+from replay import city, geo
+from replay.query import run_query
+from replay.server import running_replay
+from replay.table import build_table, end_of_day_utc_ms
 
 START = date(2024, 1, 1)
 DAY = date(2024, 4, 10)

@@ -11,9 +11,9 @@ import orjson
 import pytest
 import requests
 
-from ingestion.replay.faults import validate
-from ingestion.replay.server import running_replay
-from ingestion.replay.table import get_table
+from replay.faults import validate
+from replay.server import running_replay
+from replay.table import get_table
 
 START, AS_OF = date(2024, 1, 1), date(2024, 6, 30)
 PAGE = {"$limit": "10", "$order": ":id"}

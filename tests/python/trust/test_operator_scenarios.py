@@ -49,11 +49,11 @@ from typer.testing import CliRunner
 
 from engines.base import PUBLISHED_SCHEMAS
 from ingestion.profiles import load_profile
-from ingestion.replay.faults import FAULT_NAMES
 from orchestration import ledger
 from orchestration.cli import app
 from orchestration.dates import today_in
 from orchestration.lock import Holder, is_held, lock_path
+from replay.faults import FAULT_NAMES
 
 START = "2024-05-27"
 D1 = date(2024, 6, 10)  # the as-of of every command (one dbt parse for the whole module)

@@ -3,20 +3,22 @@
 A record is visible when its ``:created_at`` falls before the end of the as-of day (Buffalo
 time); the version served is the revision when its ``:updated_at`` also falls before that
 instant, else the original. Tables are cached per (start, as_of, scale).
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 
-from ingestion.replay import city, geo
-from ingestion.replay.columns import Categorical, Column, Formatted, Point, Timestamp
+from replay import city, geo
+from replay.columns import Categorical, Column, Formatted, Point, Timestamp
 
 MALFORMED_SHARE = 0.005  # of visible rows, when the ``malformed`` fault is on
 FUTURE_SHARE = 0.002  # of visible rows, dated ten years ahead under ``future_dated``
@@ -51,7 +53,7 @@ def _incident_ids(numbers: np.ndarray) -> np.ndarray:
     return _digits(numbers, 9)
 
 
-def _cat(codes: np.ndarray, values: list[str | None]) -> Categorical:
+def _cat(codes: np.ndarray, values: Sequence[str | None]) -> Categorical:
     return Categorical(codes, geo.lookup(values))
 
 
@@ -62,7 +64,7 @@ def _geo_columns(inc: city.Incidents, geo_state: np.ndarray, keep: np.ndarray) -
     # geo_state 1 -> the extra 'UNKNOWN' code (n_area), 2 -> the None code (n_area + 1)
     code = np.where(geo_state == 0, area, n_area + geo_state - 1)
     cols: dict[str, Column] = {
-        name: _cat(code, [a[i] for a in geo.NEIGHBORHOODS] + ["UNKNOWN", None])
+        name: _cat(code, [*(str(a[i]) for a in geo.NEIGHBORHOODS), "UNKNOWN", None])
         for name, i in (("neighborhood", 0), ("police_district", 1), ("council_district", 2))
     }
     n_tracts, n_cb = 2 * n_area, 30

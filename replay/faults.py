@@ -13,9 +13,11 @@ count the requests of the run (1-based ``r``):
 - ``slow``: requests with ``r % 3 == 1`` (the first included) wait 0.5, 1.0, 2.0 s in turn,
   at most 3.5 s per run.
 
-Record-level faults are applied when a page is rendered (see :mod:`ingestion.replay.query`):
+Record-level faults are applied when a page is rendered (see :mod:`replay.query`):
 ``malformed``, ``duplicates``, ``drift_new_column``, ``drift_type_change``, ``future_dated``;
 the first page of a run always carries the record faults too.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

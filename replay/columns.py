@@ -5,6 +5,8 @@ pre-serialised ``,"key":value`` pieces (uint8, zero-padded), which the page asse
 compacts. Comparisons run on compact codes or integers, so filtering and ordering a million
 rows stays a few numpy calls.
 SQL semantics: a null never satisfies a comparison; nulls sort after every value.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The replay API: a real HTTP server speaking enough SODA 2.1 for a real client.
 
 It serves the synthetic city (Buffalo's d6g9-xbgu layout) or, with ``from_file``, a portal CSV
-export under its profile's dataset id (see :mod:`ingestion.replay.export`). Routes::
+export under its profile's dataset id (see :mod:`replay.export`). Routes::
 
     GET /resource/<dataset>.json   rows (SoQL $select/$where/$order/$limit/$offset)
     GET /api/views/<dataset>.json  view metadata (columns, rowsUpdatedAt)
@@ -9,6 +9,8 @@ export under its profile's dataset id (see :mod:`ingestion.replay.export`). Rout
 
 Errors are Socrata-shaped JSON: ``{"message", "errorCode", "code", "error", "data"}``.
 The ``X-App-Token`` header (or ``$$app_token``) is accepted and never logged.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from ingestion.profiles import SourceProfile, load_profile
-from ingestion.replay import geo
-from ingestion.replay.export import SUPPORTED_FAULTS, ExportDataset, read_export
-from ingestion.replay.faults import FaultState, validate
-from ingestion.replay.query import run_query, schema
-from ingestion.replay.soql import SoqlError
-from ingestion.replay.table import Table, get_table
+from replay import geo
+from replay.export import SUPPORTED_FAULTS, ExportDataset, read_export
+from replay.faults import FaultState, validate
+from replay.query import run_query, schema
+from replay.soql import SoqlError
+from replay.table import Table, get_table
 
 DEFAULT_START = date(2015, 1, 1)
 
@@ -82,7 +84,8 @@ class ReplayServer(ThreadingHTTPServer):
     @property
     def resource_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/resource/{self.dataset.dataset_id}.json"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}/resource/{self.dataset.dataset_id}.json"
 
     def table(self) -> Table:
         """The table for the configured as-of (today, in local time, when unset)."""

@@ -3,9 +3,13 @@
 Neighbourhood centroids, district assignments and activity weights are plausible for Buffalo, not
 surveyed: they only need to give the warehouse realistic shapes (busy and quiet areas, every
 police and council district populated, coordinates inside the city's bounding box).
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -152,7 +156,7 @@ GEO_FIELDS = (
 )  # fmt: skip
 
 
-def lookup(values: list[str] | tuple[str, ...]) -> np.ndarray:
+def lookup(values: Sequence[str | None]) -> np.ndarray:
     """An object array of strings, indexable by integer codes (fast categorical rendering)."""
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)

@@ -4,13 +4,15 @@ Kinds (``Table.malformed``): 1 unparsable ``incident_datetime``, 2 non-numeric `
 3 no ``case_number``; kind 4 (``future_dated``) dates the incident ten years ahead, the typo a
 year field invites. A deterministic share of rows carries each fault, and the first page of a
 run also carries one of each on its first rows, so even a one-page run sees every fault.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ingestion.replay.table import Table
+from replay.table import Table
 
 # Record faults by kind (see ``Table.malformed``); kind 4 is a future-dated incident time.
 MALFORMED = (

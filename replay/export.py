@@ -19,6 +19,8 @@ Exports differ from what the SODA API returns in three ways, undone here:
 Everything else is served as the text it is; empty cells are omitted, like Socrata's nulls.
 The as-of bound applies as for the synthetic city: a row is visible once its ``:created_at``
 has passed, and it is served with its ``:updated_at`` only once that has passed too.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ingestion.profiles import SourceProfile
-from ingestion.replay.columns import Categorical, Column, Formatted, Timestamp
-from ingestion.replay.table import Table, row_ids
+from replay.columns import Categorical, Column, Formatted, Timestamp
+from replay.table import Table, row_ids
 
 TIMESTAMP_TYPES = {"floating_timestamp", "calendar_date"}
 EXPORT_FORMATS = (
@@ -196,9 +198,9 @@ def read_export(path: Path, profile: SourceProfile) -> ExportDataset:
         lookup = np.empty(len(uniques) + 1, dtype=object)
         lookup[: len(uniques)] = list(uniques)
         lookup[len(uniques)] = None  # code -1 (an empty cell) indexes this last entry
-        column = Categorical(np.where(codes < 0, len(uniques), codes), lookup)
-        column.soda_type = fields[name]
-        columns[name] = column
+        categorical = Categorical(np.where(codes < 0, len(uniques), codes), lookup)
+        categorical.soda_type = fields[name]
+        columns[name] = categorical
     row_numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
     columns[":id"] = Formatted(row_numbers, row_ids)
     columns[":id"].soda_type = "row_identifier"

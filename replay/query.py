@@ -2,6 +2,8 @@
 
 Filtering and ordering are numpy masks and ``lexsort`` over compact keys; the (where, order)
 result is memoised on the table so paging through it costs one slice per page.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from ingestion.replay import geo
-from ingestion.replay.columns import Column, Timestamp, TypeMismatch, fragment
-from ingestion.replay.faults import DUPLICATES_PER_PAGE
-from ingestion.replay.record_faults import (
+from replay import geo
+from replay.columns import Column, Timestamp, TypeMismatch, fragment
+from replay.faults import DUPLICATES_PER_PAGE
+from replay.record_faults import (
     FUTURE_KIND,
     FUTURE_SHIFT_MS,
     MALFORMED,
     fault_kinds,
     replace_pieces,
 )
-from ingestion.replay.soql import (
+from replay.soql import (
     BoolOp,
     Compare,
     IsNull,
@@ -32,7 +34,7 @@ from ingestion.replay.soql import (
     parse_where,
     where_columns,
 )
-from ingestion.replay.table import Table
+from replay.table import Table
 
 MAX_LIMIT = 50_000
 DEFAULT_LIMIT = 1000
@@ -85,12 +87,13 @@ def _mask(node: object, cols: dict[str, Column]) -> np.ndarray:
         if node.op == "not":
             return ~masks[0]
         return np.logical_and.reduce(masks) if node.op == "and" else np.logical_or.reduce(masks)
+    assert isinstance(node, Compare | IsNull)
     col = cols[node.column]
     if isinstance(node, IsNull):
         nulls = col.null_mask()
         return ~nulls if node.negated else nulls
     assert isinstance(node, Compare)
-    value = node.value
+    value: object = node.value
     if isinstance(col, Timestamp) and isinstance(value, str):
         value = _timestamp(node.column, col, value)
     try:
@@ -213,7 +216,11 @@ def _render_chunk(
         column = table.columns[name]
         part = column.pieces(idx, prefix, transform)
         for kind, bad_name, bad in MALFORMED:
-            hit = np.flatnonzero(kinds == kind) if kinds is not None and name == bad_name else []
+            hit = (
+                np.flatnonzero(kinds == kind)
+                if kinds is not None and name == bad_name
+                else np.empty(0, dtype=np.intp)
+            )
             if len(hit):
                 part = replace_pieces(part, hit, [fragment(prefix, bad)] * len(hit))
         if kinds is not None and name == "incident_datetime" and isinstance(column, Timestamp):

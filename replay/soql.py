@@ -9,7 +9,9 @@
     op     := < | <= | > | >= | = | != | <>
 
 Literals are single-quoted strings (``''`` escapes a quote) or numbers. Parsing yields a tree;
-evaluation against a table happens in :mod:`ingestion.replay.query`.
+evaluation against a table happens in :mod:`replay.query`.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -164,8 +166,8 @@ def parse_where(text: str) -> object:
     if not parser.tokens:
         raise SoqlError("Empty $where clause")
     tree = parser.expr()
-    if parser.peek() is not None:
-        tok = parser.peek()
+    tok = parser.peek()
+    if tok is not None:
         raise SoqlError(f"Could not parse SoQL $where at position {tok.pos + 1}: {text!r}")
     return tree
 
@@ -174,6 +176,7 @@ def where_columns(node: object) -> list[str]:
     """Every column a parsed ``$where`` mentions."""
     if isinstance(node, Compare | IsNull):
         return [node.column]
+    assert isinstance(node, BoolOp)
     return [c for arg in node.args for c in where_columns(arg)]
 
 

@@ -6,6 +6,8 @@ only decides which records (and which of their versions) have been published yet
 
 Each incident has an original version and, for some, one later revision (a reclassification,
 or geography / coordinates filled in) that moves ``:updated_at`` but not ``:created_at``.
+
+Environment variables read here: none.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ingestion.replay import geo
+from replay import geo
 
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 24 * MS_PER_HOUR

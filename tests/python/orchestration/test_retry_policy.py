@@ -156,6 +156,6 @@ def test_ctrl_c_is_never_retried_and_the_ledger_says_interrupted(tmp_path: Path)
     with pytest.raises(KeyboardInterrupt):
         execute(ctx, [("ingest", _failing(KeyboardInterrupt(), 9, calls))], 3, 0)
     assert len(calls) == 1
-    with duckdb.connect(str(ctx.duckdb_path), read_only=True) as con:
+    with duckdb.connect(str(ctx.settings.duckdb_path), read_only=True) as con:
         (error,) = con.execute("select error from ops.run_ledger").fetchone() or (None,)
     assert error == "ingest: interrupted"

@@ -64,9 +64,9 @@ def test_incremental_nodes_read_only_the_lookback_window(
     ):
         start = literal(latest(built_copy, relation, "source_updated_at"), days)
         # Rows without :updated_at cannot be windowed: they are re-read every run.
-        assert (
-            f"where (source_updated_at >= {start} or source_updated_at is null)" in sql[name]
-        ), sql[name]
+        assert f"where (source_updated_at >= {start} or source_updated_at is null)" in sql[name], (
+            sql[name]
+        )
     start = literal(latest(built_copy, f"{DEV}snapshots.snap_incidents", "dbt_updated_at"), days)
     assert f"where revision_updated_at >= {start}" in sql[SNAPSHOT], sql[SNAPSHOT]
 

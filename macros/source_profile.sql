@@ -68,7 +68,7 @@
         {{ exceptions.raise_compiler_error(
             where ~ 'timezone ' ~ profile.get('timezone') ~ ' is not an IANA zone' ~ fix) }}
     {%- endif -%}
-    {%- set seen = ['city'] -%}
+    {%- set seen = [city_level()] -%}
     {%- for geography in profile.get('geographies') or [] -%}
         {%- set level = geography.get('level') or '' -%}
         {%- if not modules.re.match('^[a-z][a-z0-9_]{0,39}$', level) or level in seen -%}
@@ -100,9 +100,39 @@
 {%- endmacro %}
 
 
-{#- The profile's geography levels below the city, in order. -#}
-{% macro geography_levels() -%}
-    {{ return(source_profile().get('geographies') or []) }}
+{#-
+    THE list of geography levels (issue 15): the city (level 0, geo = the
+    profile's city_name) then the profile's levels in order, each with its
+    label and order. Every model and test that needs the levels loops over
+    this; the profile's own entries (columns, normalise) are kept.
+-#}
+{% macro geo_levels(include_city=true) -%}
+    {%- set profile = source_profile() -%}
+    {%- set levels = [] -%}
+    {%- if include_city -%}
+        {%- do levels.append({
+            'level': city_level(),
+            'label': 'City',
+            'order': 0,
+            'geo_expression': sql_string(profile['city_name']),
+        }) -%}
+    {%- endif -%}
+    {%- for geography in profile.get('geographies') or [] -%}
+        {%- set level = dict(geography) -%}
+        {%- do level.update({
+            'label': geography.get('label') or geography['level'],
+            'order': loop.index,
+            'geo_expression': geo_column(geography['level']),
+        }) -%}
+        {%- do levels.append(level) -%}
+    {%- endfor -%}
+    {{ return(levels) }}
+{%- endmacro %}
+
+
+{#- Name of level 0, the whole city (not a profile level). -#}
+{% macro city_level() -%}
+    {{ return('city') }}
 {%- endmacro %}
 
 

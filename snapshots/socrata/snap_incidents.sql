@@ -23,9 +23,6 @@
     hard_deletes='ignore',
 ) }}
 
-{%- set window_start = incremental_lookback_start(
-    'dbt_updated_at', for_snapshot=true
-) %}
 {%- set tracked = columns_except(
     ref('int_incidents_classified'),
     ['record_key', 'dlt_load_id', 'source_created_at', 'source_updated_at']
@@ -107,9 +104,9 @@ dated as (
 final as (
 
     select * from dated
-    {%- if window_start is not none %}
-    where revision_updated_at >= {{ window_start }}
-    {%- endif %}
+    where {{ incremental_where(
+        'dbt_updated_at', filter_column='revision_updated_at'
+    ) }}
 
 )
 

@@ -8,7 +8,7 @@ city_daily as (
 
     select period_start
     from {{ ref('fct_incident_counts') }}
-    where freq = 'daily' and geo_level = 'city'
+    where freq = 'daily' and geo_level = {{ sql_string(city_level()) }}
 
 ),
 

@@ -1,4 +1,4 @@
-{#- Weekly and monthly counts are the sums of their days, per area. -#}
+{#- Each frequency but daily sums its days, per area. -#}
 with
 
 counts as (
@@ -15,27 +15,22 @@ calendar as (
 
 daily_rolled_up as (
 
+    {%- for freq in frequencies() if freq != 'daily' %}
+    {%- set start_column = 'calendar.' ~ period_start_column(freq) %}
     select
-        'weekly' as freq,
-        calendar.week_start_date as period_start,
+        {{ sql_string(freq) }} as freq,
+        {{ start_column }} as period_start,
         counts.geo_level,
         counts.geo,
         sum(counts.incidents) as incidents
     from counts
     inner join calendar on counts.period_start = calendar.date_day
     where counts.freq = 'daily'
-    group by calendar.week_start_date, counts.geo_level, counts.geo
+    group by {{ start_column }}, counts.geo_level, counts.geo
+    {%- if not loop.last %}
     union all
-    select
-        'monthly' as freq,
-        calendar.month_start_date as period_start,
-        counts.geo_level,
-        counts.geo,
-        sum(counts.incidents) as incidents
-    from counts
-    inner join calendar on counts.period_start = calendar.date_day
-    where counts.freq = 'daily'
-    group by calendar.month_start_date, counts.geo_level, counts.geo
+    {%- endif %}
+    {%- endfor %}
 
 )
 

@@ -5,8 +5,6 @@
     The counts marts, dim_geography and fct_incident_areas read this instead
     of fixed geography columns.
 #}
-{%- set profile = source_profile() -%}
-
 with
 
 incidents as (
@@ -17,24 +15,18 @@ incidents as (
 
 unpivoted as (
 
+    {%- for level in geo_levels() %}
     select
         record_key,
-        'city' as geo_level,
-        {{ sql_string(profile['city_name']) }} as geo,
+        {{ sql_string(level['level']) }} as geo_level,
+        {{ level['geo_expression'] }} as geo,
         occurred_date,
         parent_incident_type,
         incident_category
     from incidents
-    {%- for geography in profile.get('geographies') or [] %}
+    {%- if not loop.last %}
     union all
-    select
-        record_key,
-        {{ sql_string(geography['level']) }} as geo_level,
-        {{ geo_column(geography['level']) }} as geo,
-        occurred_date,
-        parent_incident_type,
-        incident_category
-    from incidents
+    {%- endif %}
     {%- endfor %}
 
 ),

@@ -71,7 +71,7 @@ final as (
         incident_category,
         description,
         address,
-        {%- for geography in geography_levels() %}
+        {%- for geography in geo_levels(include_city=false) %}
         coalesce({{ geo_column(geography['level']) }}, 'UNKNOWN')
             as {{ geo_column(geography['level']) }},
         {%- endfor %}

@@ -17,19 +17,13 @@
     on_schema_change='sync_all_columns',
 ) }}
 
-{%- set window_start = incremental_lookback_start('source_updated_at') %}
-
 with
 
 incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
-    {%- if window_start is not none %}
     {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where
-        source_updated_at >= {{ window_start }}
-        or source_updated_at is null
-    {%- endif %}
+    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
 
 ),
 

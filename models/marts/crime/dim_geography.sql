@@ -22,17 +22,14 @@ areas as (
 
 levels as (
 
+    {%- for level in geo_levels() %}
     select
-        'city' as geo_level,
-        'City' as geo_level_label,
-        0 as level_order
-    {%- for geography in profile.get('geographies') or [] %}
+        {{ sql_string(level['level']) }} as geo_level,
+        {{ sql_string(level['label']) }} as geo_level_label,
+        {{ level['order'] }} as level_order
+    {%- if not loop.last %}
     union all
-    select
-        {{ sql_string(geography['level']) }} as geo_level,
-        {{ sql_string(geography.get('label') or geography['level']) }}
-            as geo_level_label,
-        {{ loop.index }} as level_order
+    {%- endif %}
     {%- endfor %}
 
 ),
@@ -58,7 +55,7 @@ official as (
     from official_areas
     union all
     select
-        'city' as geo_level,
+        {{ sql_string(city_level()) }} as geo_level,
         {{ sql_string(profile['city_name']) }} as geo
 
 ),

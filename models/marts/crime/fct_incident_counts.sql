@@ -49,27 +49,31 @@ data_window as (
 
 ),
 
+calendar_periods as (
+
+    {#- Each day of the calendar once per frequency, with its period. #}
+    {%- for freq in frequencies() %}
+    {%- set start_column = period_start_column(freq) %}
+    select
+        {{ sql_string(freq) }} as freq,
+        date_day,
+        {{ start_column }} as period_start,
+        {{ period_end(freq, start_column) }} as period_end
+    from calendar
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
 periods as (
 
     select distinct
-        'daily' as freq,
-        date_day as period_start,
-        date_day as period_end
-    from calendar
-    union all
-    select distinct
-        'weekly' as freq,
-        week_start_date as period_start,
-        {{ dbt.dateadd('day', 6, 'week_start_date') }} as period_end
-    from calendar
-    union all
-    select distinct
-        'monthly' as freq,
-        month_start_date as period_start,
-        {{ dbt.dateadd(
-            'day', -1, dbt.dateadd('month', 1, 'month_start_date')
-        ) }} as period_end
-    from calendar
+        freq,
+        period_start,
+        period_end
+    from calendar_periods
 
 ),
 
@@ -82,46 +86,22 @@ active_areas as (
 
 ),
 
-counts_by_period as (
-
-    select
-        'daily' as freq,
-        occurred_date as period_start,
-        geo_level,
-        geo,
-        incidents
-    from daily_counts
-    union all
-    select
-        'weekly' as freq,
-        calendar.week_start_date as period_start,
-        daily_counts.geo_level,
-        daily_counts.geo,
-        daily_counts.incidents
-    from daily_counts
-    inner join calendar on daily_counts.occurred_date = calendar.date_day
-    union all
-    select
-        'monthly' as freq,
-        calendar.month_start_date as period_start,
-        daily_counts.geo_level,
-        daily_counts.geo,
-        daily_counts.incidents
-    from daily_counts
-    inner join calendar on daily_counts.occurred_date = calendar.date_day
-
-),
-
 aggregated as (
 
     select
-        freq,
-        period_start,
-        geo_level,
-        geo,
-        sum(incidents) as incidents
-    from counts_by_period
-    group by freq, period_start, geo_level, geo
+        calendar_periods.freq,
+        calendar_periods.period_start,
+        daily_counts.geo_level,
+        daily_counts.geo,
+        sum(daily_counts.incidents) as incidents
+    from daily_counts
+    inner join calendar_periods
+        on daily_counts.occurred_date = calendar_periods.date_day
+    group by
+        calendar_periods.freq,
+        calendar_periods.period_start,
+        daily_counts.geo_level,
+        daily_counts.geo
 
 ),
 

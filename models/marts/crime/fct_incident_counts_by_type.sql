@@ -25,13 +25,17 @@
     ),
 ) }}
 {%- set k = var('k_anonymity_threshold', 5) -%}
+{%- set freq = 'weekly' -%}
+{%- set week_start = period_start_column(freq) -%}
 
 with
 
 areas as (
 
     select * from {{ ref('int_incident_areas') }}
-    where occurred_date is not null and geo_level != 'city'
+    where
+        occurred_date is not null
+        and geo_level != {{ sql_string(city_level()) }}
 
 ),
 
@@ -44,7 +48,7 @@ calendar as (
 counted as (
 
     select
-        calendar.week_start_date as period_start,
+        calendar.{{ week_start }} as period_start,
         areas.geo_level,
         areas.geo,
         areas.parent_incident_type,
@@ -52,7 +56,7 @@ counted as (
     from areas
     inner join calendar on areas.occurred_date = calendar.date_day
     group by
-        calendar.week_start_date,
+        calendar.{{ week_start }},
         areas.geo_level,
         areas.geo,
         areas.parent_incident_type
@@ -67,7 +71,7 @@ data_window as (
 
 weeks as (
 
-    select distinct week_start_date as period_start from calendar
+    select distinct {{ week_start }} as period_start from calendar
 
 ),
 
@@ -200,7 +204,7 @@ final as (
         cast(cells.period_start as date) as period_start,
 
         ---------- strings
-        cast('weekly' as {{ dbt.type_string() }}) as freq,
+        cast({{ sql_string(freq) }} as {{ dbt.type_string() }}) as freq,
         cast(cells.geo_level as {{ dbt.type_string() }}) as geo_level,
         cast(cells.geo as {{ dbt.type_string() }}) as geo,
         cast(cells.parent_incident_type as {{ dbt.type_string() }})
@@ -218,7 +222,7 @@ final as (
             cast(cells.period_start as date)
             >= data_window.first_loaded_date
             and cast(
-                {{ dbt.dateadd('day', 6, 'cells.period_start') }} as date
+                {{ period_end(freq, 'cells.period_start') }} as date
             ) <= data_window.complete_until_date
         ) as is_complete_period
 

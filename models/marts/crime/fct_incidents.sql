@@ -20,19 +20,13 @@
     ),
 ) }}
 
-{%- set window_start = incremental_lookback_start('source_updated_at') %}
-
 with
 
 incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
-    {%- if window_start is not none %}
     {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where
-        source_updated_at >= {{ window_start }}
-        or source_updated_at is null
-    {%- endif %}
+    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
 
 ),
 

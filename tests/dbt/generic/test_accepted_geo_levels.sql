@@ -8,10 +8,7 @@
 {% test accepted_geo_levels(model, column_name, include_city=true) %}
 
 {%- set profile = source_profile() -%}
-{%- set levels = ['city'] if include_city else [] -%}
-{%- for geography in profile.get('geographies') or [] -%}
-    {%- do levels.append(geography['level']) -%}
-{%- endfor -%}
+{%- set levels = geo_levels(include_city) | map(attribute='level') | list -%}
 
 select
     {{ column_name }} as unexpected_level,

@@ -8,7 +8,7 @@
 -#}
 {% test unknown_geography_share(model, max_share, load_column='dlt_load_id') %}
 
-{%- set levels = geography_levels() -%}
+{%- set levels = geo_levels(include_city=false) -%}
 
 with
 

@@ -4,17 +4,14 @@
     dbt-bigquery builds a model with an enforced contract as one statement,
     `create or replace table t (columns) partition by .. as (select ..)`. Real
     BigQuery runs it; bqemulator translates it to DuckDB, which has no column
-    list in CREATE TABLE .. AS. Only when BLOTTER_BQ_API_ENDPOINT is set (the
-    emulator: the same variable puts profiles.yml on that endpoint) the table
-    is created with its typed columns, partitioning and clustering first and
-    then filled by INSERT .. SELECT in the same script: the same contract, the
-    same table. Everywhere else dbt-bigquery's own macro runs unchanged.
+    list in CREATE TABLE .. AS. Here the table is created with its typed
+    columns, partitioning and clustering first and then filled by INSERT ..
+    SELECT in the same script: the same contract, the same table. Tables
+    without an enforced contract use dbt-bigquery's own macro.
 #}
 {% macro bigquery__create_table_as(temporary, relation, compiled_code, language='sql') -%}
     {%- set contract_config = config.get('contract') -%}
-    {%- if language == 'sql'
-          and contract_config.enforced
-          and env_var('BLOTTER_BQ_API_ENDPOINT', '') -%}
+    {%- if language == 'sql' and contract_config.enforced -%}
         {{ blotter_emulator_create_then_insert(temporary, relation, compiled_code) }}
     {%- else -%}
         {{ dbt.bigquery__create_table_as(temporary, relation, compiled_code, language) }}

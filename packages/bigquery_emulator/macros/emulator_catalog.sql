@@ -2,29 +2,19 @@
     dbt docs catalog on a local BigQuery emulator.
 
     dbt-bigquery reads table statistics from the legacy `__TABLES__` meta
-    table, which bqemulator does not have. Only when BLOTTER_BQ_API_ENDPOINT
-    is set (the emulator) the catalog is read from each dataset's
-    INFORMATION_SCHEMA.TABLES and .COLUMNS instead (names, kinds and column
-    types; no row counts or sizes). Everywhere else dbt-bigquery's own macros
-    run unchanged.
+    table, which bqemulator does not have: the catalog is read from each
+    dataset's INFORMATION_SCHEMA.TABLES and .COLUMNS instead (names, kinds
+    and column types; no row counts or sizes).
 #}
 {% macro bigquery__get_catalog(information_schema, schemas) -%}
-    {%- if env_var('BLOTTER_BQ_API_ENDPOINT', '') -%}
-        {{ return(blotter_emulator_catalog(information_schema.database, schemas, none)) }}
-    {%- else -%}
-        {{ return(dbt.bigquery__get_catalog(information_schema, schemas)) }}
-    {%- endif -%}
+    {{ return(blotter_emulator_catalog(information_schema.database, schemas, none)) }}
 {%- endmacro %}
 
 
 {% macro bigquery__get_catalog_relations(information_schema, relations) -%}
-    {%- if env_var('BLOTTER_BQ_API_ENDPOINT', '') -%}
-        {%- set schemas = relations | map(attribute='schema') | unique | list -%}
-        {%- set database = information_schema.database -%}
-        {{ return(blotter_emulator_catalog(database, schemas, relations)) }}
-    {%- else -%}
-        {{ return(dbt.bigquery__get_catalog_relations(information_schema, relations)) }}
-    {%- endif -%}
+    {%- set schemas = relations | map(attribute='schema') | unique | list -%}
+    {%- set database = information_schema.database -%}
+    {{ return(blotter_emulator_catalog(database, schemas, relations)) }}
 {%- endmacro %}
 
 

@@ -1,0 +1,60 @@
+{#
+    The look-back predicate of every incremental node (cal-itp's
+    incremental_where): `filter_column >= start`, where start is
+    max(this_column) already in {{ this }} minus lookback_days, because
+    Socrata revises old rows. start is computed up front and inlined as a
+    timestamp literal so BigQuery can prune partitions (it does not prune on
+    subqueries). `true` on a full build: a first run, --full-refresh, a
+    snapshot whose table does not exist yet, and parse time.
+#}
+{% macro incremental_where(
+    this_column='source_updated_at',
+    filter_column=none,
+    lookback_days=none,
+    keep_nulls=false
+) -%}
+    {%- set start = incremental_lookback_start(this_column, lookback_days) -%}
+    {%- if start is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set column = filter_column or this_column -%}
+    {%- set predicate = column ~ ' >= ' ~ start -%}
+    {%- if keep_nulls -%}
+        {%- set predicate = '(' ~ predicate ~ ' or ' ~ column ~ ' is null)' -%}
+    {%- endif -%}
+    {{ return(predicate) }}
+{%- endmacro %}
+
+
+{#-
+    max(column) of {{ this }} minus lookback_days as a timestamp literal, or
+    none when the node builds in full. A snapshot counts as incremental once
+    its table exists; a model when is_incremental() says so.
+-#}
+{% macro incremental_lookback_start(column, lookback_days=none) -%}
+    {%- if not execute or this is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if model.resource_type == 'snapshot' -%}
+        {%- if not relation_exists(this) -%}
+            {{ return(none) }}
+        {%- endif -%}
+    {%- elif not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set days = lookback_days if lookback_days is not none
+        else var('incidents_lookback_days', 3) -%}
+    {%- set query -%}
+        select max({{ column }}) from {{ this }}
+    {%- endset -%}
+    {%- set latest = run_query(query).columns[0].values()[0] -%}
+    {%- if latest is none -%}
+        {#- An empty table: everything is inside the window. -#}
+        {{ return("cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")") }}
+    {%- endif -%}
+    {%- set start = latest - modules.datetime.timedelta(days=days | int) -%}
+    {{ return(
+        "cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
+        ~ dbt.type_timestamp() ~ ")"
+    ) }}
+{%- endmacro %}

@@ -1,0 +1,82 @@
+"""Issue 15 item 2: one look-back predicate, ``incremental_where()``, for every incremental node.
+
+The deduplicated incidents, ``fct_incidents`` and the snapshot compile their window from the
+macro: ``true`` on a full build; otherwise the latest value already in the table minus
+``var('incidents_lookback_days')``, inlined as a timestamp literal (BigQuery prunes partitions
+on literals, not on subqueries). The expected start is computed here from the warehouse.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEV, query
+
+from orchestration.dbt_runner import dbt_args
+
+INCREMENTAL_MODELS = ("int_incidents_deduplicated", "fct_incidents")
+SNAPSHOT = "snap_incidents"
+
+
+def compiled(
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    select: tuple[str, ...] = (),
+    inline: str | None = None,
+    **kwargs: Any,
+) -> dict[str, str]:
+    """Compiled SQL per node name of ``dbt compile`` on ``db`` (``ci`` target)."""
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("BLOTTER_TARGET", "ci")
+    extra = ("--quiet", "--inline", inline) if inline is not None else ("--quiet",)
+    args = dbt_args("compile", select=select, target="ci", extra_args=extra, **kwargs)
+    outcome = dbtRunner().invoke(args)
+    assert outcome.success, outcome.exception
+    return {res.node.name: res.node.compiled_code for res in outcome.result.results}
+
+
+def literal(latest: datetime, days: int) -> str:
+    """The start of the window as the macro inlines it."""
+    return f"cast('{latest - timedelta(days=days):%Y-%m-%d %H:%M:%S}' as timestamp)"
+
+
+def latest(db: Path, relation: str, column: str) -> datetime:
+    [(value,)] = query(db, f"select max({column}) from {relation}")
+    assert isinstance(value, datetime)
+    return value
+
+
+@pytest.mark.parametrize("days", [3, 7])
+def test_incremental_nodes_read_only_the_lookback_window(
+    built_copy: Path, monkeypatch: pytest.MonkeyPatch, days: int
+) -> None:
+    vars_ = None if days == 3 else {"incidents_lookback_days": days}
+    sql = compiled(built_copy, monkeypatch, select=(*INCREMENTAL_MODELS, SNAPSHOT), vars=vars_)
+    for name, relation in zip(
+        INCREMENTAL_MODELS,
+        (f"{DEV}intermediate.int_incidents_deduplicated", f"{DEV}marts.fct_incidents"),
+        strict=True,
+    ):
+        start = literal(latest(built_copy, relation, "source_updated_at"), days)
+        # Rows without :updated_at cannot be windowed: they are re-read every run.
+        assert f"where (source_updated_at >= {start} or source_updated_at is null)" in sql[name], (
+            sql[name]
+        )
+    start = literal(latest(built_copy, f"{DEV}snapshots.snap_incidents", "dbt_updated_at"), days)
+    assert f"where revision_updated_at >= {start}" in sql[SNAPSHOT], sql[SNAPSHOT]
+
+
+def test_full_builds_read_everything(built_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sql = compiled(built_copy, monkeypatch, select=INCREMENTAL_MODELS, full_refresh=True)
+    for name in INCREMENTAL_MODELS:
+        assert "where true" in sql[name] and " >= cast(" not in sql[name], sql[name]
+    # A node that is not incremental at all (here an inline query) gets no window either.
+    [inline] = compiled(
+        built_copy, monkeypatch, inline="select {{ incremental_where() }} as in_window"
+    ).values()
+    assert inline.strip() == "select true as in_window"

@@ -21,6 +21,20 @@
 {%- endmacro %}
 
 
+{#- Reads the text at a literal JSON path (BigQuery needs the path as a literal). -#}
+{% macro json_text(column, path) -%}
+    {{ return(adapter.dispatch('json_text', 'blotter')(column, path)) }}
+{%- endmacro %}
+
+{% macro default__json_text(column, path) -%}
+    json_extract_string({{ column }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro bigquery__json_text(column, path) -%}
+    json_value({{ column }}, '{{ path }}')
+{%- endmacro %}
+
+
 {% macro sha256_hex(expression) -%}
     {{ return(adapter.dispatch('sha256_hex', 'blotter')(expression)) }}
 {%- endmacro %}

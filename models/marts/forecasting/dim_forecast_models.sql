@@ -7,18 +7,15 @@
     it. A run that served no cell (nothing forecast, or a registry row older
     than per-bucket serving) keeps one row with the cell columns null.
 #}
-{%- set freqs = ['daily', 'weekly', 'monthly'] -%}
+{%- set freqs = frequencies() -%}
 {#- ml/config.py HORIZON_BUCKETS, nearest first (tests/python/dashboard checks
     that every cell the registry serves is unpacked). -#}
 {%- set horizon_buckets = ['1-7d', '2-4w', '1-3m', '3-12m'] -%}
-{%- set levels = ['city'] -%}
-{%- for geography in geography_levels() -%}
+{%- set levels = [] -%}
+{%- for geography in geo_levels() -%}
     {%- do levels.append(geography.level) -%}
 {%- endfor -%}
-{#- JSON paths must be literals on BigQuery; keys are quoted ("1-7d"). -#}
-{%- set json_text = (
-    'json_value' if target.type == 'bigquery' else 'json_extract_string'
-) -%}
+{#- JSON paths are literals (BigQuery); keys are quoted ("1-7d"). -#}
 {%- set cells = [] -%}
 {%- for freq in freqs -%}
 {%- for level in levels -%}
@@ -45,9 +42,9 @@ serving as (
         '{{ level }}' as geo_level,
         '{{ bucket }}' as horizon_bucket,
         {{ bucket_order }} as horizon_bucket_order,
-        {{ json_text }}(
-            metrics, '$.{{ freq }}.serving.{{ level }}."{{ bucket }}"'
-        ) as serving_method
+        {{ json_text(
+            'metrics', '$.' ~ freq ~ '.serving.' ~ level ~ '."' ~ bucket ~ '"'
+        ) }} as serving_method
     from runs
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

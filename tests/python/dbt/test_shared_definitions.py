@@ -18,8 +18,6 @@ from orchestration.dbt_runner import PROJECT_DIR, dbt_args
 FREQUENCIES = ("daily", "weekly", "monthly")
 DBT_DIRS = ("models", "macros", "snapshots", "tests/dbt")
 FREQUENCIES_MACRO = "macros/frequencies.sql"
-# Owned by another helper in issue 15: switches to "{{ frequencies() }}" when merged.
-NOT_YET_CONVERTED = {"models/marts/forecasting/_forecasting__sources.yml"}
 # Staging maps each level's source columns; every other reader takes geo_levels().
 PROFILE_LEVEL_READERS = {
     "macros/source_profile.sql",
@@ -40,7 +38,7 @@ def dbt_files(*suffixes: str) -> dict[str, str]:
 def test_only_the_frequencies_macro_lists_frequencies() -> None:
     offenders = []
     for path, text in dbt_files(".sql", ".yml").items():
-        if path == FREQUENCIES_MACRO or path in NOT_YET_CONVERTED:
+        if path == FREQUENCIES_MACRO:
             continue
         literals = {f for f in FREQUENCIES if re.search(rf"'{f}'", text)}
         yaml_lists = re.findall(r"values:\s*\[[^\]]*\]", text)

@@ -29,8 +29,8 @@ import streamlit as st  # noqa: E402
 from dashboard import components, status  # noqa: E402
 from dashboard.area import AreaView, load_area  # noqa: E402
 from dashboard.overview import Overview, load_overview  # noqa: E402
-from dashboard.relations import FREQS  # noqa: E402
 from engines.reader import Reader, WarehouseBusy, WarehouseUnavailable  # noqa: E402
+from ml.config import FREQS  # noqa: E402
 
 # Seconds results are cached. The overview (run ledger, last day, areas) is cheap and re-read
 # often; an area's data is keyed by the overview's version, so a publish shows at once.

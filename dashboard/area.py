@@ -15,7 +15,6 @@ from dashboard.incidents import LAST_YEAR, MapPoints, TypeBreakdown, load_points
 from dashboard.relations import (
     COUNTS,
     FORECASTS,
-    FREQS,
     LIVE_ACCURACY,
     MODELS,
     PERFORMANCE,
@@ -23,6 +22,7 @@ from dashboard.relations import (
     safe,
 )
 from engines.reader import Reader, Session
+from ml.config import FREQS  # the frequencies, defined once
 
 HISTORY = {
     "daily": timedelta(days=120),

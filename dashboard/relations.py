@@ -40,7 +40,6 @@ RELATIONS = (
     MODELS,
     RUNS,
 )
-FREQS = ("daily", "weekly", "monthly")
 
 
 def safe(db: Session, notes: list[str], what: str, sql: str, params: dict) -> pd.DataFrame:

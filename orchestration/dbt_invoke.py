@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PublishBlocked
-from engines.errors import WarehouseBusy
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext
@@ -57,12 +56,13 @@ def invoke_dbt(
     command: str,
     audit: bool = True,
     full_refresh: bool = False,
-    **selection: Sequence[str],
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> DbtRunResult:
     """Run one dbt command in-process against the run's target.
 
     Raises:
-        WarehouseBusy: when dbt crashed because another process holds the warehouse (retried).
+        TransientError: dbt crashed on a transient cause (a held lock, a 5xx): the run retries.
     """
     engine = ctx.engine
     try:
@@ -78,7 +78,8 @@ def invoke_dbt(
                 *(("--log-level", "none") if ctx.log_format == "json" else ("--quiet",)),
                 *engine.dbt_extra_args(command),
             ),
-            **selection,
+            select=select,
+            exclude=exclude,
         )
     finally:
         engine.after_dbt()
@@ -91,19 +92,24 @@ def invoke_dbt(
             "failing_nodes": result.failing_nodes[:5],
         },
     )
-    if result.error and "lock" in result.error.lower():
-        raise WarehouseBusy(result.error)
+    if result.transient is not None:
+        raise type(result.transient)(result.error or str(result.transient))
     return result
 
 
-def build(ctx: RunContext, full_refresh: bool = False, **selection: Sequence[str]) -> dict:
+def build(
+    ctx: RunContext,
+    full_refresh: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> dict:
     """``dbt build`` into the audit schemas; raise unless every node and test passed.
 
     Raises:
         PublishBlocked: error-severity tests failed (publish must not happen).
         RuntimeError: a model, seed or snapshot failed.
     """
-    result = invoke_dbt(ctx, "build", full_refresh=full_refresh, **selection)
+    result = invoke_dbt(ctx, "build", full_refresh=full_refresh, select=select, exclude=exclude)
     if result.failing_tests:
         raise PublishBlocked(result.failing_tests, outputs=outputs(result))
     if not result.success:

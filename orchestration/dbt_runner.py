@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from engines.env import scoped_env
-from orchestration.errors import describe
+from engines.errors import TransientError
+from orchestration.errors import describe, transient_cause
 
 # The dbt project (dbt_project.yml + profiles.yml) is the repository root.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,8 @@ class DbtRunResult:
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
     error: str | None = None
+    # The typed transient error dbt's crash wraps (a held lock, a 5xx), for the retry policy.
+    transient: TransientError | None = None
 
     def _tests(self, *statuses: str) -> list[NodeResult]:
         return [n for n in self.nodes if n.resource_type in TEST_TYPES and n.status in statuses]
@@ -236,6 +239,7 @@ def run_dbt(
         result.success = False
         # dbt wraps adapter errors (a corrupt file, a lock): name the root cause.
         result.error = describe(outcome.exception)
+        result.transient = transient_cause(outcome.exception)
     for res in getattr(outcome.result, "results", None) or []:
         result.nodes.append(_node_result(res))
     if count_rows is not None:

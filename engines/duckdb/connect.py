@@ -16,13 +16,13 @@ from pathlib import Path
 import duckdb
 
 from engines.base import WarehouseError
-from engines.errors import WarehouseBusy
+from engines.errors import WarehouseBusy, as_transient
 
 LOCK_WAIT_SECONDS = 15.0
 
 
 def _is_lock(exc: duckdb.Error) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+    return isinstance(as_transient(exc), WarehouseBusy)
 
 
 def connect(

@@ -31,6 +31,28 @@ AUDIT_PREFIX = "audit_"
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("staging", "intermediate", "marts", "snapshots", "ml")
 
 
+def logical_type(arrow: pa.DataType) -> str:
+    """The kind of an Arrow type that engines map to their SQL types (``tz`` marks an aware
+    timestamp); each engine keeps one dict from these names to its own types.
+
+    Raises:
+        WarehouseError: an Arrow type no ML table uses.
+    """
+    checks = (
+        ("string", pa.types.is_string),
+        ("float", pa.types.is_floating),
+        ("integer", pa.types.is_integer),
+        ("boolean", pa.types.is_boolean),
+        ("date", pa.types.is_date),
+    )
+    for name, check in checks:
+        if check(arrow):
+            return name
+    if pa.types.is_timestamp(arrow):
+        return "timestamp" if arrow.tz is None else "timestamp_tz"
+    raise WarehouseError(f"no warehouse type for Arrow type {arrow}")
+
+
 def landing_state_dir(local_path: Path) -> Path:
     """dlt's working directory for a warehouse: ``<dir>/dlt_pipelines/<stem>`` of its local file.
 

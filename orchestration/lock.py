@@ -1,4 +1,4 @@
-"""The run lock: one writing command at a time per warehouse.
+"""The run lock: one writing command at a time per warehouse (its file: ``engines/lockfile.py``).
 
 Every command that writes the warehouse (run, ingest, transform, forecast, model approve and
 rollback, rekey) holds an exclusive ``fcntl.flock`` on ``<warehouse>.lock`` for its whole life.
@@ -24,16 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from engines.lockfile import is_held, lock_path
 from orchestration.errors import OperatorError
 
 # A reader probing the lock (``is_held``) takes it for microseconds; retrying this long lets a
 # starting command through such a probe while still refusing a real holder at once.
 ACQUIRE_SECONDS = 1.0
-
-
-def lock_path(warehouse: Path) -> Path:
-    """``data/blotter.duckdb`` → ``data/blotter.duckdb.lock``."""
-    return warehouse.with_name(warehouse.name + ".lock")
 
 
 @dataclass(frozen=True)
@@ -138,15 +134,4 @@ def acquire(warehouse: Path, run_id: str, command: str) -> RunLock:
     return lock
 
 
-def is_held(warehouse: Path) -> bool:
-    """True when a command holds the warehouse's lock right now (a momentary shared probe)."""
-    path = lock_path(warehouse)
-    if not path.exists():
-        return False
-    with open(path, encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return False
+__all__ = ["Holder", "RunLock", "acquire", "is_held", "lock_path"]

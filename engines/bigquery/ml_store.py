@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.base import WarehouseError, checked_identifier
+from engines.base import WarehouseError, checked_identifier, logical_type
 
 STAGING_TTL = timedelta(hours=1)
 
@@ -43,21 +43,21 @@ def _frame(table: pa.Table) -> pd.DataFrame:
         return con.from_arrow(_naive_utc(table)).df()
 
 
+# BigQuery's type for each kind of Arrow type (naive timestamps are DATETIME, as dbt's contracts).
+FIELD_TYPES = {
+    "string": "STRING",
+    "float": "FLOAT64",
+    "integer": "INT64",
+    "boolean": "BOOL",
+    "date": "DATE",
+    "timestamp": "DATETIME",
+    "timestamp_tz": "TIMESTAMP",
+}
+
+
 def field_type(arrow: pa.DataType) -> str:
-    """The BigQuery type of an Arrow type (naive timestamps are DATETIME, as dbt's contracts)."""
-    if pa.types.is_string(arrow):
-        return "STRING"
-    if pa.types.is_floating(arrow):
-        return "FLOAT64"
-    if pa.types.is_integer(arrow):
-        return "INT64"
-    if pa.types.is_boolean(arrow):
-        return "BOOL"
-    if pa.types.is_date(arrow):
-        return "DATE"
-    if pa.types.is_timestamp(arrow):
-        return "DATETIME" if arrow.tz is None else "TIMESTAMP"
-    raise WarehouseError(f"no BigQuery type for Arrow type {arrow}")
+    """The BigQuery type of an Arrow type."""
+    return FIELD_TYPES[logical_type(arrow)]
 
 
 def _parquet(frame: pd.DataFrame, schema: pa.Schema) -> io.BytesIO:

@@ -16,25 +16,24 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from engines.base import WarehouseError, checked_identifier
+from engines.base import WarehouseError, checked_identifier, logical_type
 from engines.duckdb.connect import connect
+
+# DuckDB's type for each kind of Arrow type (naive timestamps stay naive).
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "float": "DOUBLE",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamp_tz": "TIMESTAMPTZ",
+}
 
 
 def sql_type(arrow: pa.DataType) -> str:
-    """The DuckDB type of an Arrow type (naive timestamps stay naive)."""
-    if pa.types.is_string(arrow):
-        return "VARCHAR"
-    if pa.types.is_floating(arrow):
-        return "DOUBLE"
-    if pa.types.is_integer(arrow):
-        return "BIGINT"
-    if pa.types.is_boolean(arrow):
-        return "BOOLEAN"
-    if pa.types.is_date(arrow):
-        return "DATE"
-    if pa.types.is_timestamp(arrow):
-        return "TIMESTAMP" if arrow.tz is None else "TIMESTAMPTZ"
-    raise WarehouseError(f"no DuckDB type for Arrow type {arrow}")
+    """The DuckDB type of an Arrow type."""
+    return SQL_TYPES[logical_type(arrow)]
 
 
 def ddl(schema: pa.Schema) -> str:

@@ -11,7 +11,6 @@ Environment variables read here: none (the path is passed in).
 
 from __future__ import annotations
 
-import fcntl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from engines.lockfile import is_held
 from engines.reader import QueryFailed, WarehouseBusy, WarehouseUnavailable, first_line
 
 # Errors DuckDB raises when another process holds a conflicting lock on the file.
@@ -111,15 +111,6 @@ class DuckDBReader:
         The lock is the ``fcntl.flock`` every writing command holds for its whole life
         (``orchestration/lock.py``); the operating system drops it when the holder dies, so a
         ledger row still ``running`` while nobody holds it is a killed run. A shared probe held
-        for microseconds, as ``orchestration.lock.is_held`` does.
+        for microseconds (``engines/lockfile.py``).
         """
-        lock = self.path.with_name(self.path.name + ".lock")
-        if not lock.exists():
-            return False
-        with open(lock, encoding="utf-8") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            return False
+        return is_held(self.path)

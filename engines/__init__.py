@@ -28,6 +28,7 @@ __all__ = [
     "WarehouseError",
     "engine_for",
     "local_ledger",
+    "warehouse_hint",
 ]
 
 
@@ -77,3 +78,11 @@ def local_ledger(path: Path) -> LedgerStore:
     from engines.duckdb.ledger import DuckDBLedger
 
     return DuckDBLedger(Path(path))
+
+
+def warehouse_hint(text: str) -> str | None:
+    """What to tell the operator about an engine's failure message (a held or corrupt file), or
+    None. Wording only; retries are decided by type (``engines.errors.as_transient``)."""
+    from engines.duckdb.hints import warehouse_hint as duckdb_hint
+
+    return duckdb_hint(text)

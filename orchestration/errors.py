@@ -14,8 +14,7 @@ Environment variables read here: none.
 
 from __future__ import annotations
 
-import re
-
+from engines import warehouse_hint
 from engines.errors import TransientError, as_transient
 
 __all__ = [
@@ -37,15 +36,6 @@ OPERATOR_ERROR_NAMES = frozenset(
     {"OperatorError", "SourceMismatchError", "StartDateError", "ProfileError", "DestinationError"}
 )
 MAX_LINE = 600
-
-_LOCK_HOLDER = re.compile(r"conflicting lock is held in (?P<proc>.+?) \(pid (?P<pid>\d+)\)", re.I)
-_CORRUPT = (
-    "not a valid duckdb database file",
-    "database file is corrupt",
-    "checksum",
-    "corrupt",
-    "serialization error",
-)
 
 
 class OperatorError(RuntimeError):
@@ -87,21 +77,8 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def hint(text: str) -> str | None:
-    """What to do about a root cause the operator can act on, or None."""
-    lowered = text.lower()
-    if match := _LOCK_HOLDER.search(text):
-        return (
-            f"the warehouse is open in another process ({match['proc']}, pid {match['pid']}): "
-            "close it (a DuckDB shell, a notebook, a stuck blotter) and run again"
-        )
-    if "could not set lock" in lowered:
-        return "the warehouse is open in another process: close it and run again"
-    if any(word in lowered for word in _CORRUPT):
-        return (
-            "the warehouse file is corrupt or not a DuckDB database: restore it from a backup, "
-            "or point BLOTTER_DUCKDB_PATH at a new file (a fresh warehouse backfills)"
-        )
-    return None
+    """What to do about a root cause the operator can act on, or None (the engines word it)."""
+    return warehouse_hint(text)
 
 
 def describe(exc: BaseException) -> str:

@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from orchestration.dbt_runner import run_dbt
-    from orchestration.pseudonym import DuckDBKeyStore
+    from engines.duckdb.key_store import DuckDBKeyStore
     from orchestration.settings import DEV_PSEUDONYM_KEY
 
     if args.command == "build":  # as `blotter transform` does: staging joins to the key table

@@ -137,18 +137,29 @@ def _build_buffalo(out: Path, sample: Path) -> None:
 
 
 def _build_chicago(out: Path, sample: Path) -> None:
-    from duckdb_ingest import ingest_duckdb
-
+    from engines.base import landing_state_dir
     from engines.duckdb import DuckDBEngine
     from engines.duckdb.key_store import DuckDBKeyStore
+    from ingestion.pipeline import ingest
     from orchestration.dbt_runner import run_dbt
     from replay.server import running_replay
 
     if not sample.is_file():
         raise SystemExit(f"{sample} is missing: set BLOTTER_REAL_DATA_DIR to the real samples")
     db = out / DB_NAME
-    with running_replay(from_file=sample, profile="chicago") as url:
-        landed = ingest_duckdb(url, db, CHICAGO_START, as_of=CHICAGO_AS_OF, show_progress=False)
+    # Run as a script (tests/python is not on the path): the engine's landing, as `blotter ingest`.
+    with (
+        running_replay(from_file=sample, profile="chicago") as url,
+        DuckDBEngine(db).landing() as destination,
+    ):
+        landed = ingest(
+            url,
+            landing_state_dir(db),
+            CHICAGO_START,
+            as_of=CHICAGO_AS_OF,
+            show_progress=False,
+            destination=destination,
+        )
     print(f"chicago: fetched {landed.fetched}, loaded {landed.loaded}")
     DuckDBKeyStore(db).write_key("dashboard-test-key")
     result = run_dbt(

@@ -39,8 +39,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="--no-partial-parse")
     args = parser.parse_args()
 
-    from orchestration.dbt_runner import run_dbt
     from engines.duckdb.key_store import DuckDBKeyStore
+    from orchestration.dbt_runner import run_dbt
     from orchestration.settings import DEV_PSEUDONYM_KEY
 
     if args.command == "build":  # as `blotter transform` does: staging joins to the key table

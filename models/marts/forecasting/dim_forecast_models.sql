@@ -13,7 +13,7 @@
 {%- set horizon_buckets = ['1-7d', '2-4w', '1-3m', '3-12m'] -%}
 {%- set levels = [] -%}
 {%- for geography in geo_levels() -%}
-    {%- do levels.append(geography.level) -%}
+{%- do levels.append(geography.level) -%}
 {%- endfor -%}
 {#- JSON paths are literals (BigQuery); keys are quoted ("1-7d"). -#}
 {%- set cells = [] -%}

@@ -1,6 +1,6 @@
 """The run ledger store on BigQuery: the table ``<prefix>ops.run_ledger``.
 
-Same rows as ``engines.duckdb.ledger`` (its ``COLUMNS``); JSON columns are STRING holding JSON
+The row declared once in ``engines/ledger_table.py``; JSON columns are STRING holding JSON
 text, timestamps are TIMESTAMP (UTC). Every value is a query parameter: an upsert is one
 ``MERGE``, marking a run abandoned one ``UPDATE``. The run lock stays local (``<file>.lock``).
 
@@ -13,30 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from engines.base import WarehouseError, checked_identifier
-from engines.duckdb.ledger import COLUMNS, SCHEMA, TABLE
+from engines.bigquery.ml_store import field_type
 from engines.errors import WarehouseUnreachable
+from engines.ledger_table import COLUMNS, LEDGER, SCHEMA, TABLE, is_json
 
-_TYPES = {
-    "run_id": "STRING",
-    "as_of": "DATE",
-    "target": "STRING",
-    "status": "STRING",
-    "steps": "STRING",
-    "started_at": "TIMESTAMP",
-    "ended_at": "TIMESTAMP",
-    "rows_fetched": "INT64",
-    "rows_loaded": "INT64",
-    "rows_rejected": "INT64",
-    "tests_passed": "INT64",
-    "tests_failed": "INT64",
-    "failing_tests": "STRING",
-    "error": "STRING",
-    "command": "STRING",
-    "pid": "INT64",
-    "host": "STRING",
-    "notes": "STRING",
-}
-assert tuple(_TYPES) == COLUMNS  # one row shape on both engines
+# BigQuery's type of each column of the one declaration (JSON is STRING holding JSON text).
+_TYPES = {f.name: "STRING" if is_json(f) else field_type(f.type) for f in LEDGER}
 
 
 class BigQueryLedger:

@@ -1,6 +1,6 @@
 """The run ledger store in a DuckDB file: the table ``ops.run_ledger``.
 
-Rows are plain dicts in ``COLUMNS`` order (``engines.bigquery.ledger`` stores the same rows);
+Rows are plain dicts in ``COLUMNS`` order, the row declared once in ``engines/ledger_table.py``;
 what they mean (statuses, abandoned runs) is ``orchestration.ledger``'s business.
 
 Environment variables read here: none.
@@ -13,52 +13,34 @@ from pathlib import Path
 from typing import Any
 
 from engines.duckdb.connect import connect
+from engines.duckdb.ml_store import sql_type
+from engines.ledger_table import COLUMNS, KEY, LEDGER, SCHEMA, TABLE, is_json
 
-SCHEMA = "ops"
-TABLE = "run_ledger"
-COLUMNS = (
-    "run_id",
-    "as_of",
-    "target",
-    "status",
-    "steps",
-    "started_at",
-    "ended_at",
-    "rows_fetched",
-    "rows_loaded",
-    "rows_rejected",
-    "tests_passed",
-    "tests_failed",
-    "failing_tests",
-    "error",
-    "command",
-    "pid",
-    "host",
-    "notes",
-)
-_DDL = f"""
-create schema if not exists {SCHEMA};
-create table if not exists {SCHEMA}.{TABLE} (
-    run_id varchar primary key,
-    as_of date not null,
-    target varchar not null,
-    status varchar not null,
-    steps json,
-    started_at timestamp with time zone not null,
-    ended_at timestamp with time zone,
-    rows_fetched bigint,
-    rows_loaded bigint,
-    rows_rejected bigint,
-    tests_passed integer,
-    tests_failed integer,
-    failing_tests json,
-    error varchar
-);
-alter table {SCHEMA}.{TABLE} add column if not exists command varchar;
-alter table {SCHEMA}.{TABLE} add column if not exists pid integer;
-alter table {SCHEMA}.{TABLE} add column if not exists host varchar;
-alter table {SCHEMA}.{TABLE} add column if not exists notes json;
-"""
+
+def _ddl() -> str:
+    """``ops.run_ledger`` from the one declaration; columns an older ledger lacks are added."""
+    columns = []
+    for field in LEDGER:
+        kind = "JSON" if is_json(field) else sql_type(field.type)
+        constraint = (
+            " primary key" if field.name == KEY else ("" if field.nullable else " not null")
+        )
+        columns.append(f"{field.name} {kind}{constraint}")
+    added = [
+        f"alter table {SCHEMA}.{TABLE} add column if not exists {column};"
+        for column in columns
+        if not column.startswith(KEY + " ") and "not null" not in column
+    ]
+    return "\n".join(
+        [
+            f"create schema if not exists {SCHEMA};",
+            f"create table if not exists {SCHEMA}.{TABLE} ({', '.join(columns)});",
+            *added,
+        ]
+    )
+
+
+_DDL = _ddl()
 
 
 class DuckDBLedger:

@@ -85,3 +85,38 @@ def test_every_warehouse_command_takes_target() -> None:
     for argv in [[c] for c in commands] + [["model", m] for m in ("list", "approve", "rollback")]:
         result = CliRunner().invoke(app, [*argv, "--help"], env={"COLUMNS": "200"})
         assert "--target" in result.stdout, argv
+
+
+def test_the_ledger_row_is_declared_once_and_older_ledgers_gain_its_columns(
+    tmp_path: Path,
+) -> None:
+    import duckdb
+
+    from engines.bigquery.ledger import _TYPES
+    from engines.duckdb.ledger import DuckDBLedger
+    from engines.ledger_table import COLUMNS, LEDGER, is_json
+
+    # BigQuery's table comes from the declaration: same columns, JSON held as STRING.
+    assert tuple(_TYPES) == COLUMNS
+    assert {c for c, t in _TYPES.items() if t == "STRING"} >= {f.name for f in LEDGER if is_json(f)}
+    # A ledger written before command/pid/host/notes existed gains them on the next write.
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema ops")
+        con.execute(
+            "create table ops.run_ledger (run_id varchar primary key, as_of date not null, "
+            "target varchar not null, status varchar not null, steps json, "
+            "started_at timestamptz not null, ended_at timestamptz, rows_fetched bigint, "
+            "rows_loaded bigint, rows_rejected bigint, tests_passed integer, "
+            "tests_failed integer, failing_tests json, error varchar)"
+        )
+    row = dict.fromkeys(COLUMNS)
+    row |= {"run_id": "r1", "as_of": "2024-06-10", "target": "dev", "status": "succeeded"}
+    row |= {"started_at": "2024-06-10T00:00:00+00:00", "command": "run", "pid": 7}
+    ledger = DuckDBLedger(path)
+    ledger.upsert(row)
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [r[0] for r in con.execute("describe ops.run_ledger").fetchall()]
+    assert names == list(COLUMNS)
+    (stored,) = ledger.rows(5)
+    assert (stored["command"], stored["pid"], stored["status"]) == ("run", 7, "succeeded")

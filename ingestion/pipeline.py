@@ -35,6 +35,7 @@ from ingestion.landing import check_landing, count_rows, describe_destination, r
 from ingestion.profiles import ProfileError, SourceProfile, load_profile
 from ingestion.profiles.loader import DEMO_PROFILE
 from ingestion.progress import progress_line
+from ingestion.quarantine import clear_stale_spools
 from ingestion.socrata import INCIDENTS_TABLE, FetchPlan, FetchStats, socrata_source
 from ingestion.socrata.client import SourceError
 from ingestion.socrata.helpers import redact
@@ -43,6 +44,7 @@ from ingestion.socrata.settings import MAX_PAGE_SIZE, Bounds, DatasetSettings
 
 PIPELINE_NAME = "socrata_incidents"
 DATASET_NAME = "raw"
+SPOOL_DIR = "spool"  # in dlt's working directory: the fetch's pages wait there (see quarantine)
 log = logging.getLogger("blotter.ingestion")
 
 __all__ = [
@@ -224,6 +226,7 @@ def _run(
         source_id=source_id,
         full_refresh=full_refresh,
         first_load=not landing.has_incidents,
+        spool=clear_stale_spools(state_dir / SPOOL_DIR),
     )
     stats = FetchStats(source=safe_url)
     tables = profile_tables(profile, source_id, safe_url, start_date)

@@ -5,26 +5,58 @@ Nothing fetched is ever dropped silently: every record either lands in ``raw.inc
 Arrow (every column as text) is the fast path into dlt: dicts with a nested ``location`` object
 go through dlt's row-by-row normalizer at ~1.6k rows/s, Arrow tables at ~35k rows/s.
 
+Memory follows the page, not the fetch: a validated page is written to a spool directory on
+disk (Arrow IPC) and only its keys and cursors go to a key index (a DuckDB file in the same
+directory, memory-capped), which resolves duplicates across the whole fetch in one query at
+the end. The pages are then read back one at a time, without their superseded rows.
+
 Environment variables read here: none.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import numpy as np
-import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingestion.validation import api_name, column_name, from_text, problem_masks, records_to_table
+from ingestion.pages import Page, from_records, payload
+from ingestion.validation import api_name, column_name, from_text, problem_masks
 
 if TYPE_CHECKING:  # ingestion.socrata imports this module
     from ingestion.socrata.settings import Bounds, DatasetSettings
 
 REJECTED_COLUMNS = ("reason", "payload", "case_number", "rejected_at")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_stale_spools(spool: Path) -> Path:
+    """Remove what fetches killed mid-way left in ``spool`` (their process is gone); ``spool``."""
+    if spool.is_dir():
+        for entry in spool.glob("fetch-*-*"):
+            pid = entry.name.split("-")[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
+    return spool
 
 
 @dataclass
@@ -36,8 +68,8 @@ class Rejection:
     case_number: str | None
 
 
-def _payload(record: Any) -> str:
-    return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()
+# The key index may spill to its file beyond this; the pages themselves are never in it.
+KEY_INDEX_MEMORY = "256MB"
 
 
 def rejected_table(rejections: list[Rejection], rejected_at: datetime) -> pa.Table:
@@ -52,54 +84,70 @@ def rejected_table(rejections: list[Rejection], rejected_at: datetime) -> pa.Tab
     )
 
 
-@dataclass
 class FetchQuarantine:
     """Validates every page of one fetch and removes duplicate keys across the whole fetch.
 
-    Pages are kept (as compact Arrow tables) until the fetch ends, because a later page can
-    hold a newer version of a key already seen: the newest ``cursor`` wins, ties keep the first.
+    A later page can hold a newer version of a key already seen: the newest ``cursor`` wins,
+    ties keep the first. Pages wait on disk in ``spool`` (a fresh directory inside it, removed
+    by :meth:`close`, or when the object is collected) until :meth:`tables` knows the winners.
 
-    Attributes:
+    Args:
         dataset: Fetch settings of the dataset.
         bounds: The as-of bounds: records that happened or changed after the as-of day are
             quarantined (None: no bound, only for tests of the other rules).
+        spool: Directory for the spooled pages (default: the system's temporary directory).
+
+    Attributes:
         fetched: Records received from the API.
         rejections: Records that failed validation (duplicates are added by :meth:`tables`).
         duplicates: Records superseded by another version of their key in this fetch.
         future: Records quarantined because their incident time is after the as-of day.
         value_kinds: API name -> JSON type of columns that held non-string values.
         max_cursor: Highest cursor value among accepted records (the next run's bookmark).
+        pages_in_memory: Validated pages currently held in memory (at most one, while it is
+            handed on).
     """
 
-    dataset: DatasetSettings
-    bounds: Bounds | None = None
-    fetched: int = 0
-    duplicates: int = 0
-    future: int = 0
-    value_kinds: dict[str, str] = field(default_factory=dict)
-    rejections: list[Rejection] = field(default_factory=list)
-    max_cursor: str | None = None
-    _pages: list[pa.Table] = field(default_factory=list)
-    # key -> (cursor, page number, row number) of the version kept so far
-    _best: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    _losers: dict[int, list[int]] = field(default_factory=dict)
+    def __init__(
+        self, dataset: DatasetSettings, bounds: Bounds | None = None, spool: Path | None = None
+    ) -> None:
+        self.dataset = dataset
+        self.bounds = bounds
+        self.fetched = 0
+        self.duplicates = 0
+        self.future = 0
+        self.value_kinds: dict[str, str] = {}
+        self.rejections: list[Rejection] = []
+        self.max_cursor: str | None = None
+        self.pages_in_memory = 0
+        if spool is not None:
+            spool.mkdir(parents=True, exist_ok=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"fetch-{os.getpid()}-", dir=spool))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
+        self._pages: list[Path | None] = []  # spooled page files, by page number
+        self._index: duckdb.DuckDBPyConnection | None = None
 
-    def add_page(self, records: list[Any]) -> None:
-        """Validate one page of records and buffer its good rows."""
-        self.fetched += len(records)
-        objects = [r for r in records if type(r) is dict]
-        if len(objects) < len(records):
-            for record in records:
-                if type(record) is not dict:
-                    reason = f"record is a JSON {type(record).__name__}, not an object"
-                    self.rejections.append(Rejection(reason, _payload(record), None))
-        table = records_to_table(objects, self.value_kinds)
-        if not table.num_rows:
+    def close(self) -> None:
+        """Remove the spool (idempotent)."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self._cleanup()
+
+    def add_page(self, page: Page | list[Any]) -> None:
+        """Validate one page (parsed, or a list of records) and spool its good rows."""
+        if not isinstance(page, Page):
+            page = from_records(page)
+        self.fetched += page.records
+        self.rejections.extend(Rejection(why, text, None) for why, text in page.non_objects)
+        for name, kind in page.kinds.items():
+            self.value_kinds.setdefault(name, kind)
+        if not page.table.num_rows:
             return
-        table = self._drop_invalid(table, objects)
-        self._deduplicate(table)
+        table = self._drop_invalid(page.table, page)
+        self._spool(table)
 
-    def _drop_invalid(self, table: pa.Table, objects: list[dict[str, Any]]) -> pa.Table:
+    def _drop_invalid(self, table: pa.Table, page: Page) -> pa.Table:
         masks = problem_masks(table, self.dataset, self.bounds)
         bad = np.logical_or.reduce([mask for _, mask in masks])
         future = f"{self.dataset.date_field} after as-of"
@@ -107,10 +155,11 @@ class FetchQuarantine:
         if bad.any():
             key_name, key_invalid = column_name(self.dataset.key), masks[0][1]
             keys = table.column(key_name).to_pylist()
-            for row in np.flatnonzero(bad):
+            rows = [int(row) for row in np.flatnonzero(bad)]
+            for row, text in zip(rows, page.payloads(rows), strict=True):
                 reason = "; ".join(why for why, mask in masks if mask[row])
                 key = None if key_invalid[row] else keys[row]
-                self.rejections.append(Rejection(reason, _payload(objects[row]), key))
+                self.rejections.append(Rejection(reason, text, key))
             table = table.filter(pa.array(~bad))
         # The key is never null from here on; saying so keeps dlt's primary-key hint in step.
         schema = pa.schema(
@@ -118,42 +167,87 @@ class FetchQuarantine:
         )
         return table.cast(schema)
 
-    def _deduplicate(self, table: pa.Table) -> None:
+    def _key_index(self) -> duckdb.DuckDBPyConnection:
+        if self._index is None:
+            self._index = duckdb.connect(
+                str(self.workdir / "keys.duckdb"),
+                config={"threads": 1, "memory_limit": KEY_INDEX_MEMORY},
+            )
+            self._index.execute("create table keys (k varchar, c varchar, p integer, r integer)")
+        return self._index
+
+    def _spool(self, table: pa.Table) -> None:
         page_no = len(self._pages)
-        keys = table.column(column_name(self.dataset.key)).to_pylist()
-        cursors = table.column(column_name(self.dataset.cursor)).to_pylist()
-        best, losers = self._best, self._losers
-        for row, (key, cursor) in enumerate(zip(keys, cursors, strict=True)):
-            kept = best.get(key)
-            if kept is None:
-                best[key] = (cursor, page_no, row)
-            elif cursor > kept[0]:  # same fixed-timestamp format: text order is time order
-                losers.setdefault(kept[1], []).append(kept[2])
-                best[key] = (cursor, page_no, row)
-                self.duplicates += 1
-            else:
-                losers.setdefault(page_no, []).append(row)
-                self.duplicates += 1
-        if cursors:
-            top = max(cursors)
+        cursors = table.column(column_name(self.dataset.cursor))
+        if table.num_rows:
+            top = pc.max(cursors).as_py()
             if self.max_cursor is None or top > self.max_cursor:
                 self.max_cursor = top
-        self._pages.append(table)
+        if not table.num_rows:
+            self._pages.append(None)
+            return
+        keys = pa.table(
+            {
+                "k": table.column(column_name(self.dataset.key)),
+                "c": cursors,
+                "p": pa.repeat(pa.scalar(page_no, pa.int32()), table.num_rows),
+                "r": pa.array(np.arange(table.num_rows, dtype=np.int32)),
+            }
+        )
+        index = self._key_index()
+        index.register("page_keys", keys)
+        index.execute("insert into keys select * from page_keys")
+        index.unregister("page_keys")
+        path = self.workdir / f"page-{page_no:06d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        self._pages.append(path)
+
+    def _losers(self) -> dict[int, list[int]]:
+        """(page -> rows) superseded by another version of their key anywhere in the fetch."""
+        if self._index is None:
+            return {}
+        found = self._index.execute(
+            "select p, r from ("
+            "  select p, r, row_number() over (partition by k order by c desc, p, r) as rank"
+            "  from keys where k in (select k from keys group by k having count(*) > 1)"
+            ") where rank > 1 order by p, r"
+        ).fetchall()
+        losers: dict[int, list[int]] = {}
+        for page_no, row in found:
+            losers.setdefault(page_no, []).append(row)
+        self.duplicates = len(found)
+        return losers
 
     def tables(self) -> Iterator[pa.Table]:
-        """Yield the buffered pages without superseded duplicates (which become rejections)."""
-        while self._pages:
-            page_no = len(self._pages) - 1
-            table = self._pages.pop()  # release memory as pages go to dlt
-            losers = self._losers.pop(page_no, [])
-            if losers:
-                self._reject_duplicates(table.take(losers))
-                mask = [True] * table.num_rows
-                for row in losers:
-                    mask[row] = False
-                table = table.filter(pa.array(mask))
-            if table.num_rows:
-                yield table
+        """Yield the spooled pages without superseded duplicates (which become rejections).
+
+        Pages come back last first, one at a time; each one's file is removed once handed on.
+        """
+        try:
+            losers = self._losers()
+            for page_no in reversed(range(len(self._pages))):
+                path = self._pages[page_no]
+                if path is None:
+                    continue
+                with pa.OSFile(str(path)) as source:
+                    table = pa.ipc.open_file(source).read_all()
+                rows = losers.pop(page_no, [])
+                if rows:
+                    self._reject_duplicates(table.take(rows))
+                    mask = np.ones(table.num_rows, dtype=bool)
+                    mask[rows] = False
+                    table = table.filter(pa.array(mask))
+                self._pages[page_no] = None
+                if table.num_rows:
+                    self.pages_in_memory = 1
+                    yield table
+                    self.pages_in_memory = 0
+                del table
+                path.unlink()
+        finally:
+            self.pages_in_memory = 0
+            self.close()
 
     def _reject_duplicates(self, rows: pa.Table) -> None:
         key = self.dataset.key
@@ -163,4 +257,4 @@ class FetchQuarantine:
             record = {api_name(k): from_text(v) for k, v in row.items() if v is not None}
             reason = f"duplicate {key} in this fetch; a version with a later or equal "
             reason += f"{self.dataset.cursor} was kept"
-            self.rejections.append(Rejection(reason, _payload(record), row[key]))
+            self.rejections.append(Rejection(reason, payload(record), row[key]))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -53,6 +54,8 @@ class FetchPlan:
         source_id: ``<hostname>/<dataset_id>``: tags every landed row and owns the cursor.
         full_refresh: Ignore the stored cursor and re-read everything from ``start_date``.
         first_load: The warehouse holds no incidents yet: an empty fetch is an error.
+        spool: Where the fetch keeps its pages on disk until duplicates are resolved
+            (default: the system's temporary directory).
     """
 
     dataset: DatasetSettings
@@ -61,6 +64,7 @@ class FetchPlan:
     source_id: str
     full_refresh: bool = False
     first_load: bool = False
+    spool: Path | None = None
 
 
 @dataclass
@@ -146,8 +150,8 @@ def socrata_source(
         where = build_where(dataset, plan.start_date, since=since, until=until)
         stats.source, stats.where, stats.cursor_before = redact(url), where, last
 
-        quarantine = FetchQuarantine(dataset, plan.bounds)
-        client = SodaClient(url, dataset, app_token=app_token)
+        quarantine = FetchQuarantine(dataset, plan.bounds, spool=plan.spool)
+        client = SodaClient(url, dataset, app_token=app_token, workdir=quarantine.workdir)
         fetched_columns: set[str] = set()
         try:
             for page in client.pages(where):
@@ -158,14 +162,17 @@ def socrata_source(
                 stats.retries = client.retries
                 if on_page is not None:
                     on_page(stats)
+            if plan.first_load and not quarantine.fetched:
+                raise NoIncidentsError(
+                    f"no incidents between {plan.start_date} and {plan.bounds.as_of} at "
+                    f"{stats.source}; check BLOTTER_START_DATE and the source"
+                )
+        except BaseException:
+            quarantine.close()
+            raise
         finally:
             stats.retries = client.retries
             client.close()
-        if plan.first_load and not quarantine.fetched:
-            raise NoIncidentsError(
-                f"no incidents between {plan.start_date} and {plan.bounds.as_of} at "
-                f"{stats.source}; check BLOTTER_START_DATE and the source"
-            )
 
         # Rows changed after the as-of were quarantined: the cursor never passes the as-of.
         # The range was applied in $where, so dlt records the cursor without filtering rows.

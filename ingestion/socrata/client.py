@@ -19,10 +19,12 @@ not used: the policy is passed explicitly from ``ingestion/socrata/settings.py``
 
 from __future__ import annotations
 
-import gc
 import logging
+import shutil
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +36,7 @@ from urllib3.exceptions import NewConnectionError
 
 from engines.errors import SourceUnavailable
 from ingestion.errors import IngestError
+from ingestion.pages import NotAnArray, Page, PageParser
 from ingestion.socrata import settings as cfg
 from ingestion.socrata.helpers import redact, socrata_message, split_token
 from ingestion.socrata.settings import DatasetSettings
@@ -64,43 +67,37 @@ def _dropped(response: requests.Response | None, exc: BaseException | None) -> b
 
 
 class SodaPaginator(OffsetPaginator):
-    """``$limit``/``$offset`` paging that stops on a short page (no extra empty request)."""
+    """``$limit``/``$offset`` paging that stops on a short page (no extra empty request).
+
+    Each page of data is ``[Page]``: the parsed page travels through dlt's paginator whole.
+    """
 
     def __init__(self, limit: int) -> None:
         super().__init__(limit=limit, offset_param="$offset", limit_param="$limit", total_path=None)
 
     def _stop_after_this_page(self, data: list[Any] | None = None) -> bool:
-        return not data or len(data) < self.limit
-
-
-def _parse_page(body: bytes) -> Any:
-    """``orjson.loads`` with the cyclic GC paused: a 50,000-row page is ~1M new objects, and
-    the collections they trigger (none of them garbage) more than double the parse time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return orjson.loads(body)
-    finally:
-        if was_enabled:
-            gc.enable()
+        return not data or len(data[0]) < self.limit
 
 
 class _SodaRESTClient(RESTClient):
-    """dlt's REST client reading pages with orjson and refusing a 200 that is not an array."""
+    """dlt's REST client parsing pages into Arrow and refusing a 200 that is not an array."""
+
+    def __init__(self, parser: PageParser, **options: Any) -> None:
+        super().__init__(**options)
+        self.parser = parser
 
     def extract_response(self, response: requests.Response, data_selector: Any) -> list[Any]:
         safe = redact(response.url or "")
         if response.status_code != 200:  # a 202 that outlasted the retries
             raise SourceUnavailableError(f"{safe} kept answering HTTP {response.status_code}")
         try:
-            rows = _parse_page(response.content)
+            return [self.parser.parse(response.content)]
         except orjson.JSONDecodeError:
             raise SourceUnavailableError(
                 f"{safe} returned invalid JSON in a 200 response"
             ) from None
-        if not isinstance(rows, list):
-            raise SourceError(f"{safe} returned a JSON {type(rows).__name__}, not an array")
-        return rows
+        except NotAnArray as exc:
+            raise SourceError(f"{safe} returned a JSON {exc.kind}, not an array") from None
 
 
 class SodaClient:
@@ -111,6 +108,8 @@ class SodaClient:
         dataset: Settings of that dataset (page size, timeout, order).
         app_token: Optional Socrata app token, sent as the ``X-App-Token`` header.
         max_attempts: Attempts per request before giving up (tests use fewer).
+        workdir: Where the page being parsed is written for DuckDB (default: a temporary
+            directory of the client's own, removed by :meth:`close`).
 
     Attributes:
         retries: Responses that were retried (429, 5xx, 202), for the run's report.
@@ -123,6 +122,7 @@ class SodaClient:
         dataset: DatasetSettings,
         app_token: str | None = None,
         max_attempts: int = cfg.MAX_ATTEMPTS,
+        workdir: Path | None = None,
     ) -> None:
         # A token given in the URL moves to the header too: dlt's debug log prints URLs.
         url, url_token = split_token(url)
@@ -148,7 +148,10 @@ class SodaClient:
         session.headers["Accept"] = "application/json"
         if app_token:  # on the session, so dlt's debug log of request headers never shows it
             session.headers["X-App-Token"] = app_token
+        self._own_dir = Path(tempfile.mkdtemp(prefix="soda-")) if workdir is None else None
+        self._parser = PageParser(workdir or self._own_dir)  # type: ignore[arg-type]
         self._rest = _SodaRESTClient(
+            self._parser,
             base_url=url,
             paginator=SodaPaginator(dataset.page_size),
             data_selector="$",  # the page is the array; never let dlt parse it to guess
@@ -157,6 +160,9 @@ class SodaClient:
 
     def close(self) -> None:
         self._session.close()
+        self._parser.close()
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Every attempt's response: count and log retries, note the schema, raise on 4xx/5xx."""
@@ -196,17 +202,19 @@ class SodaClient:
             what = type(exc).__name__
         return SourceUnavailableError(f"cannot reach {self.safe_url}: {what}")
 
-    def _paginate(self, params: dict[str, Any]) -> Iterator[list[Any]]:
+    def _paginate(self, params: dict[str, Any]) -> Iterator[Page]:
         hooks: dict[str, Any] = {"response": [self._on_response]}
         try:
-            yield from self._rest.paginate(params=params, hooks=hooks)
+            for data in self._rest.paginate(params=params, hooks=hooks):
+                yield data[0]
         except requests.RequestException as exc:
             raise self._failure(exc) from None
 
-    def pages(self, where: str) -> Iterator[list[Any]]:
+    def pages(self, where: str) -> Iterator[Page]:
         """Yield every page of ``where``, ordered by cursor then a unique id (stable paging).
 
-        The next page is fetched in a background thread while the caller processes this one.
+        The next page is fetched and parsed in a background thread while the caller processes
+        this one (DuckDB parses without holding the GIL), so at most two pages are in memory.
         """
         params = {
             "$select": ":*,*",  # system fields (the cursor) come back only when selected
@@ -216,7 +224,7 @@ class SodaClient:
         pager = self._paginate(params)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-prefetch")
         try:
-            pending: Future[list[Any] | None] = pool.submit(next, pager, None)
+            pending: Future[Page | None] = pool.submit(next, pager, None)
             while (page := pending.result()) is not None:
                 pending = pool.submit(next, pager, None)
                 if page:

@@ -49,7 +49,7 @@ def delays(monkeypatch) -> list[float]:
 def rows(url: str, dataset: DatasetSettings = DATASET, **options) -> list[list[dict]]:
     client = SodaClient(url, dataset, **options)
     try:
-        return list(client.pages("x"))
+        return [page.objects() for page in client.pages("x")]
     finally:
         client.close()
 
@@ -91,7 +91,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(server, delays, caplog):
     ]
     client = SodaClient(url, DATASET, app_token=TOKEN)
     with caplog.at_level(logging.DEBUG):  # dlt's own request log included
-        assert list(client.pages("x")) == [[{"case_number": "A"}]]
+        assert [page.objects() for page in client.pages("x")] == [[{"case_number": "A"}]]
     assert delays[0] == 2.0 and 0 < delays[1] <= 1.0 and client.retries == 2
     assert all(headers.get("X-App-Token") == TOKEN for _, headers in script.requests)
     assert all(TOKEN not in path for path, _ in script.requests)

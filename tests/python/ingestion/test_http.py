@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from duckdb_ingest import ingest_duckdb
+from ingest_helpers import query
 
+from engines.base import landing_state_dir
 from engines.errors import SourceUnavailable, TransientError
 from ingestion.errors import IngestError
 from ingestion.profiles import load_profile
@@ -188,3 +190,43 @@ def test_where_clause_and_redaction():
 def test_as_of_ends_at_local_midnight_in_utc():
     assert PROFILE.end_of_day_utc(date(2025, 6, 10)) == datetime(2025, 6, 11, 4, 0)  # EDT
     assert PROFILE.end_of_day_utc(date(2025, 1, 10)) == datetime(2025, 1, 11, 5, 0)  # EST
+
+
+def test_a_backfill_whose_duplicates_span_pages_lands_the_newest_version(server, tmp_path):
+    # Served with three-row pages: A's old version on page 1, its revision on page 3, C twice
+    # with the same cursor (a paging overlap). Raw keeps A's revision and C's first copy; the
+    # rest is quarantined with its payload, and the spool of pages is gone afterwards.
+    url, script = server
+
+    def rec(case: str, updated: str, note: str) -> dict:
+        return {
+            ":id": f"row-{case}-{note}",
+            ":updated_at": f"2025-06-0{updated}T12:00:00.000Z",
+            "case_number": case,
+            "incident_datetime": "2025-06-01T10:00:00.000",
+            "incident_description": note,
+        }
+
+    pages = [
+        [rec("A", "2", "old"), rec("B", "2", "b"), rec("C", "3", "c1")],
+        [rec("C", "3", "c2"), rec("D", "4", "d"), rec("E", "4", "e")],
+        [rec("A", "5", "new")],
+    ]
+    script.responses = [(200, {}, json.dumps(page).encode()) for page in pages]
+    path = tmp_path / "w.duckdb"
+    result = ingest_duckdb(
+        url, path, date(2025, 6, 1), as_of=date(2025, 6, 10), show_progress=False, page_size=3
+    )
+    assert (result.fetched, result.loaded, result.rejected, result.duplicates) == (7, 5, 2, 2)
+    landed = dict(query(path, "select case_number, incident_description from raw.incidents"))
+    assert landed == {"A": "new", "B": "b", "C": "c1", "D": "d", "E": "e"}
+    rejected = query(path, "select case_number, reason, payload from raw.incidents_rejected")
+    assert sorted(
+        (case, json.loads(payload)["incident_description"]) for case, _, payload in rejected
+    ) == [
+        ("A", "old"),
+        ("C", "c2"),
+    ]
+    assert all(reason.startswith("duplicate case_number") for _, reason, _ in rejected)
+    spool = landing_state_dir(path) / "spool"
+    assert spool.is_dir() and not list(spool.iterdir())

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import orjson
+import pyarrow as pa
 import pytest
 
+from ingestion.pages import from_records
 from ingestion.profiles import load_profile
 from ingestion.quarantine import FetchQuarantine
 from ingestion.socrata.settings import Bounds, DatasetSettings
@@ -149,3 +151,51 @@ def test_records_after_the_as_of_day_are_quarantined_never_landed():
     assert reasons["B"] == reasons["C"] == "incident_datetime after as-of 2024-03-05"
     assert reasons["D"] == ":updated_at after as-of 2024-03-05"
     assert quarantine.max_cursor < "2024-03-06T05:00:00"  # the cursor never passes the as-of
+
+
+def page_of(prefix: str, rows: int = 2000) -> list[dict]:
+    """A page of distinct good records with some bulk (a long description)."""
+    return [record(f"{prefix}-{i:05d}", incident_description="d" * 200) for i in range(rows)]
+
+
+def test_memory_follows_the_page_not_the_fetch(tmp_path):
+    # Pages wait on disk: Arrow memory after twelve pages (and while they are handed on, one
+    # at a time) stays below two pages' worth, where keeping them all would need twelve.
+    page_bytes = from_records(page_of("P0")).table.nbytes
+    quarantine = FetchQuarantine(DATASET, spool=tmp_path)
+    before = pa.total_allocated_bytes()
+    for p in range(12):
+        quarantine.add_page(page_of(f"P{p}"))
+    assert pa.total_allocated_bytes() - before < 2 * page_bytes
+    held = []
+    for table in quarantine.tables():
+        held.append(pa.total_allocated_bytes() - before)
+        assert table.num_rows == 2000
+        del table
+    assert len(held) == 12 and max(held) < 3 * page_bytes
+    assert not list(tmp_path.iterdir())  # the spool is removed once the pages are handed on
+
+
+def test_duplicates_far_apart_resolve_to_the_newest_version(tmp_path):
+    quarantine = FetchQuarantine(DATASET, spool=tmp_path)
+    for p in range(9):
+        page = page_of(f"P{p}", rows=50)
+        if p == 1:
+            page.append(record("A", "2024-03-05T19:07:00.000Z", incident_description="old"))
+            page.append(record("T", "2024-03-05T19:07:00.000Z", incident_description="first"))
+        if p == 4:  # a revision out of cursor order: still older than page 8's
+            page.append(record("A", "2024-03-06T09:00:00.000Z", incident_description="mid"))
+        if p == 8:
+            page.append(record("A", "2024-03-07T10:00:00.000Z", incident_description="new"))
+            page.append(record("T", "2024-03-05T19:07:00.000Z", incident_description="again"))
+        quarantine.add_page(page)
+    rows = [row for table in quarantine.tables() for row in table.to_pylist()]
+    kept = {r["case_number"]: r["incident_description"] for r in rows if r["case_number"] in "AT"}
+    assert kept == {"A": "new", "T": "first"}  # newest cursor wins; a tie keeps the first seen
+    assert len(rows) == 9 * 50 + 2 and quarantine.duplicates == 3
+    rejected = sorted(
+        orjson.loads(r.payload)["incident_description"] for r in quarantine.rejections
+    )
+    assert rejected == ["again", "mid", "old"]
+    assert all(r.reason.startswith("duplicate case_number") for r in quarantine.rejections)
+    assert quarantine.max_cursor == "2024-03-07T10:00:00.000Z"

@@ -39,6 +39,10 @@ bench: setup
 bench-quick: setup
 	$(BIN)/python -m tests.bench.run --quick
 
+## Backfill and daily run at 100k / 1M / 10M incidents (issue 16; takes tens of minutes).
+bench-scale: setup
+	$(BIN)/python -m tests.bench.scale
+
 ## Forecast accuracy vs statsforecast peers (replay city, real Chicago homicides, stress cases).
 bench-forecast: setup
 	$(BIN)/python -m tests.bench.forecast_run

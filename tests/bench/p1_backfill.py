@@ -19,10 +19,12 @@ TARGET_SECONDS = 60.0
 TARGET_RATIO = 0.5
 
 
-def run(ctx: Context) -> tuple[list[Bench], Path | None]:
+def run(ctx: Context, reference: bool = True) -> tuple[list[Bench], Path | None]:
     """Measure P1 at ``plan.p1_rows``; return the bench lines and the home of the last backfill.
 
-    The returned home (warehouse file + dlt state) is the starting point of P3 and P4.
+    The returned home (warehouse file + dlt state) is the starting point of P3 and P4. Without
+    ``reference`` only the backfill is measured (``make bench-scale`` at 10M: the saved pages
+    would take ~11 GB of disk).
     """
     plan = ctx.plan
     rows = plan.p1_rows
@@ -41,36 +43,43 @@ def run(ctx: Context) -> tuple[list[Bench], Path | None]:
         scale = scale_for(ctx, rows)
         with replay(ctx, plan.as_of, scale) as url:
             pages = ctx.fresh_dir("p1-pages")
-            got = ctx.step(
-                "pages",
-                "--url",
-                url,
-                "--start",
-                plan.start.isoformat(),
-                "--out",
-                str(pages),
-                home=ctx.workdir,
-            )
-            serve.runs.append(got.seconds)
-            serve.rows = got.result["rows"]
-            serve.peak_rss_mib = got.peak_rss_mib
-            serve.notes = {
-                "pages": got.result["pages"],
-                "MiB": round(got.result["bytes"] / 2**20, 1),
-            }
-            for i in range(plan.repeats):
-                limit_home = ctx.fresh_dir(f"p1-limit-{i}")
-                limit = ctx.step(
-                    "read_json",
-                    "--pages",
+            got = (
+                None
+                if not reference
+                else ctx.step(
+                    "pages",
+                    "--url",
+                    url,
+                    "--start",
+                    plan.start.isoformat(),
+                    "--out",
                     str(pages),
-                    "--db",
-                    str(limit_home / "limit.duckdb"),
-                    home=limit_home,
+                    home=ctx.workdir,
                 )
-                bench.reference_runs.append(limit.seconds)
-                bench.reference_rows = limit.result["rows"]
-                shutil.rmtree(limit_home)
+            )
+            if got is not None:
+                serve.runs.append(got.seconds)
+                serve.rows = got.result["rows"]
+                serve.peak_rss_mib = got.peak_rss_mib
+                serve.notes = {
+                    "pages": got.result["pages"],
+                    "MiB": round(got.result["bytes"] / 2**20, 1),
+                }
+            limit = None
+            for i in range(plan.repeats):
+                if reference:
+                    limit_home = ctx.fresh_dir(f"p1-limit-{i}")
+                    limit = ctx.step(
+                        "read_json",
+                        "--pages",
+                        str(pages),
+                        "--db",
+                        str(limit_home / "limit.duckdb"),
+                        home=limit_home,
+                    )
+                    bench.reference_runs.append(limit.seconds)
+                    bench.reference_rows = limit.result["rows"]
+                    shutil.rmtree(limit_home)
 
                 home = ctx.fresh_dir(f"p1-backfill-{i}")
                 args = [
@@ -93,7 +102,7 @@ def run(ctx: Context) -> tuple[list[Bench], Path | None]:
                     "scale": round(scale, 3),
                     "process wall s": round(done.wall, 2),
                     "CPU s": round(done.cpu, 2),
-                    "limit peak RSS MiB": round(limit.peak_rss_mib),
+                    "limit peak RSS MiB": round(limit.peak_rss_mib) if limit else None,
                     "dlt phases s": done.result.get("phases"),
                 }
                 if i + 1 < plan.repeats:
@@ -102,6 +111,9 @@ def run(ctx: Context) -> tuple[list[Bench], Path | None]:
     except Exception as exc:  # noqa: BLE001 - one failed benchmark must not stop the others
         bench.error = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         return [bench, serve], None
+    if not reference:
+        bench.reference = ""
+        return [bench], home
     rate = bench.rows / bench.median
     limit_rate = bench.reference_rows / bench.reference_median
     bench.ratio = rate / limit_rate

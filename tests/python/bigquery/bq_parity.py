@@ -23,7 +23,9 @@ from bq_emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[3]
 PSEUDONYM_KEY = "bigquery-parity-test-key"  # prod refuses the dev key; both runs use this one
-RUN_TIMEOUT = 900
+# A hang guard, not a speed check: on the shared 2-core box at load 14 one BigQuery day took over
+# 15 minutes (900 s killed it and errored the whole scenario).
+RUN_TIMEOUT = 1800
 
 
 @dataclass

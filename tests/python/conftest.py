@@ -5,6 +5,7 @@ Kept small on purpose; area fixtures live in ``tests/python/<area>/conftest.py``
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import date
@@ -12,35 +13,67 @@ from pathlib import Path
 
 import pytest
 
-# Test areas whose modules share session-scoped fixtures (a warehouse, an emulator): each runs
-# in one pytest-xdist worker, so the fixture is built once. Every other module is its own group.
-_SHARED_AREAS = ("bigquery", "dashboard")
-# The longest groups start first, so the two workers finish together (measured: each of these
-# builds warehouses with several full `blotter run`s; the rest take seconds to a minute).
-_LONGEST_FIRST = (
-    "bigquery",
-    "orchestration/test_end_to_end.py",
-    "bench/test_bench_quick.py",
-    "trust/test_operator_scenarios.py",
-    "realdata/test_real_cities.py",
-    "dashboard",
-    "dbt/test_completeness.py",
-    "dbt/test_generic_tests_fail.py",
-    "ml/test_ml_engine.py",
+# Modules sharing an expensive session fixture run in one pytest-xdist worker, so that it is
+# built once per run instead of once per worker: the emulator (bigquery), the replay-city
+# warehouses (dashboard), the landed and built dbt warehouses (dbt), the forecaster's pipeline
+# run (three ml modules). Matched by path prefix; the first match wins.
+_SHARED = (
+    # Its own scenario and its own emulator: the longest group, so it must not drag the other
+    # BigQuery modules onto the same worker.
+    ("bigquery/test_bq_daily_run.py", "bigquery/test_bq_daily_run.py"),
+    ("bigquery/", "bigquery"),
+    ("dashboard/", "dashboard"),
+    ("dbt/", "dbt"),
+    ("ml/test_ml_cli.py", "ml/pipeline_run"),
+    ("ml/test_ml_dbt.py", "ml/pipeline_run"),
+    ("ml/test_ml_pipeline.py", "ml/pipeline_run"),
 )
+# Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
+# parameter is its own group, so the cities spread over the workers.
+_PER_PARAM = ("realdata/test_real_cities.py",)
+# Seconds each group takes on one worker (measured: `pytest --group-times=FILE`, see below).
+# The scheduler starts the longest first (LPT), so the workers finish together; a group not
+# listed counts as short and keeps its collection order after the listed ones.
+_GROUP_SECONDS = {
+    "bigquery/test_bq_daily_run.py": 520,
+    "orchestration/test_end_to_end.py": 280,
+    "dbt": 300,
+    "trust/test_operator_scenarios.py": 200,
+    "bigquery": 180,
+    "dashboard": 150,
+    "bench/test_bench_quick.py": 130,
+    "ml/pipeline_run": 60,
+    "ml/test_ml_engine.py": 60,
+    "realdata/test_real_cities.py[chicago_homicides]": 40,
+    "realdata/test_real_cities.py[buffalo_2019]": 30,
+    "realdata/test_real_cities.py[sf]": 30,
+    "realdata/test_real_cities.py[chicago]": 25,
+}
 
 
 def _group_of(nodeid: str) -> str:
-    """``bigquery`` for tests/python/bigquery/..., else the module (``dbt/test_x.py``)."""
+    """The scheduling group of a test: a shared area, a module or a module's parameter."""
     path = nodeid.split("::", 1)[0].removeprefix("tests/python/")
-    area = path.split("/", 1)[0]
-    return area if area in _SHARED_AREAS else path
+    for prefix, group in _SHARED:
+        if path.startswith(prefix):
+            return group
+    if path in _PER_PARAM and nodeid.endswith("]"):
+        return f"{path}[{nodeid.rsplit('[', 1)[1]}"
+    return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--group-times",
+        metavar="FILE",
+        help="write the seconds each scheduling group took (JSON) to FILE, to refresh "
+        "_GROUP_SECONDS in tests/python/conftest.py",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the longest groups first (every worker sorts the same way, as xdist requires)."""
-    rank = {group: i for i, group in enumerate(_LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group_of(item.nodeid), len(rank)))
+    """Longest groups first (every worker sorts the same way, as xdist requires)."""
+    items.sort(key=lambda item: -_GROUP_SECONDS.get(_group_of(item.nodeid), 0))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -57,6 +90,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return _group_of(nodeid)
 
     return GroupScheduling(config, log)
+
+
+_group_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add the setup, call and teardown time of each test to its group (``--group-times``)."""
+    group = _group_of(report.nodeid)
+    _group_seconds[group] = _group_seconds.get(group, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--group-times")
+    if path and not hasattr(session.config, "workerinput"):  # the xdist controller, or -n 0
+        ranked = sorted(_group_seconds.items(), key=lambda kv: -kv[1])
+        Path(path).write_text(json.dumps({g: round(s) for g, s in ranked}, indent=1) + "\n")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -47,7 +47,9 @@ class Scenario:
 
 
 def _two_days(dep: Deployment) -> list[tuple[int, dict[str, Any], str]]:
-    return [dep.run(day) for day in (DAY1, DAY2)]
+    # Day 1's docs site is replaced by day 2's before anything reads it: day 2 alone runs the
+    # docs step (dbt docs generate, on the emulator too).
+    return [dep.run(DAY1, docs=False), dep.run(DAY2)]
 
 
 def _duplicate_one_incident(dep: Deployment) -> None:

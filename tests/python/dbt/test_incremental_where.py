@@ -28,11 +28,17 @@ def compiled(
     inline: str | None = None,
     **kwargs: Any,
 ) -> dict[str, str]:
-    """Compiled SQL per node name of ``dbt compile`` on ``db`` (``ci`` target)."""
+    """Compiled SQL per node name of ``dbt compile`` on ``db`` (``ci`` target).
+
+    A compile with ``vars`` writes its own target/: other vars than the session's would make
+    every later dbt call of this worker parse the whole project again.
+    """
     from dbt.cli.main import dbtRunner
 
     monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(db))
     monkeypatch.setenv("BLOTTER_TARGET", "ci")
+    if kwargs.get("vars"):
+        monkeypatch.setenv("DBT_TARGET_PATH", str(db.parent / "target_with_vars"))
     extra = ("--quiet", "--inline", inline) if inline is not None else ("--quiet",)
     args = dbt_args("compile", select=select, target="ci", extra_args=extra, **kwargs)
     outcome = dbtRunner().invoke(args)

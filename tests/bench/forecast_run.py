@@ -163,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {info['cores']} cores, {info['cpu']}, load average {info['loadavg'][0]} at "
         "the end. "
         f"{len(rows)} cells, {misses} miss a target; {time.monotonic() - started:.0f} s."
-        + (f" Subset: {' '.join(argv or sys.argv[1:])}." if freqs or args.case else ""),
+        + (f" Subset: {' '.join(argv or sys.argv[1:])}." if freqs or args.case else "")
+        + (
+            " Peers' forecasts and fit seconds reused where cached (`--peer-cache`: computed "
+            "earlier by this code on the same data; Blotter's side all recomputed)."
+            if args.peer_cache
+            else ""
+        ),
         "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
         "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
         "",

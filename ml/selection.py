@@ -12,14 +12,6 @@ pooled, which never includes a peer fitted on some levels only: the replay city'
 cells could not pick AutoTheta though it won their backtest.) A combination is written
 ``"a*0.41+b*0.33+c*0.26"`` (method*weight).
 
-A cell with enough points still rests on few independent forecasts when it is one series:
-the city's 135 weekly points at 1-3 months are 15 origins whose errors move together. So the
-best method serves alone only when it beats each rival clearly, by ``SIGNIFICANCE_Z``
-standard errors of the per-origin mean |error| difference (origins as the independent
-units, as in a Diebold-Mariano test); otherwise the cell is the weighted combination of the
-best and the rivals it does not clearly beat. Many series (neighbourhoods) average their
-noise within each origin, so their winners are usually clear.
-
 After a detected level shift the shift-aware global model serves everywhere: backtest origins
 before the shift say little about what works after it.
 """
@@ -35,7 +27,6 @@ from ml.models import METHODS
 
 MIN_CELL_POINTS = 30
 COMBINE_TOP = 3
-SIGNIFICANCE_Z = 2.0  # ~95 % two-sided: a conventional level, not fitted to any data
 Selection = dict[str, dict[str, str]]  # geo_level -> bucket -> method (or a combination)
 
 
@@ -84,36 +75,6 @@ def combination(rows: pd.DataFrame, level: str, candidates: list[str]) -> str | 
     return weighted(err, sorted(candidates, key=lambda m: (round(err[m], 9), METHODS.index(m))))
 
 
-def contenders(cell: pd.DataFrame, candidates: list[str], winner: str) -> list[str]:
-    """The winner and the rivals it does not beat clearly, best first (see module doc).
-
-    With fewer than 3 origins there is no spread to judge a win by: every candidate stays.
-    """
-    origin = cell["origin"].to_numpy()
-    n_origins = len(np.unique(origin))
-    base = np.abs(cell["y"].to_numpy(float) - cell[f"yhat_{winner}"].to_numpy(float))
-    mae = {winner: float(base.mean())}
-    close = []
-    for rival in candidates:
-        if rival == winner:
-            continue
-        err = np.abs(cell["y"].to_numpy(float) - cell[f"yhat_{rival}"].to_numpy(float))
-        mae[rival] = float(err.mean())
-        if n_origins < 3:
-            close.append(rival)
-            continue
-        diff = pd.Series(err - base).groupby(origin).mean().to_numpy()
-        se = diff.std(ddof=1) / np.sqrt(len(diff))
-        if diff.mean() <= SIGNIFICANCE_Z * se:
-            close.append(rival)
-    return [winner, *sorted(close, key=lambda m: (round(mae[m], 9), METHODS.index(m)))]
-
-
-def _maes(cell: pd.DataFrame, names: list[str]) -> dict[str, float]:
-    y = cell["y"].to_numpy(float)
-    return {m: float(np.mean(np.abs(y - cell[f"yhat_{m}"].to_numpy(float)))) for m in names}
-
-
 def members(choice: str) -> dict[str, float]:
     """Methods and weights of a selection entry (a single method has weight 1)."""
     if "*" not in choice:
@@ -137,9 +98,7 @@ def select(frame: pd.DataFrame, levels: list[str], shifted: bool) -> Selection:
             elif len(cell) < MIN_CELL_POINTS:
                 choice = combination(rows, level, candidates)
             else:
-                winner = best(cell, candidates)
-                close = contenders(cell, candidates, winner) if winner else []
-                choice = weighted(_maes(cell, close), close) if close else winner
+                choice = best(cell, candidates)
             if choice:
                 out[level][str(bucket)] = choice
     return out

@@ -127,30 +127,3 @@ def test_assemble_weights_a_combination() -> None:
     missing = {"city": {"1-7d": "a*0.5+gone*0.5"}, "x": {"1-7d": "b"}}
     out, served = assemble(preds, missing, np.array(["city", "x"]), ["1-7d"] * 3, "level")
     assert served["city"]["1-7d"] == "level" and (out[0] == 0).all()
-
-
-def _one_series(rng: np.random.Generator, edge: float) -> pd.DataFrame:
-    """One series, 15 origins x 9 steps, forecasts biased by +3 per origin; the gbm's bias is
-    3 lower at some origins and 2 higher at others (its edge over season_trend swings with
-    the origin, as a year-ahead forecast's does), ``edge`` lower on average."""
-    origin = np.repeat(np.arange(15), 9)
-    y = 20 + rng.normal(0, 2, len(origin))
-    frame = pd.DataFrame({"origin": origin, "geo_level": "city", "bucket": "1-3m", "y": y})
-    swing = np.where(np.arange(15) % 2 == 0, -2.5, 2.5) - edge
-    frame["yhat_gbm"] = y + 3.0 + swing[origin] + rng.normal(0, 0.3, len(origin))
-    frame["yhat_season_trend"] = y + 3.0 + rng.normal(0, 0.3, len(origin))
-    frame["yhat_level"] = y + 9.0 + rng.normal(0, 0.3, len(origin))
-    frame["yhat_seasonal_naive"] = y + 12.0
-    frame["scale"] = 4.0
-    return frame
-
-
-def test_a_win_within_the_origins_noise_is_combined_with_its_close_rivals() -> None:
-    """135 points of one series are 15 forecasts: a small edge of the gbm over season_trend
-    (before: the gbm served alone) gives their combination; a rival far behind is left out."""
-    rng = np.random.default_rng(1)
-    close = members(select(_one_series(rng, 0.6), ["city"], False)["city"]["1-3m"])
-    assert set(close) == {"gbm", "season_trend"}
-    assert close["gbm"] > close["season_trend"]
-    clear = select(_one_series(rng, 2.9), ["city"], False)["city"]["1-3m"]
-    assert clear == "gbm"

@@ -116,7 +116,8 @@ def run_backtest(
     origins = [o for o in origins if has_ml_history(ctx, o, horizon)] or origins
     lead = short_lead(panel.freq, horizon)
     extra = short_origins(origins, panel.n_periods, lead, config.short_origins)
-    frames, preds, models, peer_fits = [], [], {}, {}
+    frames, preds, models = [], [], {}
+    peer_fits: dict[int, dict] = {}
     for origin in origins:
         h_max = min(horizon, panel.n_periods - 1 - origin)
         with_gbm = has_ml_history(ctx, origin, h_max)

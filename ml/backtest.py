@@ -20,7 +20,7 @@ import pandas as pd
 
 from ml.config import ForecastConfig, buckets_of
 from ml.features import FeatureContext
-from ml.models import METHODS, forecast_methods, has_ml_history
+from ml.models import METHODS, fit_gbm, forecast_methods, has_ml_history
 
 
 def backtest_origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
@@ -28,6 +28,28 @@ def backtest_origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
     last = n_periods - 1
     origins = [last - k * horizon for k in range(n_origins, 0, -1)]
     return [o for o in origins if o >= 1]
+
+
+def short_lead(freq: str, horizon: int) -> int:
+    """Largest step before the horizon's last bucket (0 when the horizon has one bucket).
+
+    A year-ahead request's short buckets (1-7 days .. 1-3 months) are judged on extra origins
+    that forecast only this far: 3 year-ahead origins give the city 3 points at 1-7 days.
+    """
+    names = buckets_of(freq, horizon)
+    return max((h for h, b in enumerate(names, 1) if b != names[-1]), default=0)
+
+
+def short_origins(origins: list[int], n_periods: int, lead: int, count: int) -> list[int]:
+    """``count`` origins evenly spread from the first backtest origin to the last one whose
+    ``lead`` steps are observed, excluding the backtest origins themselves (oldest first)."""
+    if lead <= 0 or count <= 0 or not origins:
+        return []
+    last = n_periods - 1 - lead
+    if last <= origins[0]:
+        return []
+    spread = np.unique(np.round(np.linspace(origins[0], last, count + 1)[1:]).astype(int))
+    return [int(o) for o in spread if o not in set(origins)]
 
 
 def mase_scale(y: np.ndarray, origin: int, season: int) -> np.ndarray:
@@ -51,12 +73,15 @@ class Backtest:
             (NaN where a method has no forecast, e.g. a peer outside its levels), in the
             order origin x series x h (y is NaN before a series' first incident).
         preds: Per origin, each method's (series x h) forecast (for assembling selections).
-        origins: The origins, oldest first.
+        origins: The full-horizon origins, oldest first.
+        short: The short-lead origins (``short_origins``), whose rows stop at the step
+            before the horizon's last bucket; ``preds`` lists them after ``origins``.
     """
 
     frame: pd.DataFrame
     preds: list[dict[str, np.ndarray]] = field(default_factory=list)
     origins: list[int] = field(default_factory=list)
+    short: list[int] = field(default_factory=list)
 
     @property
     def scored(self) -> pd.DataFrame:
@@ -81,32 +106,38 @@ def run_backtest(
     """Forecast the full horizon from each origin with every method and score it.
 
     When some origins have enough history for the GBM, only those are used, so every
-    method is judged on the same origins.
+    method is judged on the same origins. Then the short-lead origins forecast the buckets
+    before the horizon's last one (each bucket is judged at its own lead times on many more
+    points); they reuse the global model and the peers' fits of the latest full origin
+    before them (applied to the data up to the short origin: no refit, no look-ahead).
     """
     panel = ctx.panel
     origins = backtest_origins(panel.n_periods, horizon, config.backtest_origins)
     origins = [o for o in origins if has_ml_history(ctx, o, horizon)] or origins
-    frames, preds = [], []
-    n = panel.n_series
+    lead = short_lead(panel.freq, horizon)
+    extra = short_origins(origins, panel.n_periods, lead, config.short_origins)
+    frames, preds, models = [], [], {}
+    peer_fits: dict[int, dict] = {}
     for origin in origins:
         h_max = min(horizon, panel.n_periods - 1 - origin)
         with_gbm = has_ml_history(ctx, origin, h_max)
-        pred = forecast_methods(ctx, origin, h_max, config, with_gbm, groups, peer_rows)
-        frame = pd.DataFrame(
-            {
-                "origin": origin,
-                "series": np.repeat(np.arange(n), h_max),
-                "geo_level": np.repeat(panel.keys["geo_level"].to_numpy(), h_max),
-                "geo": np.repeat(panel.keys["geo"].to_numpy(), h_max),
-                "h": np.tile(np.arange(1, h_max + 1), n),
-                "bucket": np.tile(buckets_of(panel.freq, h_max), n),
-                "y": panel.y[:, origin + 1 : origin + 1 + h_max].reshape(-1),
-                "scale": np.repeat(mase_scale(panel.y, origin, ctx.spec.season), h_max),
-            }
-        )
-        for name, values in pred.items():
-            frame[f"yhat_{name}"] = values.reshape(-1)
-        frames.append(frame)
+        models[origin] = fit_gbm(ctx, origin, h_max, config) if with_gbm else None
+        peer_fits[origin] = {}
+        pred = forecast_methods(
+            ctx, origin, h_max, config, False, groups, peer_rows, models[origin],
+            peer_fits[origin],
+        )  # fmt: skip
+        frames.append(_rows(ctx, origin, h_max, pred))
+        preds.append(pred)
+    for origin in extra:
+        # The models of the latest full origin before it (fitted on older data only), applied
+        # to the data up to this origin.
+        fitted = max(o for o in origins if o <= origin)
+        pred = forecast_methods(
+            ctx, origin, lead, config, False, groups, peer_rows, models[fitted],
+            peer_fits[fitted], forward=True,
+        )  # fmt: skip
+        frames.append(_rows(ctx, origin, lead, pred))
         preds.append(pred)
     if not frames:
         return Backtest(pd.DataFrame())
@@ -115,7 +146,28 @@ def run_backtest(
     common = set.intersection(*(set(p) for p in preds))
     drop = [c for c in out.columns if c.startswith("yhat_") and c[5:] not in common]
     out = out.drop(columns=drop)
-    return Backtest(out, [{k: v for k, v in p.items() if k in common} for p in preds], origins)
+    kept = [{k: v for k, v in p.items() if k in common} for p in preds]
+    return Backtest(out, kept, origins, extra)
+
+
+def _rows(ctx: FeatureContext, origin: int, h_max: int, pred: dict[str, np.ndarray]):  # noqa: ANN202
+    """Long backtest rows of one origin (series x h) with every method's forecast."""
+    panel, n = ctx.panel, ctx.panel.n_series
+    frame = pd.DataFrame(
+        {
+            "origin": origin,
+            "series": np.repeat(np.arange(n), h_max),
+            "geo_level": np.repeat(panel.keys["geo_level"].to_numpy(), h_max),
+            "geo": np.repeat(panel.keys["geo"].to_numpy(), h_max),
+            "h": np.tile(np.arange(1, h_max + 1), n),
+            "bucket": np.tile(buckets_of(panel.freq, h_max), n),
+            "y": panel.y[:, origin + 1 : origin + 1 + h_max].reshape(-1),
+            "scale": np.repeat(mase_scale(panel.y, origin, ctx.spec.season), h_max),
+        }
+    )
+    for name, values in pred.items():
+        frame[f"yhat_{name}"] = values.reshape(-1)
+    return frame
 
 
 def available_methods(frame: pd.DataFrame) -> list[str]:

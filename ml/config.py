@@ -73,6 +73,9 @@ class ForecastConfig:
     Attributes:
         horizons: Periods ahead per frequency.
         backtest_origins: Rolling origins of the backtest (spaced one horizon apart).
+        short_origins: Extra backtest origins that forecast only the buckets before the
+            horizon's last one (``ml.backtest.short_origins``), so short buckets of a long
+            request are selected and calibrated on enough points.
         random_state: Seed of the gradient-boosting model.
         max_iter: Boosting iterations.
         learning_rate: Boosting learning rate.
@@ -104,6 +107,7 @@ class ForecastConfig:
 
     horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
     backtest_origins: int = 3
+    short_origins: int = 12
     random_state: int = 0
     max_iter: int = 100
     learning_rate: float = 0.1

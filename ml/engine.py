@@ -14,7 +14,7 @@ from ml.intervals import FALLBACK, apply_rows, calibrate_buckets, loo_coverage
 from ml.models import forecast_methods, has_ml_history, reconcile, reconcile_groups
 from ml.panel import Panel
 from ml.peers import PEERS, peer_rows
-from ml.selection import assemble, select
+from ml.selection import assemble, members, select
 
 FORECAST_COLUMNS = [
     "freq",
@@ -42,6 +42,7 @@ class FreqResult:
         performance: Backtest metrics per method x geo_level (empty without a backtest).
         train_end: Last complete period used for training (None for an empty panel).
         backtest_origins: Number of backtest origins that were scored.
+        short_origins: Number of short-lead backtest origins (``ml.backtest.short_origins``).
         served: Method serving each geo_level x horizon bucket.
         buckets: Backtest metrics per horizon bucket (Blotter's and each method's MAE).
         notes: Human lines for the run summary (e.g. gaps filled, simple methods only).
@@ -54,6 +55,7 @@ class FreqResult:
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     train_end: pd.Timestamp | None = None
     backtest_origins: int = 0
+    short_origins: int = 0
     served: dict[str, dict[str, str]] = field(default_factory=dict)
     buckets: dict[str, dict[str, object]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -62,6 +64,8 @@ class FreqResult:
     def summary(self) -> dict[str, object]:
         """JSON-ready summary (method, MASE, coverage, buckets) for the registry and CLI."""
         out: dict[str, object] = {"method": self.method, "origins": self.backtest_origins}
+        if self.short_origins:
+            out["short_origins"] = self.short_origins
         perf = self.performance
         if not perf.empty:
             row = perf[(perf["geo_level"] == "all") & perf["is_selected"]].iloc[0]
@@ -155,7 +159,7 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     levels = panel.keys["geo_level"].to_numpy()
     default = default_method(panel)
     selection = select(bt.scored, list(dict.fromkeys(levels)), recent_shift(ctx, origin))
-    used = {m for cells in selection.values() for m in cells.values()}
+    used = {m for cells in selection.values() for c in cells.values() for m in members(c)}
     with_gbm = bool(used & {"gbm", "ensemble"}) and has_ml_history(ctx, origin, horizon)
     with_peers = rows if used & {"ensemble", *PEERS} else None
     preds = forecast_methods(ctx, origin, horizon, config, with_gbm, groups, with_peers)
@@ -182,7 +186,8 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     )
     forecasts = pd.concat([frame, bands.round(DECIMALS)], axis=1)[FORECAST_COLUMNS]
     methods = {m for cells in served.values() for m in cells.values()}
-    method = methods.pop() if len(methods) == 1 else "blotter"
+    single = methods.pop() if len(methods) == 1 else "blotter"
+    method = "blotter" if "*" in single else single  # a weighted combination is Blotter's
     notes = []
     if bt.empty:
         notes.append(
@@ -190,6 +195,6 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
             f"{default} forecasts with wide fallback intervals"
         )
     return FreqResult(
-        panel.freq, method, forecasts, perf, panel.periods[-1], n_origins, served,
-        bucket_stats, notes,
+        panel.freq, method, forecasts, perf, panel.periods[-1], n_origins, len(bt.short),
+        served, bucket_stats, notes,
     )  # fmt: skip

@@ -146,24 +146,31 @@ def forecast_methods(
     with_gbm: bool,
     groups: list[np.ndarray],
     peer_rows: np.ndarray | None = None,
+    model: HistGradientBoostingRegressor | None = None,
+    peer_fits: dict | None = None,
+    forward: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every method's forecast (series x h) from ``origin`` using data up to it only.
 
     Peers are NaN outside ``peer_rows``. The ensemble is the mean of the gbm, season_trend
     and the peers where they exist (forecast combinations are robust at long horizons).
+    ``model``: a global model already fitted on data up to an origin at or before this one
+    (the backtest's short-lead origins reuse it instead of refitting); ``peer_fits`` and
+    ``forward``: the peers' fitted models, likewise (``ml.peers.peer_forecasts``).
     """
     out = {
         "seasonal_naive": seasonal_naive(ctx, origin, horizon),
         "level": level_forecast(ctx, origin, horizon),
         "season_trend": season_trend(ctx, origin, horizon),
     }
-    model = fit_gbm(ctx, origin, horizon, config) if with_gbm else None
+    if model is None and with_gbm:
+        model = fit_gbm(ctx, origin, horizon, config)
     if model is not None:
         gbm = predict_gbm(model, ctx, origin, horizon)
         out["gbm"] = np.where(np.isnan(gbm), out["seasonal_naive"], gbm)
     peers = config.peers_of(ctx.panel.freq)
     if peer_rows is not None and len(peer_rows) and peers:
-        out |= peer_forecasts(ctx, origin, horizon, peers, peer_rows)
+        out |= peer_forecasts(ctx, origin, horizon, peers, peer_rows, peer_fits, forward)
     members = [out[m] for m in ("gbm", "season_trend", *peers) if m in out]
     if len(members) > 1:
         with np.errstate(invalid="ignore"):

@@ -10,9 +10,11 @@ origin), 80 % interval coverage, and fit seconds. Nothing here is tuned to the h
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ import pandas as pd
 from ml.backtest import mase_scale
 from ml.config import FREQ_SPECS, ForecastConfig, buckets_of
 from ml.engine import forecast_panel
-from ml.panel import build_panel
+from ml.panel import Panel, build_panel
 from ml.peers import PEERS, _model
 from tests.bench.forecast_data import ALL, PEER_LEVELS, YEAR, Case
 
@@ -56,7 +58,49 @@ def _levels(case: Case, freq: str, peer: str, levels: list[str]) -> list[str]:
     return list(levels) if chosen == ALL else [lvl for lvl in levels if lvl in chosen]
 
 
-def one_origin(case: Case, freq: str, origin: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
+def _peer_columns(
+    case: Case, freq: str, hist: Panel, idx: int, h_obs: int
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, float]]]:
+    """Every peer's mean / lo / hi (series x h) from the history up to ``idx``, fit seconds."""
+    spec, horizon, n = FREQ_SPECS[freq], YEAR[freq], hist.n_series
+    levels = hist.keys["geo_level"].to_numpy()
+    start = max(0, idx + 1 - spec.train_window)
+    columns, seconds = {}, {}
+    for peer in PEERS:
+        out = {k: np.full((n, h_obs), np.nan) for k in ("mean", "lo", "hi")}
+        seconds[peer] = {}
+        for level in _levels(case, freq, peer, list(dict.fromkeys(levels))):
+            began = time.perf_counter()
+            for s in np.flatnonzero(levels == level):
+                fitted = peer_fit(peer, hist.y[s, start:], horizon, spec.season)
+                for key, values in zip(("mean", "lo", "hi"), fitted, strict=True):
+                    out[key][s] = values[:h_obs]
+            seconds[peer][level] = time.perf_counter() - began
+        for key, values in out.items():
+            columns[f"{peer}_{key}"] = values.reshape(-1)
+    return columns, seconds
+
+
+def _cached_peers(cache: Path | None, key: str, compute: Callable[[], tuple]) -> tuple:
+    """The peers' columns from ``cache`` (a directory) when there, else computed and stored.
+
+    Peers do not depend on Blotter, so iterating on the engine can reuse them
+    (``--peer-cache``); the key names the data set, freq and origin.
+    """
+    if cache is None:
+        return compute()
+    path = cache / (key.replace(" ", "_").replace("/", "_").replace("%", "pct") + ".pkl")
+    if path.exists():
+        return pickle.loads(path.read_bytes())  # noqa: S301  (our own cache file)
+    value = compute()
+    cache.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(value))
+    return value
+
+
+def one_origin(
+    case: Case, freq: str, origin: pd.Timestamp, peer_cache: Path | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Long rows (series, level, h, bucket, y, scale, <method>_{mean,lo,hi}) and fit seconds."""
     full = build_panel(case.counts, freq)
     idx = int(full.periods.get_loc(origin))
@@ -87,31 +131,38 @@ def one_origin(case: Case, freq: str, origin: pd.Timestamp) -> tuple[pd.DataFram
     served = {(lvl, b): m for lvl, cells in result.served.items() for b, m in cells.items()}
     pairs = zip(frame["level"], frame["bucket"], strict=True)
     frame["served"] = [served.get(pair, "") for pair in pairs]
-    start = max(0, idx + 1 - spec.train_window)
-    for peer in PEERS:
-        out = {k: np.full((n, h_obs), np.nan) for k in ("mean", "lo", "hi")}
-        seconds[peer] = {}
-        for level in _levels(case, freq, peer, list(dict.fromkeys(levels))):
-            began = time.perf_counter()
-            for s in np.flatnonzero(levels == level):
-                fitted = peer_fit(peer, hist.y[s, start:], horizon, spec.season)
-                for key, values in zip(("mean", "lo", "hi"), fitted, strict=True):
-                    out[key][s] = values[:h_obs]
-            seconds[peer][level] = time.perf_counter() - began
-        for key, values in out.items():
-            frame[f"{peer}_{key}"] = values.reshape(-1)
+    key = f"{case.name}-{freq}-{origin:%Y-%m-%d}"
+    columns, peer_seconds = _cached_peers(
+        peer_cache, key, lambda: _peer_columns(case, freq, hist, idx, h_obs)
+    )
+    frame = frame.assign(**columns)
+    seconds |= peer_seconds
     frame = frame[np.isfinite(frame["y"])]
     return frame, seconds
 
 
-def evaluate(case: Case, progress: Callable[[str], None]) -> list[dict]:
-    """Table rows of one data set: per freq x level x bucket, every method's scores."""
+def evaluate(
+    case: Case,
+    progress: Callable[[str], None],
+    freqs: set[str] | None = None,
+    peer_cache: Path | None = None,
+) -> list[dict]:
+    """Table rows of one data set: per freq x level x bucket, every method's scores.
+
+    Args:
+        case: The data set.
+        progress: Receives one line per origin.
+        freqs: Only these frequencies (None = all), for iterating on a subset.
+        peer_cache: Directory caching the peers' forecasts (None = always refit).
+    """
     rows = []
     for freq, origins in case.origins.items():
+        if freqs is not None and freq not in freqs:
+            continue
         frames, secs = [], []
         for origin in origins:
             began = time.perf_counter()
-            frame, seconds = one_origin(case, freq, origin)
+            frame, seconds = one_origin(case, freq, origin, peer_cache)
             frames.append(frame)
             secs.append(seconds)
             progress(

@@ -3,7 +3,9 @@
 Data: (a) the replay city, (b) real Chicago homicides (``../shared/real_data``), (c) synthetic
 stress cases; each forecast one year ahead from held-out origins (``tests.bench.forecast_eval``).
 Also times ``blotter forecast-file`` (52 weeks and 366 days on a 5-year history) in a fresh
-process. Usage: ``python -m tests.bench.forecast_run [--only replay,chicago,stress]``.
+process. Usage: ``python -m tests.bench.forecast_run [--only replay,chicago,stress]
+[--freq weekly] [--case trend] [--peer-cache DIR] [--results FILE]`` (the filters and the
+peer cache are for iterating on the engine; the entry names any filter used).
 Exit status 0 when every data set ran (missed targets included), 1 when one could not.
 """
 
@@ -123,9 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table and append it to BENCHMARKS.md."""
     parser = argparse.ArgumentParser(prog="python -m tests.bench.forecast_run")
     parser.add_argument("--only", default="replay,chicago,stress")
+    parser.add_argument("--freq", default="", help="comma-separated frequencies (default all)")
+    parser.add_argument("--case", default="", help="only data sets whose name contains this")
+    parser.add_argument("--peer-cache", type=Path, default=None, help="reuse peer forecasts")
     parser.add_argument("--results", type=Path, default=REPO / "BENCHMARKS.md")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
+    freqs = {s.strip() for s in args.freq.split(",") if s.strip()} or None
     started = time.monotonic()
 
     def progress(line: str) -> None:
@@ -140,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             for case in build():
-                rows += evaluate(case, progress)
+                if args.case in case.name:
+                    rows += evaluate(case, progress, freqs, args.peer_cache)
         except Exception as exc:  # noqa: BLE001  (recorded; the other data sets still run)
             errors.append(f"- {key}: could not run: {type(exc).__name__}: {exc}")
             progress(errors[-1])
     with tempfile.TemporaryDirectory() as tmp:
-        timings = time_forecast_file(Path(tmp)) if "replay" in only else []
+        timings = time_forecast_file(Path(tmp)) if "replay" in only and not freqs else []
     misses = sum(verdict(r)[1].startswith("❌") for r in rows)
     info, commit = machine(), git_commit()
     dirty = " (uncommitted changes)" if commit["dirty"] else ""
@@ -155,7 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {info['cores']} cores, {info['cpu']}, load average {info['loadavg'][0]} at "
         "the end. "
-        f"{len(rows)} cells, {misses} miss a target; {time.monotonic() - started:.0f} s.",
+        f"{len(rows)} cells, {misses} miss a target; {time.monotonic() - started:.0f} s."
+        + (f" Subset: {' '.join(argv or sys.argv[1:])}." if freqs or args.case else "")
+        + (
+            " Peers' forecasts and fit seconds reused where cached (`--peer-cache`: computed "
+            "earlier by this code on the same data; Blotter's side all recomputed)."
+            if args.peer_cache
+            else ""
+        ),
         "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
         "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
         "",

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The Python packages mypy checks (settings in pyproject.toml's [tool.mypy]).
 PY_PACKAGES := engines ingestion replay ml orchestration dashboard
 
-.PHONY: setup run test lint dashboard bench bench-quick bench-forecast browser clean
+.PHONY: setup run test lint dashboard bench bench-quick bench-scale bench-forecast browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -7,6 +7,12 @@ dbt and ``ml/`` build into ``audit_staging``, ``audit_intermediate``, ``audit_ma
 :func:`publish` replace the published schemas, in ONE DuckDB transaction: readers see either the
 previous run or this run, never a mix. Raw landing (``raw``) is not touched: it is the record.
 
+Before the daily build, :func:`prepare_audit` seeds the audit schemas with copies of the tables
+the build continues from only (incremental models, snapshots, the ML store: orchestration reads
+them from dbt's manifest); the build rewrites every other table. DuckDB 1.5 can neither move a
+table to another schema (``ALTER TABLE … SET SCHEMA``) nor rename a schema, so :func:`publish`
+still copies each audit table into its published schema inside the one transaction.
+
 Environment variables read here: none (the warehouse path is passed in).
 """
 

@@ -99,3 +99,31 @@ def test_a_call_given_the_manifest_does_not_parse(parsed: tuple, tmp_path: Path)
     assert result.parses == 0
     compiled = next(target.rglob("fct_forecasts.sql")).read_text()
     assert '"ml"."forecasts"' in compiled and "audit_" not in compiled
+
+
+def test_bigquery_relations_are_re_pointed_within_the_dataset_prefix(
+    parsed: tuple, tmp_path: Path
+) -> None:
+    """On BigQuery a dataset is ``<prefix><schema>`` and relations are quoted with backticks.
+
+    Parsing needs no connection: the emulator endpoint only selects the dummy-token profile.
+    """
+    env = {
+        "BLOTTER_TARGET": "prod",
+        "BLOTTER_GCP_PROJECT": "blotter-test",
+        "BLOTTER_BQ_DATASET_PREFIX": "blotter_",
+        "BLOTTER_BQ_API_ENDPOINT": "http://127.0.0.1:9",
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+    }
+    result = run_dbt("parse", vars=VARS, target="prod", env=env)
+    assert result.success, result.error
+    manifest = result.manifest
+    assert continued_tables(manifest, PUBLISHED_SCHEMAS) == continued_tables(
+        parsed[0], PUBLISHED_SCHEMAS
+    )
+    published = published_manifest(manifest)
+    fct = next(n for n in published.nodes.values() if n.name == "fct_incidents")
+    assert fct.schema == "blotter_marts"
+    assert fct.relation_name == "`blotter-test`.`blotter_marts`.`fct_incidents`"
+    forecasts = next(s for s in published.sources.values() if s.name == "forecasts")
+    assert forecasts.schema == "blotter_ml" and "audit_" not in str(forecasts.relation_name)

@@ -17,7 +17,7 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,8 +199,17 @@ class Engine(Protocol):
         """The forecaster's store for ``tables`` (``counts_table`` is the mart it reads)."""
         ...
 
-    def prepare_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> int:
-        """Reset the audit schemas to copies of the published tables; tables copied."""
+    def prepare_audit(
+        self,
+        schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+        tables: Collection[tuple[str, str]] | None = None,
+    ) -> int:
+        """Reset the audit schemas of ``schemas``, seeded with copies of published tables.
+
+        ``tables``: the ``(schema, table)`` pairs a full build continues from (incremental
+        models, snapshots, the ML store); None copies every published table of ``schemas``.
+        Returns the number of tables copied.
+        """
         ...
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:

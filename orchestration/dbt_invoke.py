@@ -9,6 +9,9 @@ dbt vars passed (CONTRACTS.md B): ``schema_prefix`` ('audit_' for audited builds
 published schemas are addressed), ``data_cutoff`` (the run's as-of) and ``data_start``
 (BLOTTER_START_DATE).
 
+dbt parses the project once per run (:func:`project`): every later call gets that manifest, so
+the docs step and BigQuery's view recreation (published schemas, other vars) parse nothing.
+
 Environment variables read here: none; the engine's ``BLOTTER_*`` values are *set* for each dbt
 call (``dbt_runner`` hides ``BLOTTER_PSEUDONYM_KEY`` from every dbt call).
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PublishBlocked
+from orchestration.dbt_manifest import published_manifest
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext
@@ -51,19 +55,15 @@ def outputs(result: DbtRunResult) -> dict[str, Any]:
     }
 
 
-def invoke_dbt(
+def _call(
     ctx: RunContext,
     command: str,
-    audit: bool = True,
+    audit: bool,
+    manifest: Any = None,
     full_refresh: bool = False,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> DbtRunResult:
-    """Run one dbt command in-process against the run's target.
-
-    Raises:
-        TransientError: dbt crashed on a transient cause (a held lock, a 5xx): the run retries.
-    """
     engine = ctx.engine
     try:
         result = run_dbt(
@@ -80,9 +80,11 @@ def invoke_dbt(
             ),
             select=select,
             exclude=exclude,
+            manifest=manifest,
         )
     finally:
         engine.after_dbt()
+    ctx.dbt_parses += result.parses
     log.info(
         f"dbt {command}: {'ok' if result.success else 'failed'} in {result.seconds:.1f}s",
         extra={
@@ -90,11 +92,57 @@ def invoke_dbt(
             "tests_warned": result.tests_warned,
             "failing_tests": result.failing_tests,
             "failing_nodes": result.failing_nodes[:5],
+            "dbt_parses": result.parses,
         },
     )
     if result.transient is not None:
         raise type(result.transient)(result.error or str(result.transient))
     return result
+
+
+def project(ctx: RunContext, audit: bool = True) -> Any:
+    """The run's parsed dbt project (a ``Manifest``) for the audit or the published schemas.
+
+    dbt parses once per run, with the audit vars; the published schemas' manifest is that one
+    re-pointed (``orchestration.dbt_manifest``), because parsing with other vars restarts
+    partial parsing from scratch.
+
+    Raises:
+        RuntimeError: the project does not parse (dbt's error).
+    """
+    if True not in ctx.dbt_manifests:
+        result = _call(ctx, "parse", audit=True)
+        if not result.success or result.manifest is None:
+            raise RuntimeError(result.error or "dbt could not parse the project")
+        ctx.dbt_manifests[True] = result.manifest
+    if audit not in ctx.dbt_manifests:
+        ctx.dbt_manifests[audit] = published_manifest(ctx.dbt_manifests[True], AUDIT_PREFIX)
+    return ctx.dbt_manifests[audit]
+
+
+def invoke_dbt(
+    ctx: RunContext,
+    command: str,
+    audit: bool = True,
+    full_refresh: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> DbtRunResult:
+    """Run one dbt command in-process against the run's target, on the run's parsed project.
+
+    Raises:
+        TransientError: dbt crashed on a transient cause (a held lock, a 5xx): the run retries.
+        RuntimeError: the project does not parse.
+    """
+    return _call(
+        ctx,
+        command,
+        audit,
+        manifest=project(ctx, audit),
+        full_refresh=full_refresh,
+        select=select,
+        exclude=exclude,
+    )
 
 
 def build(

@@ -30,6 +30,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEST_TYPES = ("test", "unit_test")
 # Never visible to dbt (see the module docstring).
 HIDDEN_FROM_DBT = ("BLOTTER_PSEUDONYM_KEY",)
+# The event dbt fires each time it loads the project (full or partial parse).
+PARSE_EVENT = "StateCheckVarsHash"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class DbtRunResult:
     error: str | None = None
     # The typed transient error dbt's crash wraps (a held lock, a 5xx), for the retry policy.
     transient: TransientError | None = None
+    # Times dbt loaded the project (full or partial parse); 0 when a parsed manifest was given.
+    parses: int = 0
+    # The parsed project (``dbt.contracts.graph.manifest.Manifest``) of a ``parse`` command.
+    manifest: Any = field(default=None, repr=False)
 
     def _tests(self, *statuses: str) -> list[NodeResult]:
         return [n for n in self.nodes if n.resource_type in TEST_TYPES and n.status in statuses]
@@ -114,6 +120,7 @@ class DbtRunResult:
             "tests_failed": self.tests_failed,
             "failing_tests": self.failing_tests,
             "failing_nodes": self.failing_nodes,
+            "parses": self.parses,
             "nodes": [asdict(n) for n in self.nodes],
         }
 
@@ -195,6 +202,7 @@ def run_dbt(
     extra_args: Sequence[str] = ("--quiet",),
     callbacks: Sequence[Callable[[Any], None]] = (),
     count_rows: Callable[[list[str]], dict] | None = None,
+    manifest: Any = None,
 ) -> DbtRunResult:
     """Run one dbt command in this process and collect per-node results.
 
@@ -213,6 +221,8 @@ def run_dbt(
         callbacks: dbt event callbacks (see :func:`orchestration.dbt_report.progress_callback`).
         count_rows: counts the rows of built relations whose adapter reports none
             (``Engine.count_rows``).
+        manifest: a project dbt already parsed (a ``parse`` result's ``manifest``, same vars or
+            re-pointed by ``orchestration.dbt_manifest``): dbt then does not parse again.
 
     Returns:
         The invocation's outcome; ``success`` is False when any node failed or dbt crashed.
@@ -229,12 +239,26 @@ def run_dbt(
         project_dir=project_dir,
         extra_args=extra_args,
     )
+    parses = 0
+
+    def count_parses(event: Any) -> None:
+        # dbt checks the vars hash once per project load, partial or full.
+        nonlocal parses
+        if event.info.name == PARSE_EVENT:
+            parses += 1
+
     started = time.perf_counter()
     with scoped_env(env or {}, hide=HIDDEN_FROM_DBT):
-        outcome = dbtRunner(callbacks=list(callbacks)).invoke(args)
+        runner = dbtRunner(manifest=manifest, callbacks=[*callbacks, count_parses])
+        outcome = runner.invoke(args)
     result = DbtRunResult(
-        command=command, success=bool(outcome.success), seconds=time.perf_counter() - started
+        command=command,
+        success=bool(outcome.success),
+        seconds=time.perf_counter() - started,
+        parses=parses,
     )
+    if command == "parse" and outcome.success:
+        result.manifest = outcome.result
     if outcome.exception is not None:
         result.success = False
         # dbt wraps adapter errors (a corrupt file, a lock): name the root cause.

@@ -64,6 +64,11 @@ class RunContext:
     publish_schemas: tuple[str, ...] | None = None
     # The target's engine; built from the settings on first use when not given.
     given_engine: Engine | None = field(default=None, repr=False)
+    # dbt's parsed project, keyed by "audit" (True) or "published" (False) schemas: parsed
+    # once per run, then handed to every dbt call (``orchestration.dbt_invoke``).
+    dbt_manifests: dict[bool, Any] = field(default_factory=dict, repr=False)
+    # Times dbt loaded the project during this run (full or partial parses).
+    dbt_parses: int = 0
 
     @property
     def engine(self) -> Engine:
@@ -89,6 +94,8 @@ class RunSummary:
 
     record: ledger.RunRecord
     failure: BaseException | None = None
+    # Times dbt parsed the project during the run (one per run; zero when dbt never ran).
+    dbt_parses: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -115,6 +122,7 @@ class RunSummary:
             "error": rec.error,
             "command": rec.command,
             "notes": rec.notes,
+            "dbt_parses": self.dbt_parses,
         }
 
 
@@ -285,7 +293,7 @@ def execute(
             f"{rec.error + '; ' if rec.error else ''}the run ledger in {ctx.ledger.where} could "
             f"not record the end of this run: {describe(exc)}"
         )
-    summary = RunSummary(rec, failure)
+    summary = RunSummary(rec, failure, dbt_parses=ctx.dbt_parses)
     log.info(
         f"{ctx.command} {rec.status}",
         extra={"run_id": ctx.run_id, "status": rec.status, "error": rec.error},

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, landing_state_dir
-from orchestration import dbt_invoke, pseudonym
+from orchestration import dbt_invoke, dbt_manifest, pseudonym
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step
@@ -35,8 +35,24 @@ def ml_warehouse(ctx: RunContext) -> Any:
 
 
 def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> int:
-    """Reset the audit schemas of ``schemas`` to copies of the published tables."""
+    """Reset the audit schemas of ``schemas`` to copies of every published table.
+
+    For commands that rebuild only part of a schema (forecasting, the registry): what they do
+    not rebuild must be in the audit schema when it is published.
+    """
     return ctx.engine.prepare_audit(schemas)
+
+
+def continued_tables(ctx: RunContext) -> set[tuple[str, str]]:
+    """The published tables a full build continues from (CONTRACTS16).
+
+    dbt's incremental models and snapshots (from the run's parsed manifest) and the ML store
+    in ``ml`` (registry, forecasts, backtests); every other table is rebuilt by the build.
+    """
+    from ml.tables import ML_TABLES
+
+    tables = dbt_manifest.continued_tables(dbt_invoke.project(ctx), PUBLISHED_SCHEMAS)
+    return tables | {("ml", name) for name in ML_TABLES}
 
 
 def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> None:
@@ -81,11 +97,14 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
 
 
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
-    """Reset the audit schemas from the published ones, then build and test everything but ML.
+    """Reset the audit schemas, then build and test everything but ML.
 
-    ``ctx.full_refresh`` (``blotter rekey``) rebuilds every incremental model from scratch.
+    The audit schemas are seeded with copies of the published tables the build continues from
+    only (:func:`continued_tables`): the build rewrites every other table, so copying it would
+    cost a pass over the history for nothing. ``ctx.full_refresh`` (``blotter rekey``) rebuilds
+    every incremental model from scratch.
     """
-    copied = prepare_audit(ctx)
+    copied = ctx.engine.prepare_audit(PUBLISHED_SCHEMAS, tables=continued_tables(ctx))
     out = build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 

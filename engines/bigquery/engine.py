@@ -10,7 +10,7 @@ Environment variables read here: none (the values are passed in).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -83,9 +83,13 @@ class BigQueryEngine:
             self.client, tables, counts_table, self.bq.dataset_prefix, self.bq.location
         )
 
-    def prepare_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> int:
-        """Copy the published tables into fresh audit datasets (copy jobs)."""
-        return publish.prepare_audit(self.client, self.bq, schemas)
+    def prepare_audit(
+        self,
+        schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+        tables: Collection[tuple[str, str]] | None = None,
+    ) -> int:
+        """Copy the published ``tables`` (None: all) into fresh audit datasets (copy jobs)."""
+        return publish.prepare_audit(self.client, self.bq, schemas, tables=tables)
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
         """Delete the audit datasets of ``schemas``."""

@@ -24,7 +24,7 @@ Environment variables read here: none (the target is passed in).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, PublishBlocked, PublishResult
@@ -87,26 +87,37 @@ def prepare_audit(
     target: BigQueryTarget,
     schemas: Sequence[str] = PUBLISHED_SCHEMAS,
     prefix: str = AUDIT_PREFIX,
+    tables: Collection[tuple[str, str]] | None = None,
 ) -> int:
-    """Reset the audit datasets to copies of the published tables before a run builds into them.
+    """Reset the audit datasets, seeded with copies of the published tables a build continues from.
 
     Incremental models, snapshots and the ML registry then continue from the last *published*
     state. Views are not copied: dbt recreates every view it owns.
+
+    Args:
+        client: google-cloud-bigquery client of the target's project.
+        target: the BigQuery project and dataset prefix.
+        schemas: published schemas whose audit datasets are reset (code constants).
+        prefix: audit prefix.
+        tables: the ``(schema, table)`` pairs to copy (read from dbt's manifest); absent ones
+            are skipped. None copies every published table of ``schemas``.
 
     Returns:
         The number of tables copied.
     """
     _checked(target, prefix)
+    wanted = None if tables is None else {(s, t) for s, t in tables}
     pairs: list[tuple[str, str]] = []
     for schema in schemas:
         audit, published = target.dataset(prefix + schema), target.dataset(schema)
         client.delete_dataset(f"{target.project}.{audit}", delete_contents=True, not_found_ok=True)
-        tables, _ = _objects(client, target.project, published)
-        if not tables:
+        found, _ = _objects(client, target.project, published)
+        seeded = [t for t in found if wanted is None or (schema, t) in wanted]
+        if not seeded:
             continue
         _ensure_dataset(client, target, audit)
         pairs += [
-            (f"{target.project}.{published}.{t}", f"{target.project}.{audit}.{t}") for t in tables
+            (f"{target.project}.{published}.{t}", f"{target.project}.{audit}.{t}") for t in seeded
         ]
     _copy_all(client, pairs)
     return len(pairs)

@@ -8,7 +8,7 @@ Environment variables read here: none (the path is passed in).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,13 @@ class DuckDBEngine:
         """The forecaster's store in the file."""
         return DuckDBMLStore(self.local_path, tables, counts_table)
 
-    def prepare_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> int:
-        """Copy the published tables into fresh audit schemas (one transaction)."""
-        return publish.prepare_audit(self.local_path, schemas)
+    def prepare_audit(
+        self,
+        schemas: Sequence[str] = PUBLISHED_SCHEMAS,
+        tables: Collection[tuple[str, str]] | None = None,
+    ) -> int:
+        """Copy the published ``tables`` (None: all) into fresh audit schemas (one transaction)."""
+        return publish.prepare_audit(self.local_path, schemas, tables=tables)
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
         """Drop the audit schemas of ``schemas``."""

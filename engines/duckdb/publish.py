@@ -7,13 +7,19 @@ dbt and ``ml/`` build into ``audit_staging``, ``audit_intermediate``, ``audit_ma
 :func:`publish` replace the published schemas, in ONE DuckDB transaction: readers see either the
 previous run or this run, never a mix. Raw landing (``raw``) is not touched: it is the record.
 
+Before the daily build, :func:`prepare_audit` seeds the audit schemas with copies of the tables
+the build continues from only (incremental models, snapshots, the ML store: orchestration reads
+them from dbt's manifest); the build rewrites every other table. DuckDB 1.5 can neither move a
+table to another schema (``ALTER TABLE … SET SCHEMA``) nor rename a schema, so :func:`publish`
+still copies each audit table into its published schema inside the one transaction.
+
 Environment variables read here: none (the warehouse path is passed in).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import duckdb
@@ -108,27 +114,37 @@ def prepare_audit(
     duckdb_path: Path,
     schemas: Sequence[str] = PUBLISHED_SCHEMAS,
     prefix: str = AUDIT_PREFIX,
+    tables: Collection[tuple[str, str]] | None = None,
 ) -> int:
-    """Reset the audit schemas to a copy of the published tables before a run builds into them.
+    """Reset the audit schemas, seeded with copies of the published tables a build continues from.
 
     Incremental models, snapshots and the ML registry then continue from the last *published*
     state, not from whatever a failed run left in the audit schemas. Views are not copied: dbt
     recreates every view it owns.
 
+    Args:
+        duckdb_path: the warehouse file.
+        schemas: published schemas whose audit schemas are reset (code constants).
+        prefix: audit prefix.
+        tables: the ``(schema, table)`` pairs to copy (those a full build continues from, read
+            from dbt's manifest); absent ones are skipped. None copies every published table of
+            ``schemas`` (commands that rebuild only part of a schema).
+
     Returns:
         The number of tables copied.
     """
+    wanted = None if tables is None else {(s, t) for s, t in tables}
     copied = 0
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
         for schema in schemas:
             audit = prefix + schema
             con.execute(f"drop schema if exists {_q(audit)} cascade")
-            tables, _ = _objects(con, schema)
-            if not tables:
-                continue
-            con.execute(f"create schema {_q(audit)}")
-            for table in tables:
+            published, _ = _objects(con, schema)
+            seeded = [t for t in published if wanted is None or (schema, t) in wanted]
+            if seeded:
+                con.execute(f"create schema {_q(audit)}")
+            for table in seeded:
                 con.execute(
                     f"create table {_q(audit)}.{_q(table)} as "
                     f"select * from {_q(schema)}.{_q(table)}"

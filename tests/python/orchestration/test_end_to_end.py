@@ -47,7 +47,9 @@ from orch_helpers import (
 from typer.testing import CliRunner
 
 from engines.base import PUBLISHED_SCHEMAS
+from ml.tables import ML_TABLES
 from orchestration.cli import app
+from orchestration.dbt_manifest import CONTINUED
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +106,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
         kill_and_rerun(sc, runner)
         sc.digests["day2"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
+        for artefact in ("manifest", "catalog"):  # the docs site day 2 left in target/
+            path = base / "target" / f"{artefact}.json"
+            sc.facts[f"docs_{artefact}"] = json.loads(path.read_text())
         sc.facts["incidents_b"] = incidents(sc.path)
         with duckdb.connect(str(sc.path)) as con:
             sc.facts["schemas"] = {
@@ -329,3 +334,37 @@ def test_dbt_gets_the_run_s_vars(scenario: Scenario) -> None:
         "data_cutoff": DAY3,
         "data_start": START,
     }
+
+
+def test_a_daily_run_parses_dbt_once_and_seeds_only_the_continued_tables(
+    scenario: Scenario,
+) -> None:
+    """Issue 16 (P2): one dbt parse per run; the audit schemas get the continued tables only.
+
+    The docs step and the build share the run's parse; before, the docs step (other vars)
+    parsed the whole project again. Only incremental models, snapshots and the ML store are
+    copied into the audit schemas, not every published table.
+    """
+    _ok(scenario, "day2")
+    summary = json.loads((scenario.base / "s2.json").read_text())
+    assert summary["status"] == "succeeded" and summary["dbt_parses"] == 1
+    assert json.loads((scenario.base / "s1.json").read_text())["dbt_parses"] == 1
+    lines = [json.loads(line) for line in scenario.results["day2"].stderr.splitlines() if line]
+    built = next(r for r in lines if r["msg"] == "step build_warehouse succeeded")
+    nodes = scenario.facts["docs_manifest"]["nodes"].values()
+    continued = [n for n in nodes if n["config"].get("materialized") in CONTINUED]
+    assert continued
+    assert built["audit_tables_seeded"] == len(continued) + len(ML_TABLES)
+    published_tables = [n for n in nodes if n["config"].get("materialized") == "table"]
+    assert built["audit_tables_seeded"] < len(continued) + len(published_tables) + len(ML_TABLES)
+
+
+def test_the_docs_site_describes_the_published_relations(scenario: Scenario) -> None:
+    """The docs step reuses the run's parse re-pointed at the published schemas."""
+    manifest, catalog = scenario.facts["docs_manifest"], scenario.facts["docs_catalog"]
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert {n["schema"] for n in models} <= {"staging", "intermediate", "marts"}
+    fct = next(n for n in models if n["name"] == "fct_incidents")
+    assert '"marts"."fct_incidents"' in fct["relation_name"]
+    assert "audit_" not in json.dumps(catalog["nodes"])
+    assert catalog["nodes"]["model.blotter.fct_incidents"]["metadata"]["schema"] == "marts"

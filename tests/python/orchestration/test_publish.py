@@ -152,3 +152,26 @@ def test_publishing_marts_and_ml_keeps_every_other_schema(tmp_path: Path) -> Non
             "select count(*) from duckdb_schemas() where schema_name like 'audit%'"
         ).fetchone()
         assert audit == (0,)
+
+
+def test_prepare_audit_copies_only_the_tables_the_build_continues_from(tmp_path: Path) -> None:
+    """Issue 16 (P2): the daily run seeds the audit schemas with the continued tables only.
+
+    Every other table is rebuilt by the build, so copying it was a pass over the history for
+    nothing; a continued table that is not published yet (a new model) is simply skipped.
+    """
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    continued = {("ml", "forecasts"), ("marts", "not_published_yet")}
+    assert prepare_audit(path, tables=continued) == 1
+    with duckdb.connect(str(path)) as con:
+        audit = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name like 'audit%'"
+        ).fetchall()
+        schemas = con.execute(
+            "select schema_name from duckdb_schemas() where schema_name like 'audit%'"
+        ).fetchall()
+        assert con.execute("select day from audit_ml.forecasts").fetchall() == [(1,)]
+    assert audit == [("audit_ml", "forecasts")]
+    assert schemas == [("audit_ml",)]  # the others are left for dbt to create

@@ -10,6 +10,7 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 
 
@@ -30,3 +31,14 @@ def is_held(warehouse: Path) -> bool:
             return True
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return False
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists on this host (signal 0 probes without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True

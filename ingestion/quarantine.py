@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engines.lockfile import pid_alive
 from ingestion.pages import Page, from_records, payload
 from ingestion.validation import api_name, column_name, from_text, problem_masks
 
@@ -39,22 +40,12 @@ if TYPE_CHECKING:  # ingestion.socrata imports this module
 REJECTED_COLUMNS = ("reason", "payload", "case_number", "rejected_at")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clear_stale_spools(spool: Path) -> Path:
     """Remove what fetches killed mid-way left in ``spool`` (their process is gone); ``spool``."""
     if spool.is_dir():
         for entry in spool.glob("fetch-*-*"):
             pid = entry.name.split("-")[1]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
     return spool
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import orjson
@@ -10,7 +13,7 @@ import pytest
 
 from ingestion.pages import from_records
 from ingestion.profiles import load_profile
-from ingestion.quarantine import FetchQuarantine
+from ingestion.quarantine import FetchQuarantine, clear_stale_spools
 from ingestion.socrata.settings import Bounds, DatasetSettings
 from ingestion.validation import column_name, text_array
 
@@ -199,3 +202,21 @@ def test_duplicates_far_apart_resolve_to_the_newest_version(tmp_path):
     assert rejected == ["again", "mid", "old"]
     assert all(r.reason.startswith("duplicate case_number") for r in quarantine.rejections)
     assert quarantine.max_cursor == "2024-03-07T10:00:00.000Z"
+
+
+def test_a_killed_fetchs_spool_is_cleared_and_a_live_ones_kept(tmp_path):
+    # A fetch killed mid-way leaves fetch-<pid>-*; the next ingest removes it, never a live one's.
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"fetch-{int(child.stdout)}-abc"
+    live = tmp_path / f"fetch-{os.getpid()}-def"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "page-0.arrow").write_bytes(b"x")
+    assert clear_stale_spools(tmp_path) == tmp_path
+    assert not dead.exists()
+    assert live.exists()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from engines.lockfile import pid_alive
 from orchestration.lock import Holder, is_held, lock_path
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -112,16 +112,6 @@ def published_violations(con: duckdb.DuckDBPyConnection, key: str, as_of: date) 
     return problems
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def ledger_violations(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
     """Invariant 4: a ``running`` row belongs to the live process that holds the run lock."""
     running = con.execute(
@@ -132,7 +122,7 @@ def ledger_violations(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[s
         f"ops.run_ledger: run {run_id} is 'running' but process {pid} is gone or not the lock "
         "holder"
         for run_id, pid in running
-        if holder is None or holder.pid != pid or not _pid_alive(pid)
+        if holder is None or holder.pid != pid or not pid_alive(pid)
     ]
 
 

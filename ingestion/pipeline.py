@@ -9,7 +9,7 @@ Reads of the landing go through dlt's SQL client, so they work on every destinat
 Environment variables read here: none of Blotter's. dlt reads its own configuration from
 ``DLT_*``/``RUNTIME__*``/``NORMALIZE__*``/``DATA_WRITER__*`` variables and ``.dlt/`` files;
 :func:`_configure_dlt` fixes the few settings ingestion depends on (lineage columns on Arrow
-items, telemetry off, finished load packages deleted, DuckDB's memory capped).
+items, telemetry off, finished load packages deleted).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from ingestion.socrata.settings import MAX_PAGE_SIZE, Bounds, DatasetSettings
 
 PIPELINE_NAME = "socrata_incidents"
 DATASET_NAME = "raw"
-DUCKDB_LOAD_MEMORY = "512MB"  # DuckDB's buffer pool while dlt loads into a DuckDB file
 SPOOL_DIR = "spool"  # in dlt's working directory: the fetch's pages wait there (see quarantine)
 log = logging.getLogger("blotter.ingestion")
 
@@ -93,11 +92,6 @@ def _configure_dlt() -> None:
     dlt.config["runtime.dlthub_telemetry"] = False
     # Finished load packages are only disk usage.
     dlt.config["load.delete_completed_jobs"] = True
-    # DuckDB's buffer pool would otherwise grow with a big backfill's insert (1.5 GiB at 1M
-    # rows): capped, it writes blocks to the file instead. Other destinations ignore it.
-    dlt.config["destination.duckdb.credentials.global_config"] = {
-        "memory_limit": DUCKDB_LOAD_MEMORY
-    }
 
 
 def _resolve(source_url: str | None, profile: SourceProfile | str | None) -> SourceProfile:

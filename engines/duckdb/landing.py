@@ -14,6 +14,10 @@ from typing import Any
 
 import dlt
 
+# DuckDB's buffer pool would otherwise grow with a big backfill's insert (1.5 GiB at 1M rows):
+# capped, it spills blocks to the warehouse file instead.
+LOAD_MEMORY = "512MB"
+
 
 def duckdb_destination(duckdb_path: Path) -> Any:
     """dlt's DuckDB destination writing into the warehouse file ``duckdb_path``."""
@@ -22,5 +26,6 @@ def duckdb_destination(duckdb_path: Path) -> Any:
 
 @contextmanager
 def landing(duckdb_path: Path) -> Iterator[Any]:
-    """The destination for ``Engine.landing()`` (nothing to set up or restore)."""
+    """The destination for ``Engine.landing()``, its load memory capped (:data:`LOAD_MEMORY`)."""
+    dlt.config["destination.duckdb.credentials.global_config"] = {"memory_limit": LOAD_MEMORY}
     yield duckdb_destination(duckdb_path)

@@ -120,3 +120,17 @@ def test_the_ledger_row_is_declared_once_and_older_ledgers_gain_its_columns(
     assert names == list(COLUMNS)
     (stored,) = ledger.rows(5)
     assert (stored["command"], stored["pid"], stored["status"]) == ("run", 7, "succeeded")
+
+
+def test_duckdb_landing_caps_the_load_memory(tmp_path: Path) -> None:
+    # Without the cap DuckDB's buffer pool grew with a backfill's insert (1.5 GiB at 1M rows).
+    import dlt
+
+    with DuckDBEngine(tmp_path / "w.duckdb").landing() as destination:
+        pipeline = dlt.pipeline(
+            "cap", destination=destination, dataset_name="raw", pipelines_dir=str(tmp_path / "p")
+        )
+        pipeline.run([{"a": 1}], table_name="t")
+        with pipeline.sql_client() as client:
+            limit = client.execute_sql("select current_setting('memory_limit')")[0][0]
+    assert limit == "488.2 MiB"  # 512MB

@@ -21,8 +21,12 @@ def test_replay_is_a_top_level_package_that_is_installed_and_copied_into_the_ima
 
 
 def test_ingestion_names_no_warehouse_engine():
+    # The duckdb library may parse pages and index keys in ingestion's own private files; the
+    # warehouse it lands in (destination, its settings, engine modules) is named only by engines/.
+    engine_names = re.compile(
+        r"bigquery|destinations?\.duckdb|engines\.(duckdb|bigquery)", flags=re.IGNORECASE
+    )
     for path in (ROOT / "ingestion").rglob("*.py"):
-        if path.name == "destinations.py":  # moves into engines/ (the engine seam)
-            continue
-        code = re.sub(r'""".*?"""|#.*', "", path.read_text(), flags=re.DOTALL)
-        assert not re.search(r"duckdb|bigquery", code, flags=re.IGNORECASE), path
+        # Docstrings span lines; a comment ends at its line.
+        code = re.sub(r'""".*?"""|#[^\n]*', "", path.read_text(), flags=re.DOTALL)
+        assert not engine_names.search(code), path

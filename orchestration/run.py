@@ -19,18 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
-
 from engines.base import Engine, LedgerStore
 from orchestration import ledger, notify
 from orchestration.errors import TransientError, describe, is_transient
 from orchestration.logs import get_logger
+from orchestration.retry import retry_policy
 from orchestration.settings import Settings
 
 log = get_logger("run")
@@ -130,34 +123,6 @@ def new_run_id(as_of: date) -> str:
     """Sortable, unique: ``20240305T101500Z-<as_of>-<6 hex>``."""
     now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{now}-{as_of.isoformat()}-{uuid.uuid4().hex[:6]}"
-
-
-def retry_policy(name: str, retries: int, backoff_seconds: float) -> Retrying:
-    """Tenacity policy of one step: retry a :class:`TransientError` (anywhere in the chain).
-
-    ``retries`` extra attempts, waiting ``backoff_seconds`` and doubling; anything else (a failed
-    test, bad data, an operator mistake) is raised at once.
-    """
-
-    def announce(state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        delay = state.next_action.sleep if state.next_action else 0
-        log.warning(
-            f"step {name} failed (transient), retrying in {delay:.0f}s",
-            extra={
-                "step": name,
-                "attempt": state.attempt_number,
-                "error": describe(exc) if exc else "",
-            },
-        )
-
-    return Retrying(
-        retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(retries + 1),
-        wait=wait_exponential(multiplier=backoff_seconds, exp_base=2),
-        before_sleep=announce,
-        reraise=True,
-    )
 
 
 def run_step(

@@ -1,10 +1,16 @@
 {#
     Date vars of a run (data_cutoff, data_start): an ISO date string, or none
-    when the var is not given. Anything else stops the compile with one line,
-    so no var value reaches SQL unchecked.
+    when the var is not given. A var given with --vars wins; else the
+    environment variable BLOTTER_DBT_<NAME> (how `blotter` passes the day's
+    data_cutoff: a changed --vars makes dbt parse the whole project again,
+    a changed env var only the files that read it). Anything else stops the
+    compile with one line, so no value reaches SQL unchecked.
 #}
 {% macro date_var(name) -%}
     {%- set value = var(name, none) -%}
+    {%- if value is none or value == '' -%}
+        {%- set value = env_var('BLOTTER_DBT_' ~ name | upper, '') -%}
+    {%- endif -%}
     {%- if value is none or value == '' -%}
         {{ return(none) }}
     {%- endif -%}

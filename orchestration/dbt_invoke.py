@@ -6,8 +6,10 @@ environment from the run's engine (``Engine.dbt_env()``; ``profiles.yml`` reads 
 (``orchestration.pseudonym``), so no compiled SQL, manifest or log can hold it (CONTRACTS.md A).
 
 dbt vars passed (CONTRACTS.md B): ``schema_prefix`` ('audit_' for audited builds, '' where the
-published schemas are addressed), ``data_cutoff`` (the run's as-of) and ``data_start``
-(BLOTTER_START_DATE).
+published schemas are addressed) and ``data_start`` (BLOTTER_START_DATE). The run's as-of, dbt's
+``data_cutoff``, goes in the environment as ``BLOTTER_DBT_DATA_CUTOFF`` (the ``date_var`` macro
+reads ``--vars`` first, then that): vars that change every day would make dbt parse the whole
+project again every day, a changed env var re-parses only the two files that read it.
 
 dbt parses the project once per run (:func:`project`): every later call gets that manifest, so
 the docs step and BigQuery's view recreation (published schemas, other vars) parse nothing.
@@ -33,16 +35,22 @@ from orchestration.run import RunContext
 _REPO = Path(__file__).resolve().parent.parent
 PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
 FORECASTING = "path:models/marts/forecasting"
+# Read by the date_var macro when no data_cutoff var is given (see the module docstring).
+CUTOFF_ENV = "BLOTTER_DBT_DATA_CUTOFF"
 log = get_logger("dbt")
 
 
 def run_vars(ctx: RunContext, audit: bool) -> dict[str, str]:
-    """dbt vars of one invocation of a run (CONTRACTS.md B)."""
+    """dbt vars of one invocation of a run (CONTRACTS.md B): the same every day."""
     return {
         "schema_prefix": AUDIT_PREFIX if audit else "",
-        "data_cutoff": ctx.as_of.isoformat(),
         "data_start": ctx.settings.start_date.isoformat(),
     }
+
+
+def run_env(ctx: RunContext) -> dict[str, str | None]:
+    """The environment of one dbt call: the engine's settings and the run's data cutoff."""
+    return {**ctx.engine.dbt_env(), CUTOFF_ENV: ctx.as_of.isoformat()}
 
 
 def outputs(result: DbtRunResult) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def _call(
             target=ctx.target,
             full_refresh=full_refresh,
             project_dir=PROJECT_DIR,
-            env=engine.dbt_env(),
+            env=run_env(ctx),
             # dbt's own console lines would break `--log-format json`; its log file keeps them.
             extra_args=(
                 *(("--log-level", "none") if ctx.log_format == "json" else ("--quiet",)),
@@ -85,6 +93,7 @@ def _call(
     finally:
         engine.after_dbt()
     ctx.dbt_parses += result.parses
+    ctx.dbt_full_parses += result.full_parses
     log.info(
         f"dbt {command}: {'ok' if result.success else 'failed'} in {result.seconds:.1f}s",
         extra={
@@ -93,6 +102,7 @@ def _call(
             "failing_tests": result.failing_tests,
             "failing_nodes": result.failing_nodes[:5],
             "dbt_parses": result.parses,
+            "dbt_full_parses": result.full_parses,
         },
     )
     if result.transient is not None:

@@ -32,6 +32,9 @@ TEST_TYPES = ("test", "unit_test")
 HIDDEN_FROM_DBT = ("BLOTTER_PSEUDONYM_KEY",)
 # The event dbt fires each time it loads the project (full or partial parse).
 PARSE_EVENT = "StateCheckVarsHash"
+# The event dbt fires when it cannot reuse its saved parse (no saved parse, other vars or
+# profile, a changed project config): the whole project is parsed again.
+FULL_PARSE_EVENT = "UnableToPartialParse"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class DbtRunResult:
     transient: TransientError | None = None
     # Times dbt loaded the project (full or partial parse); 0 when a parsed manifest was given.
     parses: int = 0
+    # Of those, loads that parsed the whole project (not a partial parse).
+    full_parses: int = 0
     # The parsed project (``dbt.contracts.graph.manifest.Manifest``) of a ``parse`` command.
     manifest: Any = field(default=None, repr=False)
 
@@ -239,13 +244,15 @@ def run_dbt(
         project_dir=project_dir,
         extra_args=extra_args,
     )
-    parses = 0
+    parses = full_parses = 0
 
     def count_parses(event: Any) -> None:
         # dbt checks the vars hash once per project load, partial or full.
-        nonlocal parses
+        nonlocal parses, full_parses
         if event.info.name == PARSE_EVENT:
             parses += 1
+        elif event.info.name == FULL_PARSE_EVENT:
+            full_parses += 1
 
     started = time.perf_counter()
     with scoped_env(env or {}, hide=HIDDEN_FROM_DBT):
@@ -256,6 +263,7 @@ def run_dbt(
         success=bool(outcome.success),
         seconds=time.perf_counter() - started,
         parses=parses,
+        full_parses=full_parses,
     )
     if command == "parse" and outcome.success:
         result.manifest = outcome.result

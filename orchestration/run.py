@@ -62,6 +62,8 @@ class RunContext:
     dbt_manifests: dict[bool, Any] = field(default_factory=dict, repr=False)
     # Times dbt loaded the project during this run (full or partial parses).
     dbt_parses: int = 0
+    # Of those, whole-project parses (dbt could not reuse its saved parse).
+    dbt_full_parses: int = 0
 
     @property
     def engine(self) -> Engine:
@@ -89,6 +91,8 @@ class RunSummary:
     failure: BaseException | None = None
     # Times dbt parsed the project during the run (one per run; zero when dbt never ran).
     dbt_parses: int = 0
+    # Of those, whole-project parses: 0 on a daily run that follows another on the same target.
+    dbt_full_parses: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -116,6 +120,7 @@ class RunSummary:
             "command": rec.command,
             "notes": rec.notes,
             "dbt_parses": self.dbt_parses,
+            "dbt_full_parses": self.dbt_full_parses,
         }
 
 
@@ -258,7 +263,9 @@ def execute(
             f"{rec.error + '; ' if rec.error else ''}the run ledger in {ctx.ledger.where} could "
             f"not record the end of this run: {describe(exc)}"
         )
-    summary = RunSummary(rec, failure, dbt_parses=ctx.dbt_parses)
+    summary = RunSummary(
+        rec, failure, dbt_parses=ctx.dbt_parses, dbt_full_parses=ctx.dbt_full_parses
+    )
     log.info(
         f"{ctx.command} {rec.status}",
         extra={"run_id": ctx.run_id, "status": rec.status, "error": rec.error},

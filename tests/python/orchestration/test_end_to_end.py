@@ -327,13 +327,19 @@ def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:
 
 
 def test_dbt_gets_the_run_s_vars(scenario: Scenario) -> None:
-    """Issue 12 item 12 (CONTRACTS.md B): the audited build of day 3 was dbt's last call."""
+    """Issue 12 item 12 (CONTRACTS.md B): the audited build of day 3 was dbt's last call.
+
+    The data cutoff reaches dbt in the environment, not in ``--vars`` (issue 16: vars that change
+    daily made dbt parse the whole project every day): day 2's docs site compiled its own as-of.
+    """
     results = json.loads((scenario.base / "target" / "run_results.json").read_text())
-    assert results["args"]["vars"] == {
-        "schema_prefix": "audit_",
-        "data_cutoff": DAY3,
-        "data_start": START,
-    }
+    assert results["args"]["vars"] == {"schema_prefix": "audit_", "data_start": START}
+    window = next(
+        n
+        for n in scenario.facts["docs_manifest"]["nodes"].values()
+        if n["name"] == "int_data_window"
+    )
+    assert f"cast('{DAY2}' as date) as data_cutoff_date" in window["compiled_code"]
 
 
 def test_a_daily_run_parses_dbt_once_and_seeds_only_the_continued_tables(
@@ -349,6 +355,9 @@ def test_a_daily_run_parses_dbt_once_and_seeds_only_the_continued_tables(
     summary = json.loads((scenario.base / "s2.json").read_text())
     assert summary["status"] == "succeeded" and summary["dbt_parses"] == 1
     assert json.loads((scenario.base / "s1.json").read_text())["dbt_parses"] == 1
+    # Day 3 follows day 2 on the same target: dbt re-parses only what the new cutoff changes.
+    day3 = json.loads((scenario.base / "s3.json").read_text())
+    assert day3["dbt_parses"] == 1 and day3["dbt_full_parses"] == 0
     lines = [json.loads(line) for line in scenario.results["day2"].stderr.splitlines() if line]
     built = next(r for r in lines if r["msg"] == "step build_warehouse succeeded")
     nodes = scenario.facts["docs_manifest"]["nodes"].values()

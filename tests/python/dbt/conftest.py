@@ -25,7 +25,7 @@ import profile_fixture
 import pytest
 
 from engines.duckdb import DuckDBEngine
-from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult, run_dbt
+from orchestration.dbt_runner import HIDDEN_FROM_DBT, PROJECT_DIR, DbtRunResult, run_dbt
 
 HAS_REPLAY = importlib.util.find_spec("replay.server") is not None
 # The window of ``landed_warehouse`` in tests/python/conftest.py, and the day after it.
@@ -49,6 +49,39 @@ PUBLISHED_VARS = {
 }
 
 
+# Parsed projects of this test process, by what a parse depends on (project, target, vars,
+# environment). Every test builds its own copy of a warehouse, and a new warehouse path changes
+# dbt's profile, so each call would parse the whole project again (~5-10 s); orchestration hands
+# its one parse to every dbt call of a run the same way (``orchestration.dbt_invoke``).
+_PARSED: dict[str, Any] = {}
+
+
+def _parsed(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
+    """The project parsed for ``env`` (its warehouse path aside), ``project_dir`` and ``vars``.
+
+    None when the parse fails: the command then parses again itself and reports the error.
+    """
+    key = repr(
+        (
+            str(project_dir),
+            sorted(vars.items()) if vars else None,
+            sorted(
+                (k, v)
+                for k, v in (os.environ | env).items()
+                # dbt never sees the key (HIDDEN_FROM_DBT), and the path is the point.
+                if k.startswith(("BLOTTER_", "DBT_"))
+                and k not in ("BLOTTER_DUCKDB_PATH", *HIDDEN_FROM_DBT)
+            ),
+        )
+    )
+    if key not in _PARSED:
+        result = run_dbt(
+            "parse", project_dir=project_dir, target=env["BLOTTER_TARGET"], env=env, vars=vars
+        )
+        _PARSED[key] = result.manifest if result.success else None
+    return _PARSED[key]
+
+
 def dbt(
     db: Path, command: str = "build", project_dir: Path = PROJECT_DIR, **kwargs: Any
 ) -> DbtRunResult:
@@ -61,6 +94,7 @@ def dbt(
         target=env["BLOTTER_TARGET"],
         env=env,
         count_rows=DuckDBEngine(db).count_rows,
+        manifest=_parsed(env, project_dir, kwargs.get("vars")),
         **kwargs,
     )
 

@@ -54,7 +54,7 @@ class Emulator:
         """Every row of the table ``dataset.table`` (row order not kept), as Arrow.
 
         Tables over :data:`STORAGE_READ_ROWS` rows come through the Storage Read API (gRPC,
-        Arrow batches), ~5x faster here than the REST pages of JSON rows; smaller ones through
+        Arrow batches), 3-5x faster here than the REST pages of JSON rows; smaller ones through
         REST, which is quicker below that size. Both give the same Arrow schema and values.
         """
         import grpc

@@ -121,9 +121,7 @@ class Deployment:
             with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
                 frame = con.execute(f'select * from "{schema}"."{table}"').df()
         else:
-            client = self.emulator.client()
-            ref = f"`{self.emulator.project}`.`{self.dataset_prefix}{schema}`.`{table}`"
-            arrow = client.query(f"select * from {ref}").to_arrow(create_bqstorage_client=False)
+            arrow = self.emulator.read_table(f"{self.dataset_prefix}{schema}.{table}")
             with duckdb.connect() as con:
                 frame = con.from_arrow(arrow).df()
         return neutral(frame)

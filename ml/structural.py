@@ -72,6 +72,13 @@ class _Parts:
             self.centred.append(cen)
             self.trailing.append(trl)
 
+    def usable(self, h: int) -> tuple[bool, ...]:
+        """Per past year: may a lookup ``h`` ahead read its local window, its centred one."""
+        out: list[bool] = []
+        for k in range(1, YEARS + 1):
+            out += [h <= k * self.year - self.half, h <= k * self.year - self.year // 2]
+        return tuple(out)
+
     def sums(self, s: np.ndarray, t: np.ndarray, h) -> tuple[np.ndarray, ...]:  # noqa: ANN001
         """Observed and expected counts near ``t - k*year``, summed over the usable k, plus
         the sum of n_k^2 / d_k and the number of years (for the year-to-year spread)."""
@@ -127,6 +134,8 @@ class SeasonTrend:
         width = panel.n_periods + ctx.max_h + 1
         self.own = _Parts(y, self.year, self.half, width)
         self.group = _Parts(group_y, self.year, self.half, width)
+        self.width = (panel.n_series, width)
+        self.tables: dict[tuple[bool, ...], np.ndarray] = {}
         n = panel.n_periods
         # In-sample index of every period (data up to it) and its trailing mean over the
         # level window: it de-seasonalises the level the forecast starts from.
@@ -146,8 +155,30 @@ class SeasonTrend:
         self.holiday_cutoff = -1
 
     def index(self, s: np.ndarray, t: np.ndarray, o: np.ndarray) -> np.ndarray:
-        """Yearly seasonal index of period ``t`` for series ``s`` seen from origin ``o``."""
-        h = t - o
+        """Yearly seasonal index of period ``t`` for series ``s`` seen from origin ``o``.
+
+        It depends on the lead ``t - o`` only through which past years' windows it may read
+        (``_Parts.usable``: 2-3 regimes over a year-ahead horizon), so each regime's index of
+        every (series, period) is computed once and a lookup is a gather (a 366-day forecast
+        asks for it ~7000 times).
+        """
+        s, t = np.broadcast_arrays(np.asarray(s), np.asarray(t))
+        h = np.broadcast_to(t - o, s.shape)
+        out = np.empty(s.shape)
+        for lead in np.unique(h):
+            usable = self.own.usable(int(lead))
+            table = self.tables.get(usable)
+            if table is None:
+                rows = np.repeat(np.arange(self.width[0]), self.width[1])
+                cols = np.tile(np.arange(self.width[1]), self.width[0])
+                table = self.direct(rows, cols, int(lead)).reshape(self.width)
+                self.tables[usable] = table
+            mask = h == lead
+            out[mask] = table[s[mask], t[mask]]
+        return out
+
+    def direct(self, s: np.ndarray, t: np.ndarray, h) -> np.ndarray:  # noqa: ANN001
+        """``index`` computed from the years' windows (no table)."""
         num, den, sq, years = self.own.sums(s, t, h)
         gnum, gden, gsq, gyears = self.group.sums(self.group_of[s], t, h)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -53,3 +53,30 @@ def test_a_shape_the_years_disagree_on_fades_towards_flat() -> None:
     assert np.mean(np.abs(index - 1)) < 0.02  # (under half the pooled 0.038)
     # It fades, it does not flip: what is left still leans the way the pooled years do.
     assert np.polyfit(sine, index - 1, 1)[0] >= 0
+
+
+def test_the_index_table_is_the_windows_computation_at_every_lead() -> None:
+    """``SeasonTrend.index`` gathers from one table per lead regime (forecast-file speed):
+    the same numbers as summing the years' windows for that lead, on any (series, t, origin)."""
+    panel = city_panel([1, -1, 1, 1, -1, 1, 1])
+    ctx = FeatureContext(panel, ForecastConfig(peers={}), 52)
+    rng = np.random.default_rng(0)
+    o = rng.integers(0, panel.n_periods, 400)
+    t = o + rng.integers(0, 53, 400)
+    s = np.zeros(400, dtype=int)
+    direct = np.array(
+        [ctx.st.direct(s[i : i + 1], t[i : i + 1], t[i] - o[i])[0] for i in range(400)]
+    )
+    np.testing.assert_array_equal(ctx.st.index(s, t, o), direct)
+
+
+def test_a_year_of_daily_horizons_stays_on_the_models_fast_binning_path() -> None:
+    """More than 255 distinct values of a feature make HistGradientBoosting bin it by
+    weighted percentiles (~1 s per fit): the horizon feature of 366 days keeps to 255."""
+    from ml.features import horizon_feature
+
+    values = {horizon_feature(h) for h in range(1, 367)}
+    assert len(values) <= 255
+    assert [horizon_feature(h) for h in (1, 7, 28, 144)] == [1, 7, 28, 144]  # exact near
+    seen = [horizon_feature(h) for h in range(1, 367)]
+    assert seen == sorted(seen) and seen[-1] >= 366  # ordered, and it reaches a year

@@ -8,6 +8,7 @@ volumes. When a city's counts shift abruptly, the level re-bases on the post-shi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import holidays
@@ -29,6 +30,17 @@ def quantize_ratio(r: np.ndarray) -> np.ndarray:
     """
     r = np.clip(r, 0.0, RATIO_CLIP)
     return np.where(r <= 3.0, np.round(r * 50) / 50, np.round(r * 10) / 10)
+
+
+def horizon_feature(h: int) -> float:
+    """The horizon as the model sees it: exact to 144 steps, then in steps of 2.
+
+    A 366-day request has 366 distinct horizons; HistGradientBoosting bins a feature with
+    more than 255 values by weighted percentiles (~1 s per fit here, the slow path that
+    ``quantize_ratio`` avoids); 255 values keep its fast exact path at the same resolution
+    (its 255 percentile bins were ~1.4 days wide anyway).
+    """
+    return float(h if h <= 144 else 144 + 2 * math.ceil((h - 144) / 2))
 
 
 def trailing_sum_count(y: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +245,7 @@ class FeatureContext:
         d = o + h
         with np.errstate(invalid="ignore", divide="ignore"):
             cols = [
-                np.full(len(s), float(h)),
+                np.full(len(s), horizon_feature(h)),
                 np.round(np.clip(np.log1p(lvl), 0.0, 10.0) * 25) / 25,
                 self._take(self.short, s, o, o) / lvl,
                 self._take(self.panel.y, s, o, o) / lvl,

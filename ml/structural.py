@@ -2,8 +2,10 @@
 
 The "season_trend" method and the long-range features of the gradient-boosting model. The
 yearly seasonal index of a target period is pooled over up to five past years (ratio of sums,
-so one noisy year does not define it) and shrunk towards the index of the series' whole
-geography level (sparse series borrow the level's shape). The trend is the ratio of the last
+so one noisy year does not define it), kept only as far as those years agree (``consistent``:
+the level's index fades towards flat, a series' own towards the level's, by the year-to-year
+spread) and shrunk towards the index of the series' whole geography level (sparse series
+borrow the level's shape). The trend is the ratio of the last
 two annual means when the year before agrees (``trend``), shrunk towards zero by its Poisson
 noise and damped over the horizon, so a city drifting down a few percent a year is followed
 without extrapolating a blip or a one-off step. Every value
@@ -70,19 +72,49 @@ class _Parts:
             self.centred.append(cen)
             self.trailing.append(trl)
 
-    def sums(self, s: np.ndarray, t: np.ndarray, h) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-        """Observed and expected counts near ``t - k*year``, summed over the usable k."""
+    def usable(self, h: int) -> tuple[bool, ...]:
+        """Per past year: may a lookup ``h`` ahead read its local window, its centred one."""
+        out: list[bool] = []
+        for k in range(1, YEARS + 1):
+            out += [h <= k * self.year - self.half, h <= k * self.year - self.year // 2]
+        return tuple(out)
+
+    def sums(self, s: np.ndarray, t: np.ndarray, h) -> tuple[np.ndarray, ...]:  # noqa: ANN001
+        """Observed and expected counts near ``t - k*year``, summed over the usable k, plus
+        the sum of n_k^2 / d_k and the number of years (for the year-to-year spread)."""
         num = np.zeros(np.shape(s))
         den = np.zeros(np.shape(s))
+        sq = np.zeros(np.shape(s))
+        years = np.zeros(np.shape(s))
         for k in range(1, YEARS + 1):
             local_ok = h <= k * self.year - self.half  # local window ends by the origin
             centred_ok = h <= k * self.year - self.year // 2
             n = self.num[k - 1][s, t]
             d = np.where(centred_ok, self.centred[k - 1][s, t], self.trailing[k - 1][s, t])
-            ok = local_ok & np.isfinite(n) & np.isfinite(d)
+            ok = local_ok & np.isfinite(n) & np.isfinite(d) & (d > 0)
             num += np.where(ok, n, 0.0)
             den += np.where(ok, d, 0.0)
-        return num, den
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sq += np.where(ok, n * n / d, 0.0)
+            years += ok
+        return num, den, sq, years
+
+
+def consistent(ratio: np.ndarray, target, den, sq, years) -> np.ndarray:  # noqa: ANN001
+    """``ratio`` (a pooled Σn/Σd) shrunk towards ``target`` by its year-to-year consistency.
+
+    Each year k says r_k = n_k / d_k; the pooled ratio's squared standard error is the
+    d-weighted spread of the r_k around it over (years - 1). Its departure m from ``target``
+    keeps the weight m² / (m² + se²): a seasonal bump that shows in every year stays, one that
+    comes and goes (a noisy year, or a summer shape that is not stable) fades towards flat.
+    Fewer than two years give no spread: the ratio is kept.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.maximum(sq - ratio * ratio * den, 0.0) / den  # Σd(r-R)² / Σd
+        se2 = np.where(years >= 2, spread / np.maximum(years - 1, 1), 0.0)
+        m2 = (ratio - target) ** 2
+        weight = np.where(m2 + se2 > 0, m2 / (m2 + se2), 1.0)
+    return target + np.nan_to_num(weight, nan=1.0) * (ratio - target)
 
 
 class SeasonTrend:
@@ -102,6 +134,8 @@ class SeasonTrend:
         width = panel.n_periods + ctx.max_h + 1
         self.own = _Parts(y, self.year, self.half, width)
         self.group = _Parts(group_y, self.year, self.half, width)
+        self.width = (panel.n_series, width)
+        self.tables: dict[tuple[bool, ...], np.ndarray] = {}
         n = panel.n_periods
         # In-sample index of every period (data up to it) and its trailing mean over the
         # level window: it de-seasonalises the level the forecast starts from.
@@ -121,13 +155,38 @@ class SeasonTrend:
         self.holiday_cutoff = -1
 
     def index(self, s: np.ndarray, t: np.ndarray, o: np.ndarray) -> np.ndarray:
-        """Yearly seasonal index of period ``t`` for series ``s`` seen from origin ``o``."""
-        h = t - o
-        num, den = self.own.sums(s, t, h)
-        gnum, gden = self.group.sums(self.group_of[s], t, h)
+        """Yearly seasonal index of period ``t`` for series ``s`` seen from origin ``o``.
+
+        It depends on the lead ``t - o`` only through which past years' windows it may read
+        (``_Parts.usable``: 2-3 regimes over a year-ahead horizon), so each regime's index of
+        every (series, period) is computed once and a lookup is a gather (a 366-day forecast
+        asks for it ~7000 times).
+        """
+        s, t = np.broadcast_arrays(np.asarray(s), np.asarray(t))
+        h = np.broadcast_to(t - o, s.shape)
+        out = np.empty(s.shape)
+        for lead in np.unique(h):
+            usable = self.own.usable(int(lead))
+            table = self.tables.get(usable)
+            if table is None:
+                rows = np.repeat(np.arange(self.width[0]), self.width[1])
+                cols = np.tile(np.arange(self.width[1]), self.width[0])
+                table = self.direct(rows, cols, int(lead)).reshape(self.width)
+                self.tables[usable] = table
+            mask = h == lead
+            out[mask] = table[s[mask], t[mask]]
+        return out
+
+    def direct(self, s: np.ndarray, t: np.ndarray, h) -> np.ndarray:  # noqa: ANN001
+        """``index`` computed from the years' windows (no table)."""
+        num, den, sq, years = self.own.sums(s, t, h)
+        gnum, gden, gsq, gyears = self.group.sums(self.group_of[s], t, h)
         with np.errstate(invalid="ignore", divide="ignore"):
             group = np.where(gden > 0, gnum / gden, 1.0)
-        out = (num + SHRINK_COUNTS * group) / (den + SHRINK_COUNTS)
+            group = np.where(gden > 0, consistent(group, 1.0, gden, gsq, gyears), 1.0)
+            own = np.where(den > 0, num / den, group)
+            own = np.where(den > 0, consistent(own, group, den, sq, years), group)
+        out = (den * own + SHRINK_COUNTS * group) / (den + SHRINK_COUNTS)
         return np.clip(np.nan_to_num(out, nan=1.0), 0.2, 5.0)
 
     def _annual(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

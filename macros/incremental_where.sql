@@ -41,6 +41,13 @@
         {%- endif -%}
     {%- elif not is_incremental() -%}
         {{ return(none) }}
+    {%- elif not relation_has_column(this, column) -%}
+        {#-
+            A table built before it had the column (fct_incident_areas
+            before issue 16): merge every row once; on_schema_change adds
+            the column.
+        -#}
+        {{ return(none) }}
     {%- endif -%}
     {%- set days = lookback_days if lookback_days is not none
         else var('incidents_lookback_days', 3) -%}

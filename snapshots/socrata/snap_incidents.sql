@@ -30,11 +30,34 @@
 {%- set snapshot_exists = relation_has_column(this, 'record_key') -%}
 {%- set hashed_before = relation_has_column(this, 'content_hash') %}
 
+{#-
+    The window start (none on the first build). Only rows that can end up
+    inside it are hashed and joined: a version's revision_updated_at is
+    either its source_revision_at or one second after the current version's
+    dbt_valid_from, so a row outside both bounds is dropped by `final`
+    anyway. Without this, every run hashed every incident.
+-#}
+{%- set start = incremental_lookback_start('dbt_updated_at') %}
+
 with
 
 incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
+    {%- if start is not none and snapshot_exists %}
+    where
+        coalesce(source_updated_at, source_created_at, occurred_at)
+        >= {{ start }}
+        or record_key in (
+            select current_version.record_key
+            from {{ this }} as current_version
+            where
+                current_version.dbt_valid_to is null
+                and current_version.dbt_valid_from
+                >= cast({{ dbt.dateadd('second', -1, start) }}
+                    as {{ dbt.type_timestamp() }})
+        )
+    {%- endif %}
 
 ),
 
@@ -104,9 +127,8 @@ dated as (
 final as (
 
     select * from dated
-    where {{ incremental_where(
-        'dbt_updated_at', filter_column='revision_updated_at'
-    ) }}
+    where {{ 'true' if start is none
+        else 'revision_updated_at >= ' ~ start }}
 
 )
 

@@ -17,7 +17,8 @@ from tests.bench.data import human, replay, scale_for
 from tests.bench.report import Bench, Target
 
 TARGET_FULL = 30.0
-TARGET_INCREMENTAL = 10.0
+# Issue 16 tightened issue 9's 10 s: the daily build costs what the day changed.
+TARGET_INCREMENTAL = 6.0
 # The same selection as `blotter run`'s warehouse step (ML marts need ML outputs first).
 WAREHOUSE = ("--exclude", "path:models/marts/forecasting")
 

@@ -13,20 +13,32 @@
 
 with
 
+{#-
+    The latest load is found from the load id alone and compared as the raw
+    text, so only its rows are parsed: filtering on the parsed times first
+    (or on a computed load number) made every run parse the whole history.
+    A latest load whose rows all lack a time is checked as empty.
+#}
+latest_load as (
+
+    select dlt_load_id
+    from {{ ref('stg_socrata__incidents') }}
+    where dlt_load_id is not null
+    order by cast(dlt_load_id as {{ type_double() }}) desc
+    limit 1
+
+),
+
 incidents as (
 
     select
         occurred_at_local,
-        reported_at_local,
-        cast(dlt_load_id as {{ type_double() }}) as load_epoch
+        reported_at_local
     from {{ ref('stg_socrata__incidents') }}
-    where occurred_at_local is not null and reported_at_local is not null
-
-),
-
-latest_load as (
-
-    select max(load_epoch) as load_epoch from incidents
+    where
+        dlt_load_id = (select latest_load.dlt_load_id from latest_load)
+        and occurred_at_local is not null
+        and reported_at_local is not null
 
 ),
 
@@ -46,7 +58,6 @@ lags as (
             end
         ) as late_reports
     from incidents
-    inner join latest_load on incidents.load_epoch = latest_load.load_epoch
 
 )
 

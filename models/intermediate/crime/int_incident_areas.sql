@@ -3,7 +3,8 @@
     row per incident and level, the city first (geo = the profile's
     city_name), then each level's area ('UNKNOWN' when the source has none).
     The counts marts, dim_geography and fct_incident_areas read this instead
-    of fixed geography columns.
+    of fixed geography columns; source_updated_at is fct_incident_areas'
+    incremental window.
 #}
 with
 
@@ -22,7 +23,8 @@ unpivoted as (
         {{ level['geo_expression'] }} as geo,
         occurred_date,
         parent_incident_type,
-        incident_category
+        incident_category,
+        source_updated_at
     from incidents
     {%- if not loop.last %}
     union all
@@ -44,7 +46,10 @@ final as (
         incident_category,
 
         ---------- dates
-        occurred_date
+        occurred_date,
+
+        ---------- timestamps
+        source_updated_at
 
     from unpivoted
 

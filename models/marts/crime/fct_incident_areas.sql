@@ -5,7 +5,16 @@
     columns. Join it to fct_incidents on incident_id and to dim_geography on
     geography_id.
 #}
+{#-
+    Incremental like fct_incidents, with the same window: a record's areas
+    change only with the record, whose revision moves source_updated_at.
+    A full rebuild pseudonymised every incident again each day.
+-#}
 {{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key=['incident_id', 'geo_level'],
+    on_schema_change='append_new_columns',
     partition_by=(
         {'field': 'occurred_date', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -21,6 +30,8 @@ with
 areas as (
 
     select * from {{ ref('int_incident_areas') }}
+    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
+    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
 
 ),
 
@@ -38,7 +49,10 @@ final as (
         geo,
 
         ---------- dates
-        occurred_date
+        occurred_date,
+
+        ---------- timestamps
+        source_updated_at
 
     from areas
 

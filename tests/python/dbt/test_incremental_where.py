@@ -1,9 +1,10 @@
 """Issue 15 item 2: one look-back predicate, ``incremental_where()``, for every incremental node.
 
-The deduplicated incidents, ``fct_incidents`` and the snapshot compile their window from the
-macro: ``true`` on a full build; otherwise the latest value already in the table minus
-``var('incidents_lookback_days')``, inlined as a timestamp literal (BigQuery prunes partitions
-on literals, not on subqueries). The expected start is computed here from the warehouse.
+The deduplicated incidents, ``fct_incidents``, ``fct_incident_areas`` and the snapshot compile
+their window from the macro (the snapshot also before hashing, issue 16 P3): ``true`` on a full
+build; otherwise the latest value already in the table minus ``var('incidents_lookback_days')``,
+inlined as a timestamp literal (BigQuery prunes partitions on literals, not on subqueries). The
+expected start is computed here from the warehouse.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from conftest import DEV, query
 
 from orchestration.dbt_runner import dbt_args
 
-INCREMENTAL_MODELS = ("int_incidents_deduplicated", "fct_incidents")
+INCREMENTAL_MODELS = ("int_incidents_deduplicated", "fct_incidents", "fct_incident_areas")
 SNAPSHOT = "snap_incidents"
 
 
@@ -65,7 +66,11 @@ def test_incremental_nodes_read_only_the_lookback_window(
     sql = compiled(built_copy, monkeypatch, select=(*INCREMENTAL_MODELS, SNAPSHOT), vars=vars_)
     for name, relation in zip(
         INCREMENTAL_MODELS,
-        (f"{DEV}intermediate.int_incidents_deduplicated", f"{DEV}marts.fct_incidents"),
+        (
+            f"{DEV}intermediate.int_incidents_deduplicated",
+            f"{DEV}marts.fct_incidents",
+            f"{DEV}marts.fct_incident_areas",
+        ),
         strict=True,
     ):
         start = literal(latest(built_copy, relation, "source_updated_at"), days)
@@ -75,6 +80,9 @@ def test_incremental_nodes_read_only_the_lookback_window(
         )
     start = literal(latest(built_copy, f"{DEV}snapshots.snap_incidents", "dbt_updated_at"), days)
     assert f"where revision_updated_at >= {start}" in sql[SNAPSHOT], sql[SNAPSHOT]
+    # Issue 16 P3: only rows that can land in the window are hashed, not every incident.
+    prefilter = f"where coalesce(source_updated_at, source_created_at, occurred_at) >= {start}"
+    assert prefilter in " ".join(sql[SNAPSHOT].split()), sql[SNAPSHOT]
 
 
 def test_full_builds_read_everything(built_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,7 +38,7 @@ _PER_PARAM = ("realdata/test_real_cities.py",)
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
     "bigquery/test_bq_daily_run.py": 500,
-    "dbt": 465,
+    "dbt": 380,
     "orchestration/test_end_to_end.py": 187,
     "bench/test_bench_quick.py": 178,
     "trust/test_operator_scenarios.py": 159,

@@ -65,12 +65,6 @@ def landing_state_dir(local_path: Path) -> Path:
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-# `blotter run`'s builds leave dbt unit tests out on every target: their inputs are static, so
-# they say nothing about the day's data (dbt's guidance: run them in development and CI).
-# `make test` and `blotter transform` still run them.
-NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
-
-
 class WarehouseError(RuntimeError):
     """A warehouse read or write failed, or the warehouse cannot be opened (one line)."""
 

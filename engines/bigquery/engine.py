@@ -17,13 +17,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from engines.base import NO_UNIT_TESTS, PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
+from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
 from engines.bigquery import publish
 from engines.bigquery.key_store import BigQueryKeyStore
 from engines.bigquery.landing import landing
 from engines.bigquery.ledger import BigQueryLedger
 from engines.bigquery.ml_store import BigQueryMLStore
 from engines.bigquery.target import BigQueryTarget, bigquery_client
+
+# Unit tests check model logic on fixtures: CI's job, not every prod build's (each is a job).
+_NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 class BigQueryEngine:
@@ -65,7 +68,7 @@ class BigQueryEngine:
 
     def dbt_extra_args(self, command: str) -> tuple[str, ...]:
         """Builds skip unit tests (each would be a query job)."""
-        return NO_UNIT_TESTS if command == "build" else ()
+        return _NO_UNIT_TESTS if command == "build" else ()
 
     def after_dbt(self) -> None:
         """Nothing stays open."""

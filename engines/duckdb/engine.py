@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engines.base import NO_UNIT_TESTS, PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
+from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
 from engines.duckdb import dbt, publish
 from engines.duckdb.key_store import DuckDBKeyStore, record_in
 from engines.duckdb.landing import landing
@@ -43,8 +43,8 @@ class DuckDBEngine:
         return dbt.dbt_env(self.target, self.local_path)
 
     def dbt_extra_args(self, command: str) -> tuple[str, ...]:
-        """Builds skip unit tests (``engines.base.NO_UNIT_TESTS``): 2.5-6.5 s a day at 1M."""
-        return NO_UNIT_TESTS if command == "build" else ()
+        """None: unit tests run with every build here (they cost nothing)."""
+        return ()
 
     def after_dbt(self) -> None:
         """Close the file dbt-duckdb keeps open in this process."""

@@ -189,6 +189,15 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     single = methods.pop() if len(methods) == 1 else "blotter"
     method = "blotter" if "*" in single else single  # a weighted combination is Blotter's
     notes = []
+    gone = np.flatnonzero(ctx.stopped[:, origin])
+    if len(gone):
+        names = ", ".join(f"{levels[i]}/{panel.keys['geo'].iloc[i]}" for i in gone[:5])
+        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+        notes.append(
+            f"{panel.freq}: {len(gone)} geograph{'y' if len(gone) == 1 else 'ies'} without an "
+            f"incident for far longer than their earlier rate allows, forecast as ended "
+            f"(zeros): {names}{more}"
+        )
     if bt.empty:
         notes.append(
             f"{panel.freq}: {panel.n_periods} complete period(s), too few to backtest: "

@@ -19,6 +19,10 @@ from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
 from ml.panel import Panel
 
 RATIO_CLIP = 10.0
+# A geography has stopped when, besides a whole level window without an incident, the zeros
+# would have been this improbable at its rate over the year before them: exp(-10) ~ 5e-5, i.e.
+# ten expected incidents without one. (A sparse geography's quiet spell is not a stop.)
+STOP_EXPECTED = 10.0
 
 
 def quantize_ratio(r: np.ndarray) -> np.ndarray:
@@ -84,6 +88,26 @@ def seasonal_index(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
     return np.where(np.isfinite(factor) & (factor > 0), np.clip(factor, 0.2, 5.0), 1.0)
 
 
+def last_nonzero(y: np.ndarray) -> np.ndarray:
+    """Per series and period: the index of the latest period up to it that was not zero (-1
+    when none; a missing value counts as not zero)."""
+    t = np.broadcast_to(np.arange(y.shape[1]), y.shape)
+    return np.maximum.accumulate(np.where(y == 0, -1, t), axis=1)
+
+
+def stopped(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
+    """Per series and period: the geography has stopped (``STOP_EXPECTED``).
+
+    The rate is the mean of the year up to the last non-zero period before the zeros, so the
+    zeros themselves do not dilute it.
+    """
+    last = last_nonzero(y)
+    run = np.arange(y.shape[1])[None, :] - last
+    yearly = np.nan_to_num(trailing_mean(y, spec.year))
+    before = np.where(last >= 0, np.take_along_axis(yearly, np.maximum(last, 0), axis=1), 0.0)
+    return (run >= spec.level_window) & (before * run >= STOP_EXPECTED)
+
+
 def shifted_level(
     y: np.ndarray, spec: FreqSpec, config: ForecastConfig
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -138,9 +162,13 @@ def shifted_level(
     shifted = ~np.isnan(rebased)
     level = np.where(shifted, rebased, level)
     # A series silent for a whole window falls back to its yearly mean (sparse geographies),
-    # unless it detectably dropped to zero (a discontinued or renamed geography).
+    # unless it detectably dropped to zero (a discontinued or renamed geography): a shift to
+    # zero while the shift window still holds the old level, a stop once it no longer does
+    # (before, the stopped geography came back at its yearly mean once the shift window had
+    # passed: ~6 months after the stop for weekly data).
     yearly = trailing_mean(y, spec.year)
-    return np.where((level > 0) | np.isnan(yearly) | shifted, level, yearly), shifted
+    silent = shifted | stopped(y, spec)
+    return np.where((level > 0) | np.isnan(yearly) | silent, level, yearly), shifted
 
 
 def calendar_features(
@@ -188,6 +216,7 @@ class FeatureContext:
         self.spec = spec
         y = self.panel.y
         self.level, self.shifted = shifted_level(y, spec, self.config)
+        self.stopped = stopped(y, spec)
         self.short = trailing_mean(y, spec.short_window)
         self.half = {"daily": 3, "weekly": 1, "monthly": 0}[self.panel.freq]
         # Centred mean around each period (used only where the whole window is history).

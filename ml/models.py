@@ -152,8 +152,10 @@ def forecast_methods(
 ) -> dict[str, np.ndarray]:
     """Every method's forecast (series x h) from ``origin`` using data up to it only.
 
-    Peers are NaN outside ``peer_rows``. The ensemble is the mean of the gbm, season_trend
-    and the peers where they exist (forecast combinations are robust at long horizons).
+    Peers are NaN outside ``peer_rows``. A geography that has stopped at ``origin``
+    (``ml.features.stopped``) gets zeros from every method. The ensemble is the mean of the
+    gbm, season_trend and the peers where they exist (forecast combinations are robust at long
+    horizons).
     ``model``: a global model already fitted on data up to an origin at or before this one
     (the backtest's short-lead origins reuse it instead of refitting); ``peer_fits`` and
     ``forward``: the peers' fitted models, likewise (``ml.peers.peer_forecasts``).
@@ -171,6 +173,10 @@ def forecast_methods(
     peers = config.peers_of(ctx.panel.freq)
     if peer_rows is not None and len(peer_rows) and peers:
         out |= peer_forecasts(ctx, origin, horizon, peers, peer_rows, peer_fits, forward)
+    gone = ctx.stopped[:, origin]
+    if gone.any():  # a stopped geography is forecast as ending, whatever the method
+        for pred in out.values():
+            pred[gone] = np.where(np.isfinite(pred[gone]), 0.0, np.nan)  # (peers: own rows)
     members = [out[m] for m in ("gbm", "season_trend", *peers) if m in out]
     if len(members) > 1:
         with np.errstate(invalid="ignore"):

@@ -26,10 +26,15 @@
 {#-
     source_updated_at within var('incidents_lookback_days') of the newest
     in `relation`, or null (such rows are re-merged on every run): the
-    incremental window, anchored after this run's merge. `true` on a
-    --full-refresh and at parse time.
+    incremental window, anchored after this run's merge. With load lineage,
+    also every row of a load at least as new as the oldest load inside that
+    window: rows a late load brought in with an old :updated_at
+    (incremental_where's load_column). `true` on a --full-refresh and at
+    parse time.
 -#}
-{% macro recent_rows_predicate(relation, column='source_updated_at') -%}
+{% macro recent_rows_predicate(
+    relation, column='source_updated_at', load_column='dlt_load_id'
+) -%}
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return('true') }}
     {%- endif -%}
@@ -42,8 +47,13 @@
     {%- endif -%}
     {%- set days = var('incidents_lookback_days', 3) | int -%}
     {%- set start = latest - modules.datetime.timedelta(days=days) -%}
-    {{ return(
-        '(' ~ column ~ " >= cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S')
-        ~ "' as " ~ dbt.type_timestamp() ~ ') or ' ~ column ~ ' is null)'
-    ) }}
+    {%- set after = "cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S')
+        ~ "' as " ~ dbt.type_timestamp() ~ ')' -%}
+    {%- set predicate = column ~ ' >= ' ~ after ~ ' or ' ~ column ~ ' is null' -%}
+    {%- if relation_has_column(relation, load_column) -%}
+        {%- set predicate = predicate ~ ' or ' ~ load_column ~ ' >= (select min('
+            ~ load_column ~ ') from ' ~ relation ~ ' where ' ~ column ~ ' >= '
+            ~ after ~ ')' -%}
+    {%- endif -%}
+    {{ return('(' ~ predicate ~ ')') }}
 {%- endmacro %}

@@ -35,9 +35,13 @@
     inside it are hashed and joined: a version's revision_updated_at is
     either its source_revision_at or one second after the current version's
     dbt_valid_from, so a row outside both bounds is dropped by `final`
-    anyway. Without this, every run hashed every incident.
+    anyway. Without this, every run hashed every incident. Rows of a load
+    newer than any in the snapshot pass both filters, however old their
+    :updated_at (see incremental_where's load_column).
 -#}
 {%- set start = incremental_lookback_start('dbt_updated_at') %}
+{%- set after = loaded_after('dlt_load_id') if start is not none else none %}
+{%- if after is none %}{% set start = none %}{% endif %}
 
 with
 
@@ -48,6 +52,7 @@ incidents as (
     where
         coalesce(source_updated_at, source_created_at, occurred_at)
         >= {{ start }}
+        or dlt_load_id > {{ after }}
         or record_key in (
             select current_version.record_key
             from {{ this }} as current_version
@@ -128,7 +133,7 @@ final as (
 
     select * from dated
     where {{ 'true' if start is none
-        else 'revision_updated_at >= ' ~ start }}
+        else 'revision_updated_at >= ' ~ start ~ ' or dlt_load_id > ' ~ after }}
 
 )
 

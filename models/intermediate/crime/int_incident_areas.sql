@@ -24,7 +24,8 @@ unpivoted as (
         occurred_date,
         parent_incident_type,
         incident_category,
-        source_updated_at
+        source_updated_at,
+        dlt_load_id
     from incidents
     {%- if not loop.last %}
     union all
@@ -49,7 +50,10 @@ final as (
         occurred_date,
 
         ---------- timestamps
-        source_updated_at
+        source_updated_at,
+
+        ---------- lineage
+        dlt_load_id
 
     from unpivoted
 

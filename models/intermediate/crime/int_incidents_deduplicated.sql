@@ -7,7 +7,9 @@
     costliest step, and fct_incidents, the snapshot and a dozen tests read it.
     The lookback filter sits before the dedup so DuckDB parses only recent raw
     rows; that is exact because the latest version of a case is at least as
-    recent as any version inside the window.
+    recent as any version inside the window. Rows of a load newer than any
+    merged here are in the window too, however old their :updated_at
+    (incremental_where's load_column).
 #}
 {#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(
@@ -23,7 +25,9 @@ incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
     {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
+    where {{ incremental_where(
+        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
+    ) }}
 
 ),
 

@@ -7,7 +7,8 @@
 #}
 {#-
     Incremental like fct_incidents, with the same window: a record's areas
-    change only with the record, whose revision moves source_updated_at.
+    change only with the record, whose revision moves source_updated_at and
+    lands in a new load.
     A full rebuild pseudonymised every incident again each day.
 -#}
 {{ config(
@@ -31,7 +32,9 @@ areas as (
 
     select * from {{ ref('int_incident_areas') }}
     {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
+    where {{ incremental_where(
+        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
+    ) }}
 
 ),
 
@@ -52,7 +55,10 @@ final as (
         occurred_date,
 
         ---------- timestamps
-        source_updated_at
+        source_updated_at,
+
+        ---------- lineage
+        dlt_load_id
 
     from areas
 

@@ -26,7 +26,9 @@ incidents as (
 
     select * from {{ ref('int_incidents_classified') }}
     {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where('source_updated_at', keep_nulls=true) }}
+    where {{ incremental_where(
+        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
+    ) }}
 
 ),
 
@@ -43,6 +45,7 @@ generalised as (
         occurred_at,
         reported_at,
         source_updated_at,
+        dlt_load_id,
         case
             when not is_sensitive then {{ generalise_address('address') }}
         end as address_block,
@@ -83,7 +86,10 @@ final as (
         occurred_at_local,
         occurred_at,
         reported_at,
-        source_updated_at
+        source_updated_at,
+
+        ---------- lineage
+        dlt_load_id
 
     from generalised
 

@@ -23,8 +23,10 @@ from bq_parity import Deployment, digest, runs_json, sorted_rows
 START = date(2023, 1, 1)
 DAY1, DAY2, DAY3 = date(2024, 6, 28), date(2024, 6, 29), date(2024, 6, 30)
 PUBLISHED = ("staging", "intermediate", "marts", "snapshots", "ml")
-# Differ by construction between two runs: run ids, wall-clock times, texts naming run ids.
+# Differ by construction between two runs: run ids, wall-clock times, texts naming run ids,
+# dlt's load ids (the time each engine's load ran).
 VOLATILE = {
+    "dlt_load_id",
     "forecast_run_id",
     "run_id",
     "created_at",

@@ -1,17 +1,19 @@
 """Issue 16 P3: days of incremental builds leave every table as one ``--full-refresh`` build.
 
 Two days land on the built warehouse through the real ingestion (replay API: new incidents,
-revisions of older ones, reports that trail their incident). Each day also lands two late rows
-the way a re-read of ingestion's look-back does: a revision of an old incident (another type,
-another area) and a new incident that occurred weeks ago, both with a ``:updated_at`` 2.5 days
-before the newest one already built. The default 3-day window catches them; a 2-day window
-misses them and this comparison fails (``test_a_too_narrow_window_is_caught``).
+revisions of older ones, reports that trail their incident). Each day also lands two late rows,
+in a load of their own, the way a re-read of ingestion's look-back does: a revision of an old
+incident (another type, another area) and a new incident that occurred weeks ago, both with a
+``:updated_at`` 6 days before the newest one already built: inside the Chicago profile's 7-day
+ingestion look-back, outside dbt's 3-day ``:updated_at`` window, so only the load-id half of
+the incremental window catches them. Rows changed without a new load and outside the window are
+missed, and this comparison then fails (``test_rows_outside_both_windows_are_caught``).
 
 The first day also upgrades ``fct_incident_areas`` from a table published before it was
-incremental (no ``source_updated_at``). Every table dbt builds is compared with ``EXCEPT ALL``
-both ways (rows and values, duplicates included). The snapshot cannot be full-refreshed (dbt
-keeps its history), so its current versions are compared with a snapshot taken from scratch on
-the same raw data.
+incremental (no ``source_updated_at``), and both marts from before they carried ``dlt_load_id``.
+Every table dbt builds is compared with ``EXCEPT ALL`` both ways (rows and values, duplicates
+included). The snapshot cannot be full-refreshed (dbt keeps its history), so its current
+versions are compared with a snapshot taken from scratch on the same raw data.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from conftest import (
 
 DAYS = (LANDED_NEXT_DAY, LANDED_NEXT_DAY + timedelta(days=1))
 # How far before the newest built :updated_at the late rows were written, in hours.
-LATE_HOURS = 60
+LATE_HOURS = 6 * 24
 SNAPSHOT = f"{DEV}snapshots.snap_incidents"
 # Build the tables only (the comparison is the test).
 MODELS_ONLY = ["resource_type:test", "resource_type:unit_test"]
@@ -51,20 +53,23 @@ def land_day(db: Path, day: date) -> None:
         ingest_duckdb(url, db, LANDED_START, as_of=day, show_progress=False)
 
 
-def land_late_rows(db: Path, serial: int) -> tuple[str, str, str]:
+def land_late_rows(db: Path, serial: int, new_load: bool = True) -> tuple[str, str, str]:
     """A late revision of an old incident and a late new one, in a load of their own.
+
+    With ``new_load=False`` they carry the first load's id instead: rows changed in place,
+    which no window of dbt's can see.
 
     Returns:
         (revised case number, its new neighborhood, case number of the late new incident).
     """
-    [(newest, load_id)] = query(
+    [(newest, load_id, first_load)] = query(
         db,
-        f"select max(source_updated_at), (select max(_dlt_load_id) from raw.incidents) "
-        f"from {DEV}marts.fct_incidents",
+        f"select max(source_updated_at), (select max(_dlt_load_id) from raw.incidents), "
+        f"(select min(_dlt_load_id) from raw.incidents) from {DEV}marts.fct_incidents",
     )
     assert isinstance(newest, datetime)
     late = (newest - timedelta(hours=LATE_HOURS)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    load = f"{float(load_id) + 1:.6f}"
+    load = f"{float(load_id) + 1:.6f}" if new_load else first_load
     early = (LANDED_START + timedelta(days=14)).isoformat()
     [(area,)] = query(db, "select max(neighborhood) from raw.incidents")
     [(revised,)] = query(
@@ -137,12 +142,12 @@ def differences(incremental: Path, refreshed: Path, tables: list[tuple[str, str]
         con.close()
 
 
-def run_days(db: Path, **kwargs: Any) -> list[tuple[str, str, str]]:
+def run_days(db: Path, new_load: bool = True, **kwargs: Any) -> list[tuple[str, str, str]]:
     """Land each day plus its late rows, then build incrementally; the late rows per day."""
     late = []
     for serial, day in enumerate(DAYS):
         land_day(db, day)
-        late.append(land_late_rows(db, serial))
+        late.append(land_late_rows(db, serial, new_load))
         result = dbt(db, **kwargs)
         assert result.success, result.failing_tests + result.failing_nodes
     return late
@@ -165,8 +170,11 @@ def full_refresh_copy(db: Path, dest: Path, **kwargs: Any) -> Path:
 
 def test_incremental_days_equal_a_full_refresh(built_copy: Path, tmp_path: Path) -> None:
     [(versions_before,)] = query(built_copy, f"select count(*) from {SNAPSHOT}")
-    # A warehouse published before fct_incident_areas was incremental: no window column yet.
+    # A warehouse published before fct_incident_areas was incremental (no window column yet)
+    # and before either mart carried load lineage.
     query(built_copy, f"alter table {DEV}marts.fct_incident_areas drop column source_updated_at")
+    for mart in ("fct_incident_areas", "fct_incidents"):
+        query(built_copy, f"alter table {DEV}marts.{mart} drop column dlt_load_id")
     late = run_days(built_copy)
     full = full_refresh_copy(built_copy, tmp_path / "full")
 
@@ -219,14 +227,12 @@ def test_incremental_days_equal_a_full_refresh(built_copy: Path, tmp_path: Path)
     assert versions > fresh_rows and versions > versions_before
 
 
-def test_a_too_narrow_window_is_caught(built_copy: Path, tmp_path: Path) -> None:
-    """The same days with a window shorter than the late rows' delay: the comparison fails."""
-    narrow = {
-        "vars": {"incidents_lookback_days": 2},
-        # Other vars than the session's: a target/ of their own keeps the session's parse warm.
-        "extra_env": {"DBT_TARGET_PATH": str(tmp_path / "target_narrow")},
-    }
-    run_days(built_copy, exclude=MODELS_ONLY, **narrow)
-    full = full_refresh_copy(built_copy, tmp_path / "full", **narrow)
+def test_rows_outside_both_windows_are_caught(built_copy: Path, tmp_path: Path) -> None:
+    """The same late rows without a load of their own: no window sees them, the comparison fails.
+
+    This shows the comparison above can fail; ingestion always writes a changed row in a new load.
+    """
+    run_days(built_copy, new_load=False, exclude=MODELS_ONLY)
+    full = full_refresh_copy(built_copy, tmp_path / "full")
     missed = differences(built_copy, full, built_tables(built_copy))
     assert {f"{DEV}marts.fct_incidents", f"{DEV}marts.fct_incident_areas"} <= set(missed)

@@ -74,15 +74,25 @@ def test_incremental_nodes_read_only_the_lookback_window(
         strict=True,
     ):
         start = literal(latest(built_copy, relation, "source_updated_at"), days)
-        # Rows without :updated_at cannot be windowed: they are re-read every run.
-        assert f"where (source_updated_at >= {start} or source_updated_at is null)" in sql[name], (
-            sql[name]
+        [(load,)] = query(built_copy, f"select max(dlt_load_id) from {relation}")
+        # Rows without :updated_at cannot be windowed: they are re-read every run. Rows of a
+        # newer load are read whatever their :updated_at (a late load, Chicago's 7-day re-read).
+        window = (
+            f"where (source_updated_at >= {start} or source_updated_at is null "
+            f"or dlt_load_id > '{load}')"
         )
-    start = literal(latest(built_copy, f"{DEV}snapshots.snap_incidents", "dbt_updated_at"), days)
-    assert f"where revision_updated_at >= {start}" in sql[SNAPSHOT], sql[SNAPSHOT]
+        assert window in sql[name], sql[name]
+    snapshot = f"{DEV}snapshots.snap_incidents"
+    start = literal(latest(built_copy, snapshot, "dbt_updated_at"), days)
+    [(load,)] = query(built_copy, f"select max(dlt_load_id) from {snapshot}")
+    flat = " ".join(sql[SNAPSHOT].split())
+    assert f"where revision_updated_at >= {start} or dlt_load_id > '{load}'" in flat, flat
     # Issue 16 P3: only rows that can land in the window are hashed, not every incident.
-    prefilter = f"where coalesce(source_updated_at, source_created_at, occurred_at) >= {start}"
-    assert prefilter in " ".join(sql[SNAPSHOT].split()), sql[SNAPSHOT]
+    prefilter = (
+        f"where coalesce(source_updated_at, source_created_at, occurred_at) >= {start} "
+        f"or dlt_load_id > '{load}'"
+    )
+    assert prefilter in flat, flat
 
 
 def test_full_builds_read_everything(built_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -194,16 +194,21 @@ def step_docs(ctx: RunContext) -> dict[str, Any]:
     return {"docs": str(Path(target_path) / "index.html")}
 
 
-def default_steps() -> list[tuple[str, Step]]:
-    """The daily graph in order."""
-    return [
+def default_steps(docs: bool = True) -> list[tuple[str, Step]]:
+    """The daily graph in order.
+
+    Args:
+        docs: End with the docs step; ``blotter run --no-docs`` leaves it out (the published
+            data is the same; the docs site in ``target/`` stays as the last run left it).
+    """
+    graph: list[tuple[str, Step]] = [
         ("ingest", step_ingest),
         ("build_warehouse", step_build_warehouse),
         ("forecast", step_forecast_when_complete),
         ("build_ml", step_build_ml),
         ("publish", step_publish),
-        ("docs", step_docs),
     ]
+    return [*graph, ("docs", step_docs)] if docs else graph
 
 
 def rekey_steps() -> list[tuple[str, Step]]:

@@ -42,6 +42,14 @@ SummaryFile = Annotated[
     str | None, typer.Option("--summary-file", help="Also write the run summary JSON here.")
 ]
 Retries = Annotated[int, typer.Option(min=0, max=10, help="Retries per step.")]
+NoDocs = Annotated[
+    bool,
+    typer.Option(
+        "--no-docs",
+        help="Leave out the docs step (dbt docs generate): for runs whose docs site "
+        "nobody reads; the published data is the same.",
+    ),
+]
 
 
 def _options(settings: Settings, target: str | None, log_format: str | None) -> tuple[Engine, str]:
@@ -70,10 +78,12 @@ def run_command(
     summary_file: SummaryFile = None,
     retries: Retries = 2,
     create_warehouse: CreateWarehouse = False,
+    no_docs: NoDocs = False,
 ) -> None:
     """Ingest → build and test in audit schemas → forecast → publish → docs; exit 1 on failure.
 
     The as-of defaults to today in the dataset's timezone and may not lie after it.
+    ``--no-docs`` ends the run after publish (the docs site stays as the last run left it).
     """
     settings = settings_or_exit()
     day = _as_of(settings, as_of_or_exit(as_of, settings))
@@ -93,7 +103,7 @@ def run_command(
     )
     launch(
         ctx,
-        default_steps(),
+        default_steps(docs=not no_docs),
         create_warehouse=create_warehouse,
         retries=retries,
         summary_file=summary_file,

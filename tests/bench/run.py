@@ -17,11 +17,15 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from tests.bench import p1_backfill, p2_daily, p3_dbt, p4_ml, report
 from tests.bench.context import FULL, QUICK, Context, Plan
 from tests.bench.proc import REPO
+
+# Shortest history --history-days accepts: P4 forecasts from complete periods of it.
+MIN_HISTORY_DAYS = 90
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -32,6 +36,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="P1,P2,P3,P4", help="comma-separated, e.g. P1,P3")
     parser.add_argument("--repeats", type=int, help="override the repeats of the mode")
     parser.add_argument("--rows", type=int, help="override the sizes: P1/P3/P4 and P2's large")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        help=f"override the days of history before the as-of (at least {MIN_HISTORY_DAYS})",
+    )
     parser.add_argument("--results", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--workdir", type=Path, help="default: a fresh temporary directory")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -53,6 +62,11 @@ def _plan(args: argparse.Namespace) -> Plan:
         sizes = (args.rows,) if len(plan.p2_rows) == 1 else (small, args.rows)
         # Sizes other than the issue's: absolute targets are not judged.
         plan = dataclasses.replace(plan, p1_rows=args.rows, p2_rows=sizes, judge=False)
+    if args.history_days is not None:
+        if args.history_days < MIN_HISTORY_DAYS:
+            raise ValueError(f"--history-days must be at least {MIN_HISTORY_DAYS}")
+        start = plan.as_of - timedelta(days=args.history_days)
+        plan = dataclasses.replace(plan, start=start, judge=False)
     return plan
 
 

@@ -31,18 +31,19 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group takes on one worker (measured: `pytest --group-times=FILE`, see below; the
-# coordinator's run of 2026-11-29 11:10 UTC at load 3.5-5, with the parity scenario and the
-# end-to-end test lowered by what t17's changes saved in its own runs).
+# Seconds each group takes on one worker. The groups over 100 s: the coordinator's fresh-clone
+# run of 3165a4c (2026-11-29 13:48 UTC, load ~2.5; read from the workers' temp directories),
+# less what t18's changes saved in its own runs (parity scenario, dbt, e2e, quick bench); the
+# smaller ones from the run of 11:10 UTC (`pytest --group-times=FILE` re-measures all).
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "bigquery/test_bq_daily_run.py": 500,
-    "dbt": 380,
-    "orchestration/test_end_to_end.py": 187,
-    "bench/test_bench_quick.py": 178,
-    "trust/test_operator_scenarios.py": 159,
-    "dashboard": 154,
+    "bigquery/test_bq_daily_run.py": 425,
+    "dbt": 410,
+    "trust/test_operator_scenarios.py": 154,
+    "orchestration/test_end_to_end.py": 152,
+    "bench/test_bench_quick.py": 137,
+    "dashboard": 127,
     "ml/pipeline_run": 74,
     "ingestion/test_faults.py": 60,
     "ml/test_ml_engine.py": 54,

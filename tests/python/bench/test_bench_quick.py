@@ -50,13 +50,16 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     results = tmp / "BENCHMARKS.md"
     results.write_text("# Benchmarks\n\nHand-written introduction.\n")
     # P2 (the daily `blotter run`, ~90 s here) is left to `make bench`: the end-to-end tests run
-    # the same command many times, and this suite is about the harness.
+    # the same command many times, and this suite is about the harness. One year of history
+    # instead of the quick mode's two halves P4's training (the harness's shape is the same).
     proc = _harness(
         "--quick",
         "--only",
         "P1,P3,P4",
         "--rows",
         "2000",
+        "--history-days",
+        "365",
         "--results",
         str(results),
         "--workdir",
@@ -111,6 +114,7 @@ def test_every_benchmark_has_medians_memory_and_its_reference(quick_run) -> None
         (["--quick", "--rows", "5"], "--rows must be at least 100"),
         (["--quick", "--only", "P9"], "--only takes a subset of P1,P2,P3,P4"),
         (["--quick", "--repeats", "0"], "--repeats must be at least 1"),
+        (["--quick", "--history-days", "30"], "--history-days must be at least 90"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> None:

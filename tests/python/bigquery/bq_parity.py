@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,12 +27,6 @@ PSEUDONYM_KEY = "bigquery-parity-test-key"  # prod refuses the dev key; both run
 # A hang guard, not a speed check: on the shared 2-core box at load 14 one BigQuery day took over
 # 15 minutes (900 s killed it and errored the whole scenario).
 RUN_TIMEOUT = 1800
-# `python -m orchestration.cli` without the docs step (as the dashboard's warehouse build does).
-WITHOUT_DOCS = (
-    "from orchestration import steps; every_step = steps.default_steps; "
-    "steps.default_steps = lambda: [s for s in every_step() if s[0] != 'docs']; "
-    "from orchestration.cli import app; app()"
-)
 
 
 @dataclass
@@ -71,16 +66,17 @@ class Deployment:
     def run(self, as_of: date, docs: bool = True) -> tuple[int, dict[str, Any], str]:
         """``blotter run --as-of`` → (exit code, run summary, stderr tail).
 
-        ``docs=False`` leaves out the docs step (a sixth of a run), for a day whose docs site
-        nothing reads.
+        ``docs=False`` runs with ``--no-docs`` (the docs step is a sixth of a run), for a day
+        whose docs site nothing reads.
         """
         summary = self.root / f"summary-{as_of}.json"
-        launch = ["-m", "orchestration.cli"] if docs else ["-c", WITHOUT_DOCS]
         proc = subprocess.run(
             [
                 sys.executable,
-                *launch,
+                "-m",
+                "orchestration.cli",
                 "run",
+                *([] if docs else ["--no-docs"]),
                 "--as-of",
                 as_of.isoformat(),
                 "--target",
@@ -154,12 +150,19 @@ def sorted_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sort_values(keys, na_position="first").reset_index(drop=True)
 
 
-def digest(dep: Deployment, schemas: tuple[str, ...]) -> dict[str, str]:
-    """Content hash of every published table (order-independent) plus the names of its views."""
+def digest(
+    dep: Deployment,
+    schemas: tuple[str, ...],
+    read: Callable[[str, str], pd.DataFrame] | None = None,
+) -> dict[str, str]:
+    """Content hash of every published table (order-independent) plus the names of its views.
+
+    ``read(schema, table)`` replaces ``dep.read`` (e.g. to keep the frames it read).
+    """
     out: dict[str, str] = {}
     for schema in schemas:
         for table in dep.tables(schema):
-            frame = dep.read(schema, table)
+            frame = (read or dep.read)(schema, table)
             rows = sorted(tuple(map(repr, r)) for r in frame.itertuples(index=False, name=None))
             out[f"{schema}.{table}"] = hashlib.sha256(
                 repr((list(frame), rows)).encode()

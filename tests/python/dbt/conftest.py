@@ -217,16 +217,3 @@ def published(
     """(file, result) of a build into the published schemas, as orchestration runs it."""
     db = copy_db(built[0], tmp_path_factory.mktemp("published"))
     return db, dbt(db, vars=PUBLISHED_VARS)
-
-
-def next_day_raw(db: Path) -> None:
-    """Land the next day: real ingest when available, else synthetic rows and revisions."""
-    if HAS_REPLAY:
-        from duckdb_ingest import ingest_duckdb
-
-        from replay.server import running_replay
-
-        with running_replay(as_of=LANDED_NEXT_DAY, start=LANDED_START) as url:
-            ingest_duckdb(url, db, LANDED_START, as_of=LANDED_NEXT_DAY, show_progress=False)
-        return
-    raw_fixture.add_next_day(db, start=FIXTURE_START, days=FIXTURE_DAYS)

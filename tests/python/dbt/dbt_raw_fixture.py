@@ -87,34 +87,5 @@ def write_raw(path: Path, n: int = 3000, start: datetime = datetime(2024, 1, 1),
         con.close()
 
 
-def add_next_day(
-    path: Path, start: datetime, days: int, new: int = 120, revised: int = 25, first_id: int = 10**7
-) -> None:
-    """Land the day after ``start + days``: ``new`` incidents plus ``revised`` old ones.
-
-    Revisions change the type of early incidents and bump ``socrata_updated_at`` to the new
-    day, as the portal does when BPD reclassifies a case.
-    """
-    day = start + timedelta(days=days)
-    con = duckdb.connect(str(path))
-    try:
-        marks = ", ".join("?" for _ in COLUMNS)
-        rows = make_rows(new, day, 1, seed=11, first_id=first_id)
-        con.executemany(f"insert into raw.incidents values ({marks})", rows)
-        con.execute(
-            """
-            update raw.incidents
-            set incident_type_primary = 'ROBBERY', parent_incident_type = 'Robbery',
-                socrata_updated_at = ?, _dlt_load_id = '1700000001.1'
-            where case_number in (
-                select case_number from raw.incidents order by incident_datetime limit ?
-            )
-            """,
-            [(day + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z"), revised],
-        )
-    finally:
-        con.close()
-
-
 if __name__ == "__main__":
     write_raw(Path("data/blotter.duckdb"))

@@ -122,15 +122,21 @@ def differences(incremental: Path, refreshed: Path, tables: list[tuple[str, str]
         con.execute(f"attach '{refreshed.as_posix()}' as refreshed (read_only)")
         out: dict[str, tuple[int, int]] = {}
         for schema, table in tables:
-            columns = ", ".join(
-                f'"{c}"'
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns where "
-                    "table_catalog = current_database() and table_schema = ? and table_name = ? "
-                    "order by ordinal_position",
-                    [schema, table],
-                ).fetchall()
-            )
+            mine_columns = con.execute(
+                "select column_name from information_schema.columns where "
+                "table_catalog = current_database() and table_schema = ? and table_name = ? "
+                "order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            columns = ", ".join(f'"{c}"' for (c,) in mine_columns)
+            theirs = con.execute(
+                "select column_name from information_schema.columns where "
+                "table_catalog = 'refreshed' and table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()
+            if sorted(theirs) != sorted(mine_columns):
+                out[f"{schema}.{table} columns"] = (len(mine_columns), len(theirs))
+                continue
             mine = f'select {columns} from "{schema}"."{table}"'
             full = f'select {columns} from refreshed."{schema}"."{table}"'
             extra = con.execute(f"select count(*) from ({mine} except all {full})").fetchone()
@@ -153,30 +159,38 @@ def run_days(db: Path, new_load: bool = True, **kwargs: Any) -> list[tuple[str, 
     return late
 
 
-def full_refresh_copy(db: Path, dest: Path, **kwargs: Any) -> Path:
+def full_refresh_copy(db: Path, dest: Path, tests: bool = False, **kwargs: Any) -> Path:
     """A copy of ``db`` rebuilt from scratch: every model full-refreshed, a fresh snapshot.
 
+    ``tests``: the rebuild runs every data and unit test too (they must pass).
     Returned under another file name: dbt-duckdb keeps the built file open in this process,
     and DuckDB attaches a file only once. The checkpoint first moves the write-ahead log into
     the file, or the copy would hold the state before the rebuild.
     """
     full = copy_db(db, dest)
     query(full, f"drop table {SNAPSHOT}")
-    result = dbt(full, full_refresh=True, exclude=MODELS_ONLY, **kwargs)
-    assert result.success, result.failing_nodes
+    result = dbt(full, full_refresh=True, exclude=() if tests else MODELS_ONLY, **kwargs)
+    assert result.success, result.failing_tests + result.failing_nodes
     query(full, "checkpoint")
     return Path(shutil.copy2(full, dest / "refreshed.duckdb"))
 
 
 def test_incremental_days_equal_a_full_refresh(built_copy: Path, tmp_path: Path) -> None:
+    """Also the next-day check that test_warehouse_build.py had: both builds green with every
+    test, incidents added, one current snapshot version per incident."""
     [(versions_before,)] = query(built_copy, f"select count(*) from {SNAPSHOT}")
+    [(incidents_before,)] = query(built_copy, f"select count(*) from {DEV}marts.fct_incidents")
     # A warehouse published before fct_incident_areas was incremental (no window column yet)
     # and before either mart carried load lineage.
     query(built_copy, f"alter table {DEV}marts.fct_incident_areas drop column source_updated_at")
     for mart in ("fct_incident_areas", "fct_incidents"):
         query(built_copy, f"alter table {DEV}marts.{mart} drop column dlt_load_id")
     late = run_days(built_copy)
-    full = full_refresh_copy(built_copy, tmp_path / "full")
+    full = full_refresh_copy(built_copy, tmp_path / "full", tests=True)
+    [(incidents,)] = query(built_copy, f"select count(*) from {DEV}marts.fct_incidents")
+    assert incidents > incidents_before
+    [(current,)] = query(built_copy, f"select count(*) from {SNAPSHOT} where dbt_valid_to is null")
+    assert current == incidents
 
     tables = built_tables(built_copy)
     assert {

@@ -48,9 +48,11 @@ from typer.testing import CliRunner
 
 from engines.base import PUBLISHED_SCHEMAS
 from ml.tables import ML_TABLES
-from orchestration import steps
 from orchestration.cli import app
 from orchestration.dbt_manifest import CONTINUED
+
+# Where `blotter transform` writes its dbt artefacts (DBT_TARGET_PATH), under the scenario's base.
+TRANSFORM_TARGET = "target_transform"
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +63,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     mp = pytest.MonkeyPatch()
     runner = CliRunner()
 
-    def cli(name: str, *args: str) -> None:
-        sc.results[name] = runner.invoke(app, list(args))
+    def cli(name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        sc.results[name] = runner.invoke(app, list(args), env=env)
+
+    # `blotter transform` (no vars, or its own) keeps its dbt artefacts apart from the runs': a
+    # parse with other vars would make the next run's dbt parse the whole project again.
+    transform_env = {"DBT_TARGET_PATH": str(base / TRANSFORM_TARGET)}
 
     try:
         mp.chdir(base)  # no stray .env; dbt logs stay in the temp dir
@@ -75,27 +81,34 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         mp.setenv("DBT_TARGET_PATH", str(base / "target"))
         mp.setenv("DBT_LOG_PATH", str(base / "logs"))
         mp.setenv("BLOTTER_PSEUDONYM_KEY", KEY_A)
-        # Day 1's docs site is replaced by day 2's before anything reads it: day 2 alone runs
-        # the docs step (checked below), which is ~20 % of a small run.
-        every_step = steps.default_steps
-        with pytest.MonkeyPatch.context() as no_docs:
-            no_docs.setattr(
-                steps, "default_steps", lambda: [s for s in every_step() if s[0] != "docs"]
-            )
-            cli("day1", "run", "--as-of", DAY1, "--retries", "0", "--summary-file", "s1.json")
+        # Day 1's docs site would be replaced by day 2's before anything reads it: day 1 runs
+        # with --no-docs (checked below), which saves ~20 % of a small run.
+        cli(
+            "day1",
+            *("run", "--as-of", DAY1, "--no-docs", "--retries", "0", "--summary-file", "s1.json"),
+        )
+        sc.facts["docs_site_after_day1"] = (base / "target" / "index.html").exists()
         sc.digests["day1"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
         sc.facts["incidents_a"] = incidents(sc.path)
         # The pseudonymised mart and what it needs, without tests: enough to record the dev_
         # key fingerprint, and quick.
-        cli("transform", "transform", "-s", "+fct_incidents", "--exclude", "resource_type:test")
-        cli("transform_published", "transform", "--vars", '{"schema_prefix": ""}')
+        cli(
+            "transform",
+            *("transform", "-s", "+fct_incidents", "--exclude", "resource_type:test"),
+            env=transform_env,
+        )
+        cli(
+            "transform_published",
+            *("transform", "--vars", '{"schema_prefix": ""}'),
+            env=transform_env,
+        )
         sc.digests["transform"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
 
         mp.setenv("BLOTTER_PSEUDONYM_KEY", KEY_B)
         cli("run_new_key", "run", "--as-of", DAY2, "--retries", "0")
-        cli("transform_new_key", "transform", "-s", "fct_incidents")
+        cli("transform_new_key", "transform", "-s", "fct_incidents", env=transform_env)
         sc.digests["refused"] = schema_digest(sc.path, PUBLISHED_SCHEMAS)
-        cli("rekey", "rekey")
+        cli("rekey", "rekey", "--summary-file", "s_rekey.json")
         sc.facts["incidents_rekeyed"] = incidents(sc.path)
 
         cli("forecast", "forecast")
@@ -199,6 +212,10 @@ def test_rekey_rebuilds_every_pseudonym_without_duplicates(scenario: Scenario) -
     assert not before["sample"] & after["sample"]  # every id changed with the key
     rekey = next(r for r in scenario.runs if r["command"] == "rekey")
     assert rekey["status"] == "succeeded" and rekey["tests_failed"] == 0
+    # Same as-of and vars as day 1's run, whose parse `blotter transform` (own target/) left
+    # alone: dbt re-parses nothing.
+    summary = json.loads((scenario.base / "s_rekey.json").read_text())
+    assert summary["dbt_parses"] == 1 and summary["dbt_full_parses"] == 0
 
 
 def test_the_next_day_with_the_new_key_adds_no_duplicates(scenario: Scenario) -> None:
@@ -231,7 +248,7 @@ def test_the_key_is_in_no_artefact_log_ledger_or_query_text(scenario: Scenario) 
     }
     for name, result in scenario.results.items():
         haystacks[f"output of {name}"] = result.output
-    for folder in ("target", "logs", "dlt_pipelines"):
+    for folder in ("target", TRANSFORM_TARGET, "logs", "dlt_pipelines"):
         for file in (base / folder).rglob("*"):
             if file.is_file():
                 haystacks[str(file)] = file.read_bytes().decode("utf-8", "replace")
@@ -374,6 +391,17 @@ def test_a_daily_run_parses_dbt_once_and_seeds_only_the_continued_tables(
     assert built["audit_tables_seeded"] == len(continued) + len(ML_TABLES)
     published_tables = [n for n in nodes if n["config"].get("materialized") == "table"]
     assert built["audit_tables_seeded"] < len(continued) + len(published_tables) + len(ML_TABLES)
+
+
+def test_no_docs_ends_the_run_after_publish(scenario: Scenario) -> None:
+    """``blotter run --no-docs`` (day 1) publishes without the docs step; day 2 runs it."""
+    _ok(scenario, "day1")
+    day1 = json.loads((scenario.base / "s1.json").read_text())
+    assert list(day1["steps"]) == ["ingest", "build_warehouse", "forecast", "build_ml", "publish"]
+    assert day1["steps"]["publish"]["status"] == "succeeded"
+    assert scenario.facts["docs_site_after_day1"] is False
+    day2 = json.loads((scenario.base / "s2.json").read_text())
+    assert day2["steps"]["docs"]["status"] == "succeeded"
 
 
 def test_the_docs_site_describes_the_published_relations(scenario: Scenario) -> None:

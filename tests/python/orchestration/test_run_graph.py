@@ -186,3 +186,12 @@ def test_interrupted_run_is_recorded_as_failed(tmp_path: Path) -> None:
     (run,) = ledger.recent(tmp_path / "w.duckdb")
     assert run["run_id"] == ctx.run_id and run["status"] == "failed"
     assert run["error"] == "build: interrupted" and run["ended_at"]
+
+
+def test_no_docs_leaves_out_only_the_docs_step() -> None:
+    """``blotter run --no-docs``'s graph: the daily graph up to and including publish."""
+    from orchestration.steps import default_steps
+
+    every = [name for name, _ in default_steps()]
+    assert every == ["ingest", "build_warehouse", "forecast", "build_ml", "publish", "docs"]
+    assert [name for name, _ in default_steps(docs=False)] == every[:-1]

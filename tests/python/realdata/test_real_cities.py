@@ -23,7 +23,6 @@ import pytest
 from real_samples import REAL_DATA
 from typer.testing import CliRunner
 
-from orchestration import steps
 from orchestration.cli import app
 from replay.server import running_replay
 
@@ -176,11 +175,7 @@ def published(request, tmp_path_factory: pytest.TempPathFactory) -> Published:
     as_of = as_of_after_last_record(city)
     runner = CliRunner()
     mp = pytest.MonkeyPatch()
-    # Nothing here reads the docs site (the docs step is ~15 % of a small run):
-    # test_end_to_end.py runs and checks it (its catalog holds no key).
-    every_step = steps.default_steps
     try:
-        mp.setattr(steps, "default_steps", lambda: [s for s in every_step() if s[0] != "docs"])
         mp.chdir(base)  # no stray .env; dlt and dbt files stay in the temp dir
         for name in [k for k in os.environ if k.startswith("BLOTTER_")]:
             mp.delenv(name)
@@ -190,7 +185,11 @@ def published(request, tmp_path_factory: pytest.TempPathFactory) -> Published:
         mp.setenv("BLOTTER_START_DATE", city.start.isoformat())
         with running_replay(from_file=REAL / city.file, profile=city.profile) as source:
             mp.setenv("BLOTTER_SOURCE", source)
-            result = runner.invoke(app, ["run", "--as-of", as_of.isoformat(), "--retries", "0"])
+            # Nothing here reads the docs site (the docs step is ~15 % of a small run):
+            # test_end_to_end.py runs and checks it (its catalog holds no key).
+            result = runner.invoke(
+                app, ["run", "--as-of", as_of.isoformat(), "--no-docs", "--retries", "0"]
+            )
         listed = runner.invoke(app, ["runs", "--json"])
     finally:
         mp.undo()

@@ -125,8 +125,8 @@ def check_landing(
     if landing.start_date not in (None, start_date) and not full_refresh:
         raise StartDateError(
             f"BLOTTER_START_DATE {start_date} differs from {landing.start_date}, the start "
-            f"{where} was backfilled from: set it back, or run with --full-refresh to re-read "
-            f"everything from {start_date}"
+            f"{where} was backfilled from: set it back, or run `blotter ingest --full-refresh` "
+            f"to re-read everything from {start_date}"
         )
 
 

@@ -24,7 +24,11 @@ that file as they would in an operator's life, and each ends with the same invar
    and in rekey's build_warehouse (dbt into audit schemas again) were left out for time;
 5. key rotation: a run with key B is refused (exit 2, naming ``blotter rekey``), the rekey
    killed above is rerun and rebuilds every id with key B at the published as-of; every killed
-   command is then recorded ``abandoned`` in the step it died in.
+   command is then recorded ``abandoned`` in the step it died in;
+6. an earlier start date: ``run`` refuses it naming ``--full-refresh``; ``ingest
+   --full-refresh`` lands the older incidents (with ``:updated_at`` far older than dbt's
+   incremental window) and the next ``run`` publishes every one of them. Before the load-id
+   window it published none of them, with exit 0.
 """
 
 from __future__ import annotations
@@ -371,3 +375,43 @@ def test_every_killed_command_is_recorded_abandoned_in_its_step(
         assert row["ended_at"] and f"process {kill.pid} on" in row["error"], row["error"]
         assert f"during step {kill.point}" in row["error"], row["error"]
         assert row["steps"][kill.point]["status"] == "abandoned"
+
+
+# ---------------------------------------------------------------- 6. an earlier start date
+
+
+@dataclass
+class EarlierStart:
+    start: date
+    refused: Result
+    refresh: Result
+    run: Result
+    first_published: date
+    violations: list[str]
+
+
+@pytest.fixture(scope="module")
+def earlier_start(life: Life, key_rotation: KeyRotation) -> EarlierStart:
+    """The operator moves BLOTTER_START_DATE two weeks back and follows the refusal's advice."""
+    start = date.fromisoformat(START) - timedelta(days=14)
+    env = {"BLOTTER_START_DATE": start.isoformat()}
+    refused = life.cli("run_earlier_start", *RUN_D1, **env)
+    refresh = life.cli(
+        "ingest_earlier_start", "ingest", "--full-refresh", "--as-of", D1.isoformat(), **env
+    )
+    run = life.cli("run_after_earlier_start", *RUN_D1, **env)
+    with duckdb.connect(str(life.path), read_only=True) as con:
+        [(first,)] = con.execute("select min(occurred_date) from marts.fct_incidents").fetchall()
+    return EarlierStart(start, refused, refresh, run, first, violations(life.expected(KEY_B, D1)))
+
+
+def test_an_earlier_start_date_publishes_the_older_incidents(earlier_start: EarlierStart) -> None:
+    assert earlier_start.refused.exit_code == 2, earlier_start.refused.output
+    # `blotter run` has no --full-refresh: the one line names the command that has it.
+    last = earlier_start.refused.stderr.strip().splitlines()[-1]
+    assert "differs from" in last and "`blotter ingest --full-refresh`" in last, last
+    assert earlier_start.refresh.exit_code == 0, earlier_start.refresh.output
+    assert earlier_start.run.exit_code == 0, earlier_start.run.output
+    assert earlier_start.first_published < date.fromisoformat(START)
+    # Invariant 1: one published incident per raw record, the older ones included.
+    assert earlier_start.violations == []

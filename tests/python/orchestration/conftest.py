@@ -14,3 +14,8 @@ def receiver() -> Iterator[Receiver]:
     rec = Receiver()
     yield rec
     rec.close()
+
+
+# The end-to-end life (one module-scoped fixture) lives in e2e_scenario.py; importing it here
+# makes it a fixture of test_end_to_end.py.
+from e2e_scenario import scenario  # noqa: E402, F401

@@ -12,3 +12,15 @@ from pathlib import Path
 _ORCHESTRATION_TESTS = Path(__file__).resolve().parents[1] / "orchestration"
 if str(_ORCHESTRATION_TESTS) not in sys.path:
     sys.path.insert(0, str(_ORCHESTRATION_TESTS))
+
+# The scenarios (module-scoped fixtures, one per step of the operator's life) live in
+# operator_scenarios.py; importing them here makes them fixtures of the test module.
+from operator_scenarios import (  # noqa: E402, F401
+    earlier_start,
+    first_run,
+    full_refreshes,
+    future_as_of,
+    key_a_kills,
+    key_rotation,
+    life,
+)

@@ -52,10 +52,7 @@
     {%- if not relation_has_column(this, column) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set query -%}
-        select max({{ column }}) from {{ this }}
-    {%- endset -%}
-    {%- set latest = run_query(query).columns[0].values()[0] -%}
+    {%- set latest = column_max(this, column) -%}
     {%- if latest is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -94,10 +91,7 @@
     {%- endif -%}
     {%- set days = lookback_days if lookback_days is not none
         else var('incidents_lookback_days', 3) -%}
-    {%- set query -%}
-        select max({{ column }}) from {{ this }}
-    {%- endset -%}
-    {%- set latest = run_query(query).columns[0].values()[0] -%}
+    {%- set latest = column_max(this, column) -%}
     {%- if latest is none -%}
         {#- An empty table: everything is inside the window. -#}
         {{ return("cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")") }}

@@ -49,3 +49,12 @@
         identifier=relation.identifier
     ) is not none) }}
 {%- endmacro %}
+
+
+{#- max(column) of the relation, read from the warehouse (none when empty). -#}
+{% macro column_max(relation, column) -%}
+    {%- set query -%}
+        select max({{ column }}) from {{ relation }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}

@@ -38,10 +38,7 @@
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set query -%}
-        select max({{ column }}) from {{ relation }}
-    {%- endset -%}
-    {%- set latest = run_query(query).columns[0].values()[0] -%}
+    {%- set latest = column_max(relation, column) -%}
     {%- if latest is none -%}
         {{ return('true') }}
     {%- endif -%}

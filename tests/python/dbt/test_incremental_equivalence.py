@@ -247,6 +247,11 @@ def test_rows_outside_both_windows_are_caught(built_copy: Path, tmp_path: Path) 
     This shows the comparison above can fail; ingestion always writes a changed row in a new load.
     """
     run_days(built_copy, new_load=False, exclude=MODELS_ONLY)
+    # The production gate sees it too: a raw record missing from int_incidents_deduplicated
+    # fails staging's relationships test, which stops publication.
+    gate = dbt(built_copy, command="test", select=["stg_socrata__incidents"])
+    assert not gate.success
+    assert any("relationships_stg_socrata__incidents_record_key" in t for t in gate.failing_tests)
     full = full_refresh_copy(built_copy, tmp_path / "full")
     missed = differences(built_copy, full, built_tables(built_copy))
     assert {f"{DEV}marts.fct_incidents", f"{DEV}marts.fct_incident_areas"} <= set(missed)

@@ -108,9 +108,13 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
     bench.notes["history run s"] = round(wall, 1)
     bench.notes["history rows"] = summary.get("rows_loaded")
     bench.notes["history run peak RSS MiB"] = round(rss)
+    # Each repeat restores the history's state at the history's own path: a real daily run keeps
+    # its warehouse path, and a new one would make dbt parse the whole project again (its saved
+    # parse is keyed on the profile, which holds the path).
+    pristine = copy_home(seed, ctx.workdir / f"p2-{label}-pristine")
     with replay(ctx, plan.next_day, scale) as url:
-        for i in range(plan.repeats):
-            home = copy_home(seed, ctx.workdir / f"p2-{label}-day-{i}")
+        for _ in range(plan.repeats):
+            home = copy_home(pristine, seed)
             seen = dbt_log_lines(home)
             wall, rss, summary = _blotter_run(
                 ctx, home, url, plan.next_day.isoformat(), f"p2-{label}-day"
@@ -124,16 +128,15 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
             bench.notes["dbt project loads (log lines refusing partial parse)"] = (
                 f"{loads} ({full})"
             )
-            shutil.rmtree(home)
         if ctx.profile:  # one extra, untimed run under pyinstrument (it slows what it watches)
-            _profiled_run(ctx, seed, url, f"p2-{human(rows)}-daily")
+            _profiled_run(ctx, copy_home(pristine, seed), url, f"p2-{human(rows)}-daily")
     shutil.rmtree(seed)
+    shutil.rmtree(pristine)
     return bench
 
 
-def _profiled_run(ctx: Context, seed: Path, url: str, name: str) -> None:
-    """Profile one daily run into ``profiles/<name>.pyisession`` and a text rendering of it."""
-    home = copy_home(seed, ctx.workdir / f"{name}-profiled")
+def _profiled_run(ctx: Context, home: Path, url: str, name: str) -> None:
+    """Profile one daily run in ``home`` into ``profiles/<name>.pyisession`` and a text file."""
     out = ctx.workdir / "profiles" / f"{name}.pyisession"
     out.parent.mkdir(parents=True, exist_ok=True)
     bindir = Path(PYTHON).parent
@@ -154,7 +157,6 @@ def _profiled_run(ctx: Context, seed: Path, url: str, name: str) -> None:
         "text",
     ]
     ctx.command(argv, name, ctx.env(home, BLOTTER_SOURCE=url))
-    shutil.rmtree(home)
     text = [
         str(bindir / "pyinstrument"),
         "--load",

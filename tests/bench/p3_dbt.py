@@ -118,23 +118,28 @@ def run(ctx: Context, base: Path | None) -> tuple[list[Bench], Path | None]:
         parse = Bench(id="P3-parse", what="`dbt parse`", error="no full build")
         return [parse, *benches, incr], None
     try:
-        seed = copy_home(built, ctx.workdir / "p3-next-day")
+        # The next day lands in the full build's home and every repeat restores that state at
+        # the same path: a daily build keeps its warehouse path, and a new one would make dbt
+        # parse the whole project again (its saved parse is keyed on the profile's path). P4
+        # starts from the full build, so that state is kept aside and put back afterwards.
+        full_state = copy_home(built, ctx.workdir / "p3-full-state")
         with replay(ctx, plan.next_day, scale_for(ctx, plan.p1_rows)) as url:
             day = ctx.step(
                 "backfill",
                 "--url",
                 url,
                 "--db",
-                str(seed / "blotter.duckdb"),
+                str(built / "blotter.duckdb"),
                 "--start",
                 plan.start.isoformat(),
                 "--as-of",
                 plan.next_day.isoformat(),
                 "--incremental",
-                home=seed,
+                home=built,
             )
-        for i in range(plan.repeats):
-            home = copy_home(seed, ctx.workdir / f"p3-incr-{i}")
+        seed = copy_home(built, ctx.workdir / "p3-next-day")
+        for _ in range(plan.repeats):
+            home = copy_home(seed, built)
             done = ctx.step("dbt", "build", *WAREHOUSE, home=home)
             incr.runs.append(done.seconds)
             incr.peak_rss_mib = max(incr.peak_rss_mib or 0, done.peak_rss_mib)
@@ -142,7 +147,8 @@ def run(ctx: Context, base: Path | None) -> tuple[list[Bench], Path | None]:
                 "next-day rows loaded": day.result["loaded"],
                 "slowest s": done.result["slowest"],
             }
-            shutil.rmtree(home)
+        copy_home(full_state, built)
+        shutil.rmtree(full_state)
         shutil.rmtree(seed)
         incr.reference_runs = list(full.runs)
         incr.ratio = incr.median / full.median

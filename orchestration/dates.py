@@ -71,3 +71,21 @@ def resolve_as_of(requested: date | None, settings: Settings, now: datetime | No
             "earlier day"
         )
     return day
+
+
+def check_not_before_published(day: date, published: date | None) -> None:
+    """Refuse a run whose as-of lies before the last published one.
+
+    The published marts already hold the records landed through ``published``; a run cut at an
+    earlier day cannot take them back (its completeness tests would fail on every later record),
+    so it is refused before anything is fetched, naming the days that work.
+
+    Raises:
+        OperatorError: ``day`` is before ``published`` (exit 2).
+    """
+    if published is not None and day < published:
+        raise OperatorError(
+            f"--as-of {day.isoformat()} is before the last published as-of "
+            f"{published.isoformat()}: the published data already runs through that day and a "
+            f"run cannot take it back; use --as-of {published.isoformat()} or later"
+        )

@@ -70,6 +70,13 @@ def _as_of(settings: Settings, requested: date | None) -> date:
         fail(str(exc))
 
 
+def _not_before_published(day: date, engine: Engine) -> None:
+    """Under the run lock: refuse an as-of before the last published one (exit 2)."""
+    from orchestration.dates import check_not_before_published
+
+    check_not_before_published(day, ledger.last_published_as_of(engine.ledger()))
+
+
 @app.command("run")
 def run_command(
     as_of: AsOf = None,
@@ -104,6 +111,7 @@ def run_command(
     launch(
         ctx,
         default_steps(docs=not no_docs),
+        before=lambda _held: _not_before_published(day, engine),
         create_warehouse=create_warehouse,
         retries=retries,
         summary_file=summary_file,
@@ -147,7 +155,13 @@ def rekey_command(
         full_refresh=True,
         given_engine=engine,
     )
-    launch(ctx, rekey_steps(), key_prefix=None, summary_file=summary_file)
+    launch(
+        ctx,
+        rekey_steps(),
+        key_prefix=None,
+        before=lambda _held: _not_before_published(day, engine),
+        summary_file=summary_file,
+    )
 
 
 def _live_view(runs: list[dict], engine: Engine) -> list[dict]:

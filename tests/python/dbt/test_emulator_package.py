@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import _parsed
 
-from orchestration.dbt_runner import dbt_args
+from orchestration.dbt_runner import PROJECT_DIR, dbt_args
 
 EMULATOR_PACKAGE = "packages/bigquery_emulator"
 EMULATOR_MACROS = (
@@ -23,14 +24,21 @@ EMULATOR_MACROS = (
 
 
 def _manifest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, endpoint: str | None) -> object:
-    """The parsed project; the emulator's parse keeps its own target/ (no partial-parse churn)."""
+    """The parsed project; the emulator's parse keeps its own target/ (no partial-parse churn).
+
+    The DuckDB parse is the ``ci`` parse the other dbt tests of this process share (a parse
+    of its own would be a whole-project parse, ~5-10 s, of the same files, vars and env).
+    """
     from dbt.cli.main import dbtRunner
 
     if endpoint is None:
         monkeypatch.delenv("BLOTTER_BQ_API_ENDPOINT", raising=False)
-    else:
-        monkeypatch.setenv("BLOTTER_BQ_API_ENDPOINT", endpoint)
-        monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+        env = {"BLOTTER_DUCKDB_PATH": str(tmp_path / "empty.duckdb"), "BLOTTER_TARGET": "ci"}
+        manifest = _parsed(env, PROJECT_DIR, None)
+        assert manifest is not None, "dbt parse of the ci target failed"
+        return manifest
+    monkeypatch.setenv("BLOTTER_BQ_API_ENDPOINT", endpoint)
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
     monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
     outcome = dbtRunner().invoke(dbt_args("parse", target="ci", extra_args=("--quiet",)))
     assert outcome.success, outcome.exception

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEV, query
+from conftest import DEV, _parsed, query
 
-from orchestration.dbt_runner import dbt_args
+from orchestration.dbt_runner import PROJECT_DIR, dbt_args
 
 INCREMENTAL_MODELS = ("int_incidents_deduplicated", "fct_incidents", "fct_incident_areas")
 SNAPSHOT = "snap_incidents"
@@ -32,17 +32,23 @@ def compiled(
     """Compiled SQL per node name of ``dbt compile`` on ``db`` (``ci`` target).
 
     A compile with ``vars`` writes its own target/: other vars than the session's would make
-    every later dbt call of this worker parse the whole project again.
+    every later dbt call of this worker parse the whole project again. One without vars or an
+    inline query compiles from the session's shared ``ci`` parse (no parse of its own).
     """
     from dbt.cli.main import dbtRunner
 
+    manifest = None
+    if not kwargs.get("vars") and inline is None:
+        manifest = _parsed(
+            {"BLOTTER_DUCKDB_PATH": str(db), "BLOTTER_TARGET": "ci"}, PROJECT_DIR, None
+        )
     monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(db))
     monkeypatch.setenv("BLOTTER_TARGET", "ci")
     if kwargs.get("vars"):
         monkeypatch.setenv("DBT_TARGET_PATH", str(db.parent / "target_with_vars"))
     extra = ("--quiet", "--inline", inline) if inline is not None else ("--quiet",)
     args = dbt_args("compile", select=select, target="ci", extra_args=extra, **kwargs)
-    outcome = dbtRunner().invoke(args)
+    outcome = dbtRunner(manifest=manifest).invoke(args)
     assert outcome.success, outcome.exception
     return {res.node.name: res.node.compiled_code for res in outcome.result.results}
 

@@ -56,7 +56,7 @@ PUBLISHED_VARS = {
 _PARSED: dict[str, Any] = {}
 
 
-def _parsed(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
+def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
     """The project parsed for ``env`` (its warehouse path aside), ``project_dir`` and ``vars``.
 
     None when the parse fails: the command then parses again itself and reports the error.
@@ -94,7 +94,7 @@ def dbt(
         target=env["BLOTTER_TARGET"],
         env=env,
         count_rows=DuckDBEngine(db).count_rows,
-        manifest=_parsed(env, project_dir, kwargs.get("vars")),
+        manifest=parsed_project(env, project_dir, kwargs.get("vars")),
         **kwargs,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import _parsed
+from conftest import parsed_project
 
 from orchestration.dbt_runner import PROJECT_DIR, dbt_args
 
@@ -34,7 +34,7 @@ def _manifest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, endpoint: str | N
     if endpoint is None:
         monkeypatch.delenv("BLOTTER_BQ_API_ENDPOINT", raising=False)
         env = {"BLOTTER_DUCKDB_PATH": str(tmp_path / "empty.duckdb"), "BLOTTER_TARGET": "ci"}
-        manifest = _parsed(env, PROJECT_DIR, None)
+        manifest = parsed_project(env, PROJECT_DIR, None)
         assert manifest is not None, "dbt parse of the ci target failed"
         return manifest
     monkeypatch.setenv("BLOTTER_BQ_API_ENDPOINT", endpoint)

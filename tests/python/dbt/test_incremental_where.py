@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEV, _parsed, query
+from conftest import DEV, parsed_project, query
 
 from orchestration.dbt_runner import PROJECT_DIR, dbt_args
 
@@ -39,7 +39,7 @@ def compiled(
 
     manifest = None
     if not kwargs.get("vars") and inline is None:
-        manifest = _parsed(
+        manifest = parsed_project(
             {"BLOTTER_DUCKDB_PATH": str(db), "BLOTTER_TARGET": "ci"}, PROJECT_DIR, None
         )
     monkeypatch.setenv("BLOTTER_DUCKDB_PATH", str(db))

@@ -57,13 +57,16 @@ _PARSED: dict[str, Any] = {}
 
 
 def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
-    """The project parsed for ``env`` (its warehouse path aside), ``project_dir`` and ``vars``.
+    """The project parsed for ``env`` (its warehouse directory aside), ``project_dir`` and ``vars``.
 
+    The file's name stays in the key: DuckDB names the catalog after it, and the parsed
+    relations carry that catalog (a parse for ``empty.duckdb`` would point at "empty").
     None when the parse fails: the command then parses again itself and reports the error.
     """
     key = repr(
         (
             str(project_dir),
+            Path(env["BLOTTER_DUCKDB_PATH"]).stem,
             sorted(vars.items()) if vars else None,
             sorted(
                 (k, v)

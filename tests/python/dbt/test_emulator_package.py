@@ -33,7 +33,8 @@ def _manifest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, endpoint: str | N
 
     if endpoint is None:
         monkeypatch.delenv("BLOTTER_BQ_API_ENDPOINT", raising=False)
-        env = {"BLOTTER_DUCKDB_PATH": str(tmp_path / "empty.duckdb"), "BLOTTER_TARGET": "ci"}
+        # Named like the group's warehouses, so the shared parse (keyed by the name) is reused.
+        env = {"BLOTTER_DUCKDB_PATH": str(tmp_path / "blotter.duckdb"), "BLOTTER_TARGET": "ci"}
         manifest = parsed_project(env, PROJECT_DIR, None)
         assert manifest is not None, "dbt parse of the ci target failed"
         return manifest

@@ -165,10 +165,10 @@ def running_emulator(work_dir: Path, project: str = PROJECT) -> Iterator[Emulato
         "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false",
         "BQEMU_LOG_LEVEL": "warning",
     }
+    # bqemulator's own command line, with its SQL parses memoised (bq_emulator_main.py).
     cmd = [
         sys.executable,
-        "-m",
-        "bqemulator",
+        str(Path(__file__).with_name("bq_emulator_main.py")),
         "start",
         "--rest-host=127.0.0.1",
         f"--rest-port={rest}",

@@ -1,12 +1,17 @@
-"""The emulator fixture itself: google-cloud-bigquery creates a dataset, loads, queries."""
+"""The emulator fixture itself: google-cloud-bigquery creates a dataset, loads, queries; and its
+parse cache."""
 
 from __future__ import annotations
 
 import io
 import json
 
+import pytest
+import sqlglot
 from bq_emulator import Emulator
+from bq_emulator_main import memoise_parse_one
 from google.cloud import bigquery
+from sqlglot import exp
 
 
 def test_dataset_load_and_parameterised_query(emulator: Emulator) -> None:
@@ -34,3 +39,30 @@ def test_dataset_load_and_parameterised_query(emulator: Emulator) -> None:
     )
     assert [(r["geo"], r["total"]) for r in job.result()] == [("A", 8)]
     assert client.get_table(f"{emulator.project}.smoke.counts").num_rows == 3
+
+
+def test_memoised_parse_gives_each_caller_its_own_tree() -> None:
+    """The emulator's parse cache (bq_emulator_main) changes no result, only how often it parses."""
+    calls: list[str] = []
+
+    def counting(sql: str, **kwargs: object) -> exp.Expr:
+        calls.append(sql)
+        return sqlglot.parse_one(sql, **kwargs)
+
+    parse = memoise_parse_one(counting)
+    sql = "select a, b from t where a > 1"
+    first = parse(sql, read="bigquery")
+    # A caller transforms its tree in place; the next caller must not see that.
+    first.find(exp.Column).replace(exp.column("changed"))
+    second = parse(sql, read="bigquery")
+    assert second.sql("bigquery") == sqlglot.parse_one(sql, read="bigquery").sql("bigquery")
+    assert second is not first
+    assert calls == [sql]
+    # Other options are another entry, never the same tree.
+    assert parse(sql, read="duckdb").sql("duckdb") == "SELECT a, b FROM t WHERE a > 1"
+    assert len(calls) == 2
+    # A text that does not parse raises every time, as before (not remembered).
+    for _ in range(2):
+        with pytest.raises(sqlglot.errors.ParseError):
+            parse("select (", read="bigquery")
+    assert calls.count("select (") == 2

@@ -5,11 +5,19 @@
 
     Incremental, not a view: parsing and deduplicating every raw row is the
     costliest step, and fct_incidents, the snapshot and a dozen tests read it.
-    The lookback filter sits before the dedup so DuckDB parses only recent raw
-    rows; that is exact because the latest version of a case is at least as
-    recent as any version inside the window. Rows of a load newer than any
-    merged here are in the window too, however old their :updated_at
-    (incremental_where's load_column).
+
+    An incremental build reads only the raw rows of loads newer than the
+    newest load merged here (loaded_after): a filter on the pass-through
+    dlt_load_id, which DuckDB pushes into the raw scan, so old rows are
+    neither read nor parsed, whatever their :updated_at. Exact, because
+    ingestion writes every new or changed record in a new load with a larger
+    id and dlt's merge replaces the record's earlier raw row (raw holds one
+    row per record key, tested by staging's unique test): a record in a new
+    load has no other raw row, so its new row is what a full refresh keeps,
+    even when its :updated_at is older than the version merged before. A
+    record changed without a new load is not seen; staging's load_counts
+    gate stops the build on it. A table built before it had dlt_load_id
+    merges every row once.
 #}
 {#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(
@@ -19,15 +27,16 @@
     on_schema_change='sync_all_columns',
 ) }}
 
+{%- set after = loaded_after('dlt_load_id') if is_incremental() else none %}
+
 with
 
 incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
-    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where(
-        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
-    ) }}
+    {%- if after is not none %}
+    where dlt_load_id > {{ after }}
+    {%- endif %}
 
 ),
 

@@ -2,13 +2,12 @@
     dbt's `where` test config (dbt renders it while parsing, when the
     warehouse cannot be asked), plus placeholders resolved when the test
     runs: __recent_rows__ becomes the rows a daily build can have changed in
-    the tested relation (recent_rows_predicate); __new_loads__ the raw rows
-    of loads not yet merged into int_incidents_deduplicated
-    (new_loads_predicate); __unreconciled_loads__ the raw rows of loads
-    whose row count int_incidents_deduplicated does not match
-    (unreconciled_loads_predicate). Only for tests whose full property the model
-    guarantees by construction or that raw being append-only per load makes
-    incremental; the YAML says why next to each use.
+    the tested relation (recent_rows_predicate); __unreconciled_loads__ the
+    raw rows of loads int_incidents_deduplicated has not merged as they are
+    (unreconciled_loads_predicate): new loads, and old ones a fault
+    unbalanced. Only for tests whose full property the model guarantees by
+    construction, or that hold for old rows because raw rows never change
+    after their load; the YAML says why next to each use.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -23,11 +22,6 @@
     {%- if '__unreconciled_loads__' in where -%}
         {%- set where = where | replace(
             '__unreconciled_loads__', unreconciled_loads_predicate(relation)
-        ) -%}
-    {%- endif -%}
-    {%- if '__new_loads__' in where -%}
-        {%- set where = where | replace(
-            '__new_loads__', new_loads_predicate(relation)
         ) -%}
     {%- endif -%}
     {%- set filtered -%}
@@ -70,42 +64,28 @@
 {%- endmacro %}
 
 
-
 {#-
-    The rows of `relation` (staging over raw.incidents) that landed in loads
-    newer than the newest merged into int_incidents_deduplicated: what a
-    daily `dbt build` merges. Raw rows never change after their load (dlt
-    writes a new or changed record in a new load with a larger id and
-    deletes its older row), so older rows were checked by the build that
-    merged them. Staging's tests run before
-    int_incidents_deduplicated is built in a `dbt build`, so its newest load
-    id is still the previous build's.
+    The rows of `relation` (staging over raw.incidents) in loads whose raw
+    row count differs from what int_incidents_deduplicated holds of them,
+    inlined as a list of load ids (`false` when every load reconciles).
+    Raw keeps one row per record key and a row never changes after its
+    load (dlt writes a new or changed record in a new load with a larger id
+    and deletes its older row), so an old load that reconciles holds only
+    rows checked when it landed. What the model holds of a load excludes
+    the records a load newer than its newest one brings (moved, not yet
+    merged), so the same list is right before the model's merge (when
+    staging's own tests run in a `dbt build`) and after it: the new loads,
+    plus any load a second row for a key, a row added in place, or a skewed
+    load id (older than the newest merged) unbalances. Counting reads only
+    the load id column of raw and the key and load columns of the model.
 -#}
-{% macro new_loads_predicate(relation, load_column='dlt_load_id') -%}
-    {%- set merged = merged_incidents(load_column) -%}
+{% macro unreconciled_loads_predicate(
+    relation, load_column='dlt_load_id', key_column='record_key'
+) -%}
+    {%- set merged = merged_incidents() -%}
     {%- set after = loaded_after(load_column, merged)
         if merged is not none else none -%}
     {%- if after is none -%}
-        {{ return('true') }}
-    {%- endif -%}
-    {{ return('(' ~ load_column ~ ' > ' ~ after ~ ')') }}
-{%- endmacro %}
-
-
-{#-
-    The rows of `relation` in loads whose row count differs from the rows
-    int_incidents_deduplicated holds of that load, inlined as a list of load
-    ids (`false` when every load reconciles). With one raw row per record
-    key, a load reconciles when each of its rows was merged and none was
-    replaced since by an unmerged load, so a row the incremental window
-    skipped (a load id older than the newest merged, from a skewed clock,
-    or a row written into an old load) puts its load on the list; counting
-    rows per load reads only the load id column. A load missing a row still
-    reconciles only if as many of its merged rows moved to a skipped load.
--#}
-{% macro unreconciled_loads_predicate(relation, load_column='dlt_load_id') -%}
-    {%- set merged = merged_incidents(load_column) -%}
-    {%- if merged is none or not relation_has_column(merged, load_column) -%}
         {{ return('true') }}
     {%- endif -%}
     {%- set query -%}
@@ -115,10 +95,17 @@
             from {{ relation }}
             group by {{ load_column }}
         ),
+        moved as (
+            select distinct {{ key_column }} as record_key
+            from {{ relation }}
+            where {{ load_column }} > {{ after }}
+        ),
         kept as (
-            select {{ load_column }} as load_id, count(*) as kept_rows
-            from {{ merged }}
-            group by {{ load_column }}
+            select merged.{{ load_column }} as load_id, count(*) as kept_rows
+            from {{ merged }} as merged
+            left join moved on merged.{{ key_column }} = moved.record_key
+            where moved.record_key is null
+            group by merged.{{ load_column }}
         )
         select landed.load_id
         from landed
@@ -157,7 +144,7 @@
     at parse time. Found in the graph, not by ref(): the tests that use it
     do not all depend on the model.
 -#}
-{% macro merged_incidents(load_column='dlt_load_id') -%}
+{% macro merged_incidents() -%}
     {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' -%}
         {{ return(none) }}
     {%- endif -%}

@@ -1,7 +1,8 @@
 {#
     dlt merges on the profile's record key, so raw should already hold one
     row per record; this guards the marts when a replayed or partial load
-    leaves duplicates (the staging unique test still fails the build on them).
+    leaves duplicates (staging's unique test and assert_raw_loads_reconcile
+    still fail the build on them).
 
     Incremental, not a view: parsing and deduplicating every raw row is the
     costliest step, and fct_incidents, the snapshot and a dozen tests read it.
@@ -10,14 +11,17 @@
     newest load merged here (loaded_after): a filter on the pass-through
     dlt_load_id, which DuckDB pushes into the raw scan, so old rows are
     neither read nor parsed, whatever their :updated_at. Exact, because
-    ingestion writes every new or changed record in a new load with a larger
-    id and dlt's merge replaces the record's earlier raw row (raw holds one
-    row per record key, tested by staging's unique test): a record in a new
-    load has no other raw row, so its new row is what a full refresh keeps,
-    even when its :updated_at is older than the version merged before. A
-    record changed without a new load is not seen; staging's load_counts
-    gate stops the build on it. A table built before it had dlt_load_id
-    merges every row once.
+    ingestion writes every new or changed record in a new load with a
+    larger id and dlt's merge replaces the record's earlier raw row (one
+    raw row per record key): a record in a new load has no other raw row,
+    so its new row is what a full refresh keeps, even when its :updated_at
+    is older than the version merged before. A second raw row for a key, a
+    row added to an old load, or a load whose id is older than the newest
+    merged (a skewed clock) unbalances a load's row count, and
+    assert_raw_loads_reconcile stops the build. A row edited in place
+    without a new load is not seen (dlt never does that; --full-refresh
+    reads it). A table built before it had dlt_load_id merges every row
+    once.
 #}
 {#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(

@@ -4,7 +4,9 @@ Raw rows are changed here the way dlt's merge changes them: a new or revised rec
 load with a larger id and replaces the record's earlier raw row (raw keeps one row per record
 key). An incremental ``dbt build`` then reads only the rows of loads newer than the newest one
 ``int_incidents_deduplicated`` merged, and the staging tests that scanned all of raw check only
-those loads' rows; ``--full-refresh`` and ``dbt test`` still check every row.
+the loads the model does not hold as they are (new loads, or old ones a fault unbalanced);
+``--full-refresh`` and ``dbt test`` still check every row. Each test selects only the staging
+view and the model (with their tests), to keep the builds short.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from conftest import DEV, copy_db, dbt, query
 INT = f"{DEV}intermediate.int_incidents_deduplicated"
 # The model and the staging view it reads, with their tests.
 SELECT = ["stg_socrata__incidents", "int_incidents_deduplicated"]
-STAGING = "stg_socrata__incidents"
 
 
 def next_load(db: Path) -> str:
@@ -59,8 +60,9 @@ def int_rows(db: Path, where: str = "true") -> set[tuple]:
 
 def test_new_loads_merge_exactly_and_old_rows_are_not_read(built_copy: Path, tmp_path: Path):
     """Incremental == full refresh, including a revision whose :updated_at is older than the
-    version merged before; a raw row changed without a new load is not read again (fails on
-    the old window, which re-parsed every raw row and re-merged recent ones)."""
+    version merged before. A raw row changed in place (no new load) is neither read nor tested
+    again by a daily build (fails on the old code, which parsed every raw row, re-merged recent
+    ones and re-tested all of raw), and is by --full-refresh."""
     db = built_copy
     [(newest,)] = query(db, f"select max(source_updated_at) from {INT}")
     [(older, inside)] = query(
@@ -82,20 +84,21 @@ def test_new_loads_merge_exactly_and_old_rows_are_not_read(built_copy: Path, tmp
     )
     query(
         db,
-        "update raw.incidents set incident_type_primary = 'IN PLACE' where case_number = ?",
+        "update raw.incidents set incident_type_primary = 'IN PLACE', incident_datetime = null "
+        "where case_number = ?",
         [inside],
     )
 
     result = dbt(db, select=SELECT)
     assert result.success, result.failing_tests + result.failing_nodes
+    # Its load was checked when it landed: not again (the old build re-checked all of raw).
+    assert not any("occurred_at_local" in name for name in result.warning_tests)
 
     [(revised_type, revised_at)] = query(
         db, f"select incident_type, source_updated_at from {INT} where record_key = ?", [older]
     )
     assert (revised_type, revised_at) == ("ROBBERY", older_updated - timedelta(days=1))
-    assert query(db, f"select count(*) from {INT} where record_key = ?", [f"{older}-NEW"]) == [
-        (1,)
-    ]
+    assert query(db, f"select count(*) from {INT} where record_key = ?", [f"{older}-NEW"]) == [(1,)]
     # Not read again: the merged version stays (a full refresh reads the in-place change).
     assert query(db, f"select incident_type from {INT} where record_key = ?", [inside]) == [
         (inside_before,)
@@ -104,6 +107,7 @@ def test_new_loads_merge_exactly_and_old_rows_are_not_read(built_copy: Path, tmp
     full = copy_db(db, tmp_path / "full")
     refreshed = dbt(full, select=SELECT, full_refresh=True)
     assert refreshed.success, refreshed.failing_tests + refreshed.failing_nodes
+    assert any("occurred_at_local" in name for name in refreshed.warning_tests)
     others = f"record_key != '{inside}'"
     assert int_rows(db, others) == int_rows(full, others)
     assert query(full, f"select incident_type from {INT} where record_key = ?", [inside]) == [
@@ -112,52 +116,44 @@ def test_new_loads_merge_exactly_and_old_rows_are_not_read(built_copy: Path, tmp
 
 
 def test_bad_rows_in_a_new_load_fail_the_build(built_copy: Path) -> None:
-    """The staging tests restricted to new loads still fail on bad rows of a new load (a
-    missing record key, a key twice); a bad row of an already merged load is not checked
-    again by a daily build (fails on the old code, which re-checked all of raw), and is by
-    --full-refresh."""
+    """Staging's tests restricted to unreconciled loads still fail on bad rows of a new load: a
+    missing record key, a key twice in the load, a key an older raw row still has."""
     db = built_copy
     [(case, other)] = query(db, "select min(case_number), max(case_number) from raw.incidents")
     [(updated,)] = query(db, f"select max(source_updated_at) from {INT}")
     load = next_load(db)
     add_copy(db, case, " ", load, iso(updated))  # a blank record key: null in staging
-    add_copy(db, other, f"{other}-TWICE", load, iso(updated))
-    add_copy(db, other, f"{other}-TWICE", load, iso(updated - timedelta(hours=1)))
-    # A row of an old load lost its incident time (in place): checked when its load landed.
-    query(db, "update raw.incidents set incident_datetime = null where case_number = ?", [case])
+    add_copy(db, case, f"{case}-TWICE", load, iso(updated))
+    add_copy(db, case, f"{case}-TWICE", load, iso(updated - timedelta(hours=1)))
+    # dlt's merge broke: the new row did not replace the key's row of an older load.
+    add_copy(db, other, other, load, iso(updated))
 
     daily = dbt(db, select=SELECT)
     assert not daily.success
     failing = daily.failing_tests
     assert any(t.startswith("not_null_stg_socrata__incidents_record_key") for t in failing)
-    assert any(t.startswith("unique_stg_socrata__incidents_record_key") for t in failing)
-    assert not any("occurred_at_local" in name for name in daily.warning_tests)
-
-    everything = dbt(db, select=[STAGING], full_refresh=True)
-    assert not everything.success
-    assert any("occurred_at_local" in name for name in everything.warning_tests)
+    unique = next(n for n in daily.nodes if n.name.startswith("unique_stg_socrata__incidents"))
+    assert (unique.status, unique.rows) == ("fail", 2)
+    # The failing staging tests stopped the merge.
+    assert daily.node("int_incidents_deduplicated").status == "skipped"
 
 
 def test_rows_the_window_cannot_see_stop_the_build(built_copy: Path) -> None:
-    """A load whose id is older than the newest merged (a skewed clock) and a second raw row
-    for a merged key (a broken merge) are not read by the daily build; the per-load
-    reconciliation fails on both, and staging's relationships test names the missing key."""
+    """A load whose id is older than the newest merged (a skewed clock) is not read by the
+    daily build: the per-load reconciliation fails, and staging's relationships test names the
+    record it lost."""
     db = built_copy
     [(case, first_load)] = query(
         db, "select max(case_number), min(_dlt_load_id) from raw.incidents"
     )
     [(updated,)] = query(db, f"select max(source_updated_at) from {INT}")
-    skewed = f"{float(first_load) - 1:.6f}"
-    add_copy(db, case, f"{case}-SKEWED", skewed, iso(updated))
-    add_copy(db, case, case, next_load(db), iso(updated))
+    add_copy(db, case, f"{case}-SKEWED", f"{float(first_load) - 1:.6f}", iso(updated))
 
     daily = dbt(db, select=SELECT)
     assert not daily.success
-    failing = daily.failing_tests
-    assert "assert_raw_loads_reconcile" in failing
-    assert any(t.startswith("relationships_stg_socrata__incidents_record_key") for t in failing)
+    assert daily.node("assert_raw_loads_reconcile").rows == 1
+    relationships = next(n for n in daily.nodes if n.name.startswith("relationships_stg_socrata"))
+    assert (relationships.status, relationships.rows) == ("fail", 1)
     assert query(db, f"select count(*) from {INT} where record_key = ?", [f"{case}-SKEWED"]) == [
         (0,)
     ]
-    # The skewed load, and the first load still holding the key's older raw row.
-    assert daily.node("assert_raw_loads_reconcile").rows == 2

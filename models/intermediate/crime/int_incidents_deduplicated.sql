@@ -38,9 +38,7 @@ with
 incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
-    {%- if after is not none %}
-    where dlt_load_id > {{ after }}
-    {%- endif %}
+    where {{ 'dlt_load_id > ' ~ after if after is not none else 'true' }}
 
 ),
 

@@ -42,23 +42,24 @@
 
 
 {#-
-    The newest dlt load id in {{ this }}, as a string literal, or none when
-    every row must be merged: the table has no such column yet (built before
-    it carried load lineage) or no load id at all. Load ids are dlt's
-    decimal Unix times, so string order is load order; anything else stops
-    the compile rather than guess.
+    The newest dlt load id in `relation` (default {{ this }}), as a string
+    literal, or none when every row must be merged: the table has no such
+    column yet (built before it carried load lineage) or no load id at all.
+    Load ids are dlt's decimal Unix times, so string order is load order;
+    anything else stops the compile rather than guess.
 -#}
-{% macro loaded_after(column) -%}
-    {%- if not relation_has_column(this, column) -%}
+{% macro loaded_after(column, relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if not relation_has_column(relation, column) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set latest = column_max(this, column) -%}
+    {%- set latest = column_max(relation, column) -%}
     {%- if latest is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9]{10}([.][0-9]+)?', latest | string) -%}
         {{ exceptions.raise_compiler_error(
-            'newest ' ~ column ~ ' in ' ~ this ~ ' is not a dlt load id: '
+            'newest ' ~ column ~ ' in ' ~ relation ~ ' is not a dlt load id: '
             ~ (latest | string)[:40] ~ '; rebuild it with --full-refresh'
         ) }}
     {%- endif -%}

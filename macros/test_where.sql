@@ -1,10 +1,13 @@
 {#
     dbt's `where` test config (dbt renders it while parsing, when the
-    warehouse cannot be asked), plus one placeholder resolved when the test
+    warehouse cannot be asked), plus placeholders resolved when the test
     runs: __recent_rows__ becomes the rows a daily build can have changed in
-    the tested relation (recent_rows_predicate). Only for tests whose full
-    property the model guarantees by construction; the YAML says why next
-    to each use.
+    the tested relation (recent_rows_predicate); __unreconciled_loads__ the
+    raw rows of loads int_incidents_deduplicated has not merged as they are
+    (unreconciled_loads_predicate): new loads, and old ones a fault
+    unbalanced. Only for tests whose full property the model guarantees by
+    construction, or that hold for old rows because raw rows never change
+    after their load; the YAML says why next to each use.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -14,6 +17,11 @@
     {%- if '__recent_rows__' in where -%}
         {%- set where = where | replace(
             '__recent_rows__', recent_rows_predicate(relation)
+        ) -%}
+    {%- endif -%}
+    {%- if '__unreconciled_loads__' in where -%}
+        {%- set where = where | replace(
+            '__unreconciled_loads__', unreconciled_loads_predicate(relation)
         ) -%}
     {%- endif -%}
     {%- set filtered -%}
@@ -53,4 +61,102 @@
             ~ after ~ ')' -%}
     {%- endif -%}
     {{ return('(' ~ predicate ~ ')') }}
+{%- endmacro %}
+
+
+{#-
+    The rows of `relation` (staging over raw.incidents) in loads whose raw
+    row count differs from what int_incidents_deduplicated holds of them,
+    inlined as a list of load ids (`false` when every load reconciles).
+    Raw keeps one row per record key and a row never changes after its
+    load (dlt writes a new or changed record in a new load with a larger id
+    and deletes its older row), so an old load that reconciles holds only
+    rows checked when it landed. What the model holds of a load excludes
+    the records a load newer than its newest one brings (moved, not yet
+    merged), so the same list is right before the model's merge (when
+    staging's own tests run in a `dbt build`) and after it: the new loads,
+    plus any load a second row for a key, a row added in place, or a skewed
+    load id (older than the newest merged) unbalances. Counting reads only
+    the load id column of raw and the key and load columns of the model.
+-#}
+{% macro unreconciled_loads_predicate(
+    relation, load_column='dlt_load_id', key_column='record_key'
+) -%}
+    {%- set merged = merged_incidents() -%}
+    {%- set after = loaded_after(load_column, merged)
+        if merged is not none else none -%}
+    {%- if after is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+        landed as (
+            select {{ load_column }} as load_id, count(*) as landed_rows
+            from {{ relation }}
+            group by {{ load_column }}
+        ),
+        moved as (
+            select distinct {{ key_column }} as record_key
+            from {{ relation }}
+            where {{ load_column }} > {{ after }}
+        ),
+        kept as (
+            select merged.{{ load_column }} as load_id, count(*) as kept_rows
+            from {{ merged }} as merged
+            left join moved on merged.{{ key_column }} = moved.record_key
+            where moved.record_key is null
+            group by merged.{{ load_column }}
+        )
+        select landed.load_id
+        from landed
+        left join kept on landed.load_id = kept.load_id
+        where kept.kept_rows is null or kept.kept_rows != landed.landed_rows
+    {%- endset -%}
+    {%- set loads = run_query(query).columns[0].values() -%}
+    {%- if loads | length == 0 -%}
+        {{ return('false') }}
+    {%- endif -%}
+    {%- set ids = [] -%}
+    {%- for load in loads -%}
+        {%- if load is none -%}
+            {%- do ids.append('null') -%}
+        {%- elif modules.re.fullmatch('[0-9]{10}([.][0-9]+)?', load | string) -%}
+            {%- do ids.append("'" ~ load ~ "'") -%}
+        {%- else -%}
+            {#- Not a dlt load id: not inlined, every row is checked. -#}
+            {{ return('true') }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set listed = ids | reject('equalto', 'null') | list -%}
+    {%- set predicate = load_column ~ ' in (' ~ (listed | join(', ') or 'null')
+        ~ ')' -%}
+    {%- if 'null' in ids -%}
+        {%- set predicate = predicate ~ ' or ' ~ load_column ~ ' is null' -%}
+    {%- endif -%}
+    {{ return('(' ~ predicate ~ ')') }}
+{%- endmacro %}
+
+
+{#-
+    int_incidents_deduplicated's relation while staging's load-restricted
+    tests may use it, else none (every row is checked): none on
+    --full-refresh, outside `dbt build` (`dbt test` checks everything) and
+    at parse time. Found in the graph, not by ref(): the tests that use it
+    do not all depend on the model.
+-#}
+{% macro merged_incidents() -%}
+    {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = namespace(relation=none) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model'
+            and node.name == 'int_incidents_deduplicated' -%}
+            {%- set found.relation = api.Relation.create(
+                database=node.database, schema=node.schema,
+                identifier=node.alias
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found.relation) }}
 {%- endmacro %}

@@ -1,15 +1,27 @@
 {#
     dlt merges on the profile's record key, so raw should already hold one
     row per record; this guards the marts when a replayed or partial load
-    leaves duplicates (the staging unique test still fails the build on them).
+    leaves duplicates (staging's unique test and assert_raw_loads_reconcile
+    still fail the build on them).
 
     Incremental, not a view: parsing and deduplicating every raw row is the
     costliest step, and fct_incidents, the snapshot and a dozen tests read it.
-    The lookback filter sits before the dedup so DuckDB parses only recent raw
-    rows; that is exact because the latest version of a case is at least as
-    recent as any version inside the window. Rows of a load newer than any
-    merged here are in the window too, however old their :updated_at
-    (incremental_where's load_column).
+
+    An incremental build reads only the raw rows of loads newer than the
+    newest load merged here (loaded_after): a filter on the pass-through
+    dlt_load_id, which DuckDB pushes into the raw scan, so old rows are
+    neither read nor parsed, whatever their :updated_at. Exact, because
+    ingestion writes every new or changed record in a new load with a
+    larger id and dlt's merge replaces the record's earlier raw row (one
+    raw row per record key): a record in a new load has no other raw row,
+    so its new row is what a full refresh keeps, even when its :updated_at
+    is older than the version merged before. A second raw row for a key, a
+    row added to an old load, or a load whose id is older than the newest
+    merged (a skewed clock) unbalances a load's row count, and
+    assert_raw_loads_reconcile stops the build. A row edited in place
+    without a new load is not seen (dlt never does that; --full-refresh
+    reads it). A table built before it had dlt_load_id merges every row
+    once.
 #}
 {#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(
@@ -19,15 +31,14 @@
     on_schema_change='sync_all_columns',
 ) }}
 
+{%- set after = loaded_after('dlt_load_id') if is_incremental() else none %}
+
 with
 
 incidents as (
 
     select * from {{ ref('stg_socrata__incidents') }}
-    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where(
-        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
-    ) }}
+    where {{ 'dlt_load_id > ' ~ after if after is not none else 'true' }}
 
 ),
 

@@ -70,13 +70,15 @@ def test_incremental_nodes_read_only_the_lookback_window(
 ) -> None:
     vars_ = None if days == 3 else {"incidents_lookback_days": days}
     sql = compiled(built_copy, monkeypatch, select=(*INCREMENTAL_MODELS, SNAPSHOT), vars=vars_)
+    # Issue 16: the deduplicated incidents read only loads newer than the newest merged (raw
+    # rows never change after their load), a filter DuckDB pushes into the raw scan.
+    [(load,)] = query(
+        built_copy, f"select max(dlt_load_id) from {DEV}intermediate.int_incidents_deduplicated"
+    )
+    assert f"where dlt_load_id > '{load}'\n" in sql["int_incidents_deduplicated"]
     for name, relation in zip(
-        INCREMENTAL_MODELS,
-        (
-            f"{DEV}intermediate.int_incidents_deduplicated",
-            f"{DEV}marts.fct_incidents",
-            f"{DEV}marts.fct_incident_areas",
-        ),
+        INCREMENTAL_MODELS[1:],
+        (f"{DEV}marts.fct_incidents", f"{DEV}marts.fct_incident_areas"),
         strict=True,
     ):
         start = literal(latest(built_copy, relation, "source_updated_at"), days)

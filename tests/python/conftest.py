@@ -5,6 +5,7 @@ Kept small on purpose; area fixtures live in ``tests/python/<area>/conftest.py``
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
@@ -12,6 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+# dbt's parse and builds allocate millions of objects that live for the whole invocation; the
+# default thresholds (700, 10, 10) make the collector rescan them ~2,000 times per build, about
+# 8 % of a parse + build's CPU, half of which these thresholds save (t20, BENCHMARKS.md). Test
+# processes only; the collector still runs, so nothing that waits for it (a cycle's finaliser)
+# waits for ever.
+gc.set_threshold(10_000, 50, 100)
 
 # Modules sharing an expensive session fixture run in one pytest-xdist worker, so that it is
 # built once per run instead of once per worker: the emulator (bigquery), the replay-city
@@ -123,11 +131,17 @@ def _own_dbt_target_and_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     dbt at the same time; a shared ``partial_parse.msgpack`` or manifest would race).
 
     Tests that need to inspect them set ``DBT_TARGET_PATH`` / ``DBT_LOG_PATH`` themselves.
+    dbt's file log is written at info level (``DBT_LOG_LEVEL_FILE``, inherited by the CLI
+    processes tests start): its debug level logs every SQL statement, ~4 % of a build's CPU.
+    dbt's callbacks (orchestration's parse counts) see every event whatever the level; tests
+    that search the log for a leaked key set ``debug`` again, so that it holds every SQL text.
     """
     base = tmp_path_factory.mktemp("dbt")
-    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    keys = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_LOG_LEVEL_FILE")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["DBT_TARGET_PATH"] = str(base / "target")
     os.environ["DBT_LOG_PATH"] = str(base / "logs")
+    os.environ["DBT_LOG_LEVEL_FILE"] = "info"
     yield
     for key, value in saved.items():
         if value is None:

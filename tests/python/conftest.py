@@ -39,32 +39,35 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group takes on one worker. The groups over 100 s: the coordinator's fresh-clone
-# run of 3165a4c (2026-11-29 13:48 UTC, load ~2.5; read from the workers' temp directories),
-# less what t18's changes saved in its own runs (parity scenario, dbt, e2e, quick bench); the
-# smaller ones from the run of 11:10 UTC (`pytest --group-times=FILE` re-measures all).
+# Seconds each group takes on one worker: the profiled run of main at 389c579 (2026-11-29
+# 20:20 UTC, `pytest --group-times=FILE`, beside other work), the dbt folder less the 7 % of
+# CPU that t20's dbt log level and GC thresholds saved in its paired runs (BENCHMARKS.md).
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "bigquery/test_bq_daily_run.py": 425,
-    "dbt": 410,
-    "trust/test_operator_scenarios.py": 154,
-    "orchestration/test_end_to_end.py": 152,
-    "bench/test_bench_quick.py": 137,
-    "dashboard": 127,
-    "ml/pipeline_run": 74,
-    "ingestion/test_faults.py": 60,
-    "ml/test_ml_engine.py": 54,
-    "bigquery": 53,
-    "realdata/test_real_cities.py[chicago_homicides]": 40,
-    "realdata/test_real_cities.py[sf]": 39,
-    "realdata/test_real_cities.py[buffalo_2019]": 36,
-    "realdata/test_real_cities.py[chicago]": 35,
-    "ml/test_ml_forecast_file.py": 20,
-    "ingestion/test_cli.py": 20,
-    "ingestion/test_incremental.py": 17,
-    "orchestration/test_dbt_manifest.py": 16,
-    "ingestion/test_operator_errors.py": 16,
+    "bigquery/test_bq_daily_run.py": 585,
+    "dbt": 547,
+    "trust/test_operator_scenarios.py": 213,
+    "orchestration/test_end_to_end.py": 199,
+    "dashboard": 172,
+    "bench/test_bench_quick.py": 169,
+    "ml/pipeline_run": 56,
+    "realdata/test_real_cities.py[sf]": 53,
+    "ingestion/test_faults.py": 52,
+    "realdata/test_real_cities.py[chicago_homicides]": 50,
+    "bigquery": 49,
+    "realdata/test_real_cities.py[chicago]": 48,
+    "realdata/test_real_cities.py[buffalo_2019]": 39,
+    "ingestion/test_cli.py": 35,
+    "ml/test_ml_engine.py": 35,
+    "orchestration/test_dbt_manifest.py": 23,
+    "ingestion/test_real_samples.py": 20,
+    "ml/test_ml_forecast_file.py": 19,
+    "ingestion/test_incremental.py": 19,
+    "ingestion/test_operator_errors.py": 18,
+    "ml/test_ml_replay.py": 14,
+    "ingestion/test_drift.py": 14,
+    "replay/test_replay_faults.py": 14,
 }
 
 

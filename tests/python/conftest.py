@@ -5,6 +5,7 @@ Kept small on purpose; area fixtures live in ``tests/python/<area>/conftest.py``
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
@@ -12,6 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+# dbt's parse and builds allocate millions of objects that live for the whole invocation; the
+# default thresholds (700, 10, 10) make the collector rescan them ~2,000 times per build, about
+# 8 % of a parse + build's CPU, half of which these thresholds save (t20, BENCHMARKS.md). Test
+# processes only; the collector still runs, so nothing that waits for it (a cycle's finaliser)
+# waits for ever.
+gc.set_threshold(10_000, 50, 100)
 
 # Modules sharing an expensive session fixture run in one pytest-xdist worker, so that it is
 # built once per run instead of once per worker: the emulator (bigquery), the replay-city
@@ -31,32 +39,35 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group takes on one worker. The groups over 100 s: the coordinator's fresh-clone
-# run of 3165a4c (2026-11-29 13:48 UTC, load ~2.5; read from the workers' temp directories),
-# less what t18's changes saved in its own runs (parity scenario, dbt, e2e, quick bench); the
-# smaller ones from the run of 11:10 UTC (`pytest --group-times=FILE` re-measures all).
+# Seconds each group takes on one worker: the profiled run of main at 389c579 (2026-11-29
+# 20:20 UTC, `pytest --group-times=FILE`, beside other work), the dbt folder less the 7 % of
+# CPU that t20's dbt log level and GC thresholds saved in its paired runs (BENCHMARKS.md).
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "bigquery/test_bq_daily_run.py": 425,
-    "dbt": 410,
-    "trust/test_operator_scenarios.py": 154,
-    "orchestration/test_end_to_end.py": 152,
-    "bench/test_bench_quick.py": 137,
-    "dashboard": 127,
-    "ml/pipeline_run": 74,
-    "ingestion/test_faults.py": 60,
-    "ml/test_ml_engine.py": 54,
-    "bigquery": 53,
-    "realdata/test_real_cities.py[chicago_homicides]": 40,
-    "realdata/test_real_cities.py[sf]": 39,
-    "realdata/test_real_cities.py[buffalo_2019]": 36,
-    "realdata/test_real_cities.py[chicago]": 35,
-    "ml/test_ml_forecast_file.py": 20,
-    "ingestion/test_cli.py": 20,
-    "ingestion/test_incremental.py": 17,
-    "orchestration/test_dbt_manifest.py": 16,
-    "ingestion/test_operator_errors.py": 16,
+    "bigquery/test_bq_daily_run.py": 585,
+    "dbt": 547,
+    "trust/test_operator_scenarios.py": 213,
+    "orchestration/test_end_to_end.py": 199,
+    "dashboard": 172,
+    "bench/test_bench_quick.py": 169,
+    "ml/pipeline_run": 56,
+    "realdata/test_real_cities.py[sf]": 53,
+    "ingestion/test_faults.py": 52,
+    "realdata/test_real_cities.py[chicago_homicides]": 50,
+    "bigquery": 49,
+    "realdata/test_real_cities.py[chicago]": 48,
+    "realdata/test_real_cities.py[buffalo_2019]": 39,
+    "ingestion/test_cli.py": 35,
+    "ml/test_ml_engine.py": 35,
+    "orchestration/test_dbt_manifest.py": 23,
+    "ingestion/test_real_samples.py": 20,
+    "ml/test_ml_forecast_file.py": 19,
+    "ingestion/test_incremental.py": 19,
+    "ingestion/test_operator_errors.py": 18,
+    "ml/test_ml_replay.py": 14,
+    "ingestion/test_drift.py": 14,
+    "replay/test_replay_faults.py": 14,
 }
 
 
@@ -123,11 +134,17 @@ def _own_dbt_target_and_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     dbt at the same time; a shared ``partial_parse.msgpack`` or manifest would race).
 
     Tests that need to inspect them set ``DBT_TARGET_PATH`` / ``DBT_LOG_PATH`` themselves.
+    dbt's file log is written at info level (``DBT_LOG_LEVEL_FILE``, inherited by the CLI
+    processes tests start): its debug level logs every SQL statement, ~4 % of a build's CPU.
+    dbt's callbacks (orchestration's parse counts) see every event whatever the level; tests
+    that search the log for a leaked key set ``debug`` again, so that it holds every SQL text.
     """
     base = tmp_path_factory.mktemp("dbt")
-    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    keys = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_LOG_LEVEL_FILE")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["DBT_TARGET_PATH"] = str(base / "target")
     os.environ["DBT_LOG_PATH"] = str(base / "logs")
+    os.environ["DBT_LOG_LEVEL_FILE"] = "info"
     yield
     for key, value in saved.items():
         if value is None:

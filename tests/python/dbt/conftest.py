@@ -73,7 +73,8 @@ def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
                 for k, v in (os.environ | env).items()
                 # dbt never sees the key (HIDDEN_FROM_DBT), and the path is the point.
                 if k.startswith(("BLOTTER_", "DBT_"))
-                and k not in ("BLOTTER_DUCKDB_PATH", *HIDDEN_FROM_DBT)
+                # The file log's level changes no parse.
+                and k not in ("BLOTTER_DUCKDB_PATH", "DBT_LOG_LEVEL_FILE", *HIDDEN_FROM_DBT)
             ),
         )
     )
@@ -201,10 +202,12 @@ def ingested(raw_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built(ingested: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtRunResult]:
     """(DuckDB file, result) of a plain ``dbt build`` on ``ingested`` (shared: copy it).
 
-    The key is also in the environment under its old name: dbt must ignore it.
+    The key is also in the environment under its old name: dbt must ignore it. Its dbt log is
+    written at debug level (every SQL text), which ``test_pseudonym_key`` searches for the key.
     """
     db = copy_db(ingested, tmp_path_factory.mktemp("built"))
-    return db, dbt(db, extra_env={"BLOTTER_PSEUDONYM_KEY": SESSION_KEY})
+    env = {"BLOTTER_PSEUDONYM_KEY": SESSION_KEY, "DBT_LOG_LEVEL_FILE": "debug"}
+    return db, dbt(db, extra_env=env)
 
 
 @pytest.fixture()

@@ -62,6 +62,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         # Keep dbt's artifacts away from the shared working tree (other builds run there).
         mp.setenv("DBT_TARGET_PATH", str(base / "target"))
         mp.setenv("DBT_LOG_PATH", str(base / "logs"))
+        # The leak check reads dbt's log: at debug level it holds every SQL text dbt ran.
+        mp.setenv("DBT_LOG_LEVEL_FILE", "debug")
         mp.setenv("BLOTTER_PSEUDONYM_KEY", KEY_A)
         # Day 1's docs site would be replaced by day 2's before anything reads it: day 1 runs
         # with --no-docs (checked below), which saves ~20 % of a small run.

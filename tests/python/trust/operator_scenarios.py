@@ -53,6 +53,7 @@ def life(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Life]:
     # dbt's artefacts and log stay in the temp dir, where the leak check reads them.
     env.setenv("DBT_TARGET_PATH", str(base / "target"))
     env.setenv("DBT_LOG_PATH", str(base / "logs"))
+    env.setenv("DBT_LOG_LEVEL_FILE", "debug")  # every SQL text dbt ran, for the leak check
     env.setenv("BLOTTER_PSEUDONYM_KEY", KEY_A)
     life = Life(base, base / "blotter.duckdb", env, [KEY_A])
     try:

@@ -15,7 +15,6 @@ Test-only: production never runs the emulator. Run as ``python bq_emulator_main.
 from __future__ import annotations
 
 import functools
-import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -47,10 +46,6 @@ def memoise_parse_one(parse_one: Callable[..., Any]) -> Callable[..., Any]:
 
 def main() -> None:
     """Install the memoised parser, then hand over to bqemulator's own command line."""
-    # Fewer collector passes over the long-lived trees and catalog (as tests/python/conftest.py
-    # does for the test processes): parsing, copying and printing SQL took 16 % less CPU with
-    # these thresholds in a paired micro-benchmark (40 compiled models, 6 rounds).
-    gc.set_threshold(10_000, 50, 100)
     import sqlglot
 
     sqlglot.parse_one = memoise_parse_one(sqlglot.parse_one)

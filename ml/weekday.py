@@ -45,7 +45,8 @@ def weekday_factors(
         gtotal[rows] = total[rows].sum(axis=0)
     for r in range(7):  # r = days back from the origin modulo 7
         acc, cnt = np.zeros_like(y), np.zeros_like(y)
-        acc[:, r:], cnt[:, r:] = acc_all[:, : n - r], cnt_all[:, : n - r]
+        if r < n:  # (a history shorter than a week has nothing r days back)
+            acc[:, r:], cnt[:, r:] = acc_all[:, : n - r], cnt_all[:, : n - r]
         gacc = np.zeros_like(acc)
         for rows in groups:
             gacc[rows] = acc[rows].sum(axis=0)

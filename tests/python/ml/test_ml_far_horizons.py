@@ -66,6 +66,8 @@ def test_stride_sums_are_the_sums_of_the_same_weekday() -> None:
     for w in range(4):
         naive[:, 7 * w :] += a[:, : 60 - 7 * w]
     np.testing.assert_array_equal(stride_sums(a, 4), naive)
+    short = a[:, :3]  # shorter than a week: factors exist (1), no error
+    assert np.all(weekday_factors(short, np.zeros(3, dtype=int), np.arange(3), 52, 100.0) == 1)
 
 
 def test_a_year_of_weeks_gives_steadier_weekday_factors() -> None:

@@ -107,6 +107,15 @@ class ForecastConfig:
         peer_max_series: Peers are fitted on whole geography levels in level order (city
             first) up to this many series per frequency (statsforecast fits one series at a
             time); the other levels choose among Blotter's own methods.
+        level_memory: Half-life (years) of the recent level's gap to the trailing year's in
+            the season-trend path (``ml.anchor``); 0 carries the recent level flat (before
+            f21). Chosen on Blotter's own backtests of the bench histories (data before each
+            bench origin, ``python -m tests.bench.forecast_cost_study``) among 1, 0.5, 0.25,
+            0.125 and 0.0625: season_trend's MAE 0.992 / 0.987 / 0.984 / 0.981 / 0.978x
+            (geometric mean over 150 cells), the served forecast's best at 0.125.
+        weekday_weeks: Weeks whose weekday shares give the daily weekday factors
+            (``ml.weekday``); 8 before f21. 52 cut season_trend's daily MAE in 12 of 12
+            changed cells (26: 11), the served forecast's daily 3-12 m by 1-5 %.
     """
 
     horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
@@ -132,6 +141,8 @@ class ForecastConfig:
         default_factory=lambda: {"weekly": ("auto_theta",), "monthly": ("auto_ets", "auto_theta")}
     )
     peer_max_series: int = 8
+    level_memory: float = 0.125
+    weekday_weeks: int = 52
 
     def __post_init__(self) -> None:
         for freq, horizon in self.horizons.items():

@@ -5,11 +5,10 @@ yearly seasonal index of a target period is pooled over up to five past years (r
 so one noisy year does not define it), kept only as far as those years agree (``consistent``:
 the level's index fades towards flat, a series' own towards the level's, by the year-to-year
 spread) and shrunk towards the index of the series' whole geography level (sparse series
-borrow the level's shape). The trend is the ratio of the last
-two annual means when the year before agrees (``trend``), shrunk towards zero by its Poisson
-noise and damped over the horizon, so a city drifting down a few percent a year is followed
-without extrapolating a blip or a one-off step. Every value
-used for a forecast from origin ``o`` is read from periods ``<= o``.
+borrow the level's shape). The trend is the ratio of the last two annual means when the year
+before agrees (``trend``), shrunk towards zero by its Poisson noise and damped over the
+horizon. Far leads revert towards the year's level (``ml.anchor``). Every value used for a
+forecast from origin ``o`` is read from periods ``<= o``.
 """
 
 from __future__ import annotations
@@ -18,7 +17,9 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from ml.anchor import log_gap, reversion
 from ml.features import FeatureContext, trailing_sum_count
+from ml.weekday import weekday_factors
 
 YEARS = 5  # past years pooled into the seasonal index
 SHRINK_COUNTS = 100.0  # counts at which a series' own seasonal index gets half the weight
@@ -145,9 +146,15 @@ class SeasonTrend:
         total, count = trailing_sum_count(hist, ctx.spec.level_window)
         self.level_index = np.where(count > 0, total / np.maximum(count, 1), 1.0)
         # Annual means for the trend, and the trend at every (series, origin).
-        self.annual = self._annual(y)
+        self.annual = trailing_sum_count(y, self.year)
         self.growth = self.trend(s_all, t_all).reshape(panel.n_series, n)
-        self.weekday = self._weekday(y) if self.freq == "daily" else None
+        memory = ctx.config.level_memory
+        self.gap = log_gap(ctx, self.level_index, self.annual, self.growth) if memory else None
+        self.weekday = None
+        if self.freq == "daily":
+            dows = panel.periods.day_of_week.to_numpy()
+            cfg = ctx.config
+            self.weekday = weekday_factors(y, self.group_of, dows, cfg.weekday_weeks, SHRINK_COUNTS)
         self.dates = panel.extended_periods(ctx.max_h)
         self.dows = self.dates.day_of_week.to_numpy()
         self.holiday_name = self._holiday_names() if self.freq == "daily" else None
@@ -188,48 +195,6 @@ class SeasonTrend:
             own = np.where(den > 0, consistent(own, group, den, sq, years), group)
         out = (den * own + SHRINK_COUNTS * group) / (den + SHRINK_COUNTS)
         return np.clip(np.nan_to_num(out, nan=1.0), 0.2, 5.0)
-
-    def _annual(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total, count = trailing_sum_count(y, self.year)
-        return total, count
-
-    def _weekday(self, y: np.ndarray) -> np.ndarray:
-        """Per series, origin and weekday: share of the last 8 weeks' counts, times 7."""
-        weeks = 8
-        out = np.ones((7,) + y.shape)
-        total, _ = trailing_sum_count(y, 7 * weeks)
-        gtotal = np.zeros_like(total)
-        parts = []
-        for r in range(7):  # r = days back from the origin modulo 7
-            acc = np.zeros_like(y)
-            cnt = np.zeros_like(y)
-            for w in range(weeks):
-                shifted = np.full_like(y, np.nan)
-                lag = r + 7 * w
-                if lag < y.shape[1]:
-                    shifted[:, lag:] = y[:, : y.shape[1] - lag]
-                acc += np.nan_to_num(shifted)
-                cnt += ~np.isnan(shifted)
-            parts.append((acc, cnt))
-        for g in np.unique(self.group_of):
-            rows = self.group_of == g
-            gtotal[rows] = total[rows].sum(axis=0)
-        dows = self.ctx.panel.periods.day_of_week.to_numpy()
-        for r, (acc, cnt) in enumerate(parts):
-            gacc = np.zeros_like(acc)
-            for g in np.unique(self.group_of):
-                rows = self.group_of == g
-                gacc[rows] = acc[rows].sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                group = np.where(gtotal > 0, 7 * gacc / gtotal, 1.0)
-                share = (7 * acc + SHRINK_COUNTS * group) / (total + SHRINK_COUNTS)
-            share = np.where(cnt >= weeks, share, 1.0)
-            # Weekday of "r days back from origin t" is dows[t] - r.
-            dow = (dows - r) % 7
-            for d in range(7):
-                cols = dow == d
-                out[d][:, cols] = share[:, cols]
-        return np.clip(out, 0.2, 5.0)
 
     def _holiday_names(self) -> np.ndarray:
         cfg = self.ctx.config
@@ -288,10 +253,11 @@ class SeasonTrend:
         """Forecast / level at origin ``o`` for ``h`` ahead (the path's shape, trend and season)."""
         t = o + h
         idx = self.index(s, t, o) / self.level_index[s, o]
-        g = self.growth[s, o]
         x = (h + self.ctx.spec.level_window / 2) / self.year  # years from the level's centre
-        damped = (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
-        out = idx * np.exp(g * damped)
+        path = self.growth[s, o] * (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
+        if self.gap is not None:  # far leads revert towards the year's level (ml.anchor)
+            path = path + reversion(h, self.year, self.ctx.config.level_memory) * self.gap[s, o]
+        out = idx * np.exp(path)
         if self.weekday is not None:
             out = out * self.weekday[self.dows[t], s, o]
             factors = self._holiday_factors(int(cutoff if cutoff is not None else np.max(o)))

@@ -43,6 +43,16 @@ VARIANTS: dict[str, dict[str, object]] = {
     "lr0.2x50": {"learning_rate": 0.2, "max_iter": 50, "max_train_rows": 60_000},
     "lr0.2x50-30k": {"learning_rate": 0.2, "max_iter": 50, "max_train_rows": 30_000},
     "lr0.3x34": {"learning_rate": 0.3, "max_iter": 34, "max_train_rows": 60_000},
+    "current": {},  # the default ForecastConfig
+    "mem0.125": {"level_memory": 0.125},
+    "mem0.25": {"level_memory": 0.25},  # ml.anchor: far leads revert to the year's level
+    "mem0.5": {"level_memory": 0.5},
+    "mem1": {"level_memory": 1.0},
+    "wd26": {"weekday_weeks": 26},  # ml.weekday: weekday shares over more weeks
+    "wd52": {"weekday_weeks": 52},
+    "mem0.25+wd52": {"level_memory": 0.25, "weekday_weeks": 52},
+    "mem0.125+wd52": {"level_memory": 0.125, "weekday_weeks": 52},
+    "mem0.0625+wd52": {"level_memory": 0.0625, "weekday_weeks": 52},
 }
 REFERENCE = "base"
 
@@ -98,19 +108,20 @@ def cells(name: str, blob: dict) -> list[dict]:
         nested[held] = served(selection, frame[held].reset_index(drop=True))
     err = frame[["geo_level", "bucket"]].assign(
         gbm=np.abs(frame["y"] - frame["yhat_gbm"]) if "yhat_gbm" in frame else np.nan,
+        season_trend=np.abs(frame["y"] - frame["yhat_season_trend"]),
         served=np.abs(frame["y"] - nested),
     )
     for (level, bucket), group in err.groupby(["geo_level", "bucket"]):
         out.append(
             {"case": name, "level": level, "bucket": bucket}
-            | {k: float(group[k].sum()) for k in ("gbm", "served")}
+            | {k: float(group[k].sum()) for k in ("gbm", "season_trend", "served")}
         )
     return out
 
 
-def compare(table: pd.DataFrame, column: str, variant: str) -> str:
+def compare(table: pd.DataFrame, column: str, variant: str, reference: str) -> str:
     """Cells better / worse than the reference and the geometric-mean ratio of ``column``."""
-    ratio = (table[(variant, column)] / table[(REFERENCE, column)]).replace(np.inf, np.nan)
+    ratio = (table[(variant, column)] / table[(reference, column)]).replace(np.inf, np.nan)
     ratio = ratio[(ratio > 0) & np.isfinite(ratio)]
     return (
         f"{column}: better in {(ratio < 0.999).sum()}, worse in {(ratio > 1.001).sum()}, "
@@ -125,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("data/forecast_cost_study"))
     parser.add_argument("--only", default="replay,chicago,stress")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--reference", default=REFERENCE)
+    parser.add_argument("--detail", action="store_true", help="print every cell's ratios")
     args = parser.parse_args(argv)
+    reference = args.reference
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    variants = [REFERENCE, *[v for v in args.variants.split(",") if v and v != REFERENCE]]
+    variants = [reference, *[v for v in args.variants.split(",") if v and v != reference]]
     args.cache.mkdir(parents=True, exist_ok=True)
     parts, cpu = [], dict.fromkeys(variants, 0.0)
     for case in _cases(only):
@@ -139,15 +153,21 @@ def main(argv: list[str] | None = None) -> int:
                     cpu[variant] += blob["cpu"]
                     parts += [row | {"variant": variant} for row in cells(name, blob)]
     table = pd.DataFrame(parts).pivot_table(
-        index=["case", "level", "bucket"], columns="variant", values=["gbm", "served"]
+        index=["case", "level", "bucket"],
+        columns="variant",
+        values=["gbm", "season_trend", "served"],
     )
     table = table.swaplevel(axis=1)
     for variant in variants:
-        share = cpu[variant] / cpu[REFERENCE]
+        share = cpu[variant] / cpu[reference]
         print(f"{variant}: backtests {cpu[variant]:.1f} s CPU ({share:.2f}x)")
-        if variant != REFERENCE:
-            print("  " + compare(table, "gbm", variant))
-            print("  " + compare(table, "served", variant))
+        if variant != reference:
+            print("  " + compare(table, "gbm", variant, reference))
+            print("  " + compare(table, "season_trend", variant, reference))
+            print("  " + compare(table, "served", variant, reference))
+    if args.detail:  # served MAE per cell, each variant / the reference
+        served_mae = table.xs("served", axis=1, level=1)
+        print(served_mae.div(served_mae[reference], axis=0).round(3).to_string())
     return 0
 
 

@@ -81,6 +81,10 @@ def _peer_columns(
     return columns, seconds
 
 
+# Origins whose peers came from the cache / were computed by this process (the entry says so).
+PEER_ORIGINS = {"reused": 0, "computed": 0}
+
+
 def _cached_peers(cache: Path | None, key: str, compute: Callable[[], tuple]) -> tuple:
     """The peers' columns from ``cache`` (a directory) when there, else computed and stored.
 
@@ -88,10 +92,13 @@ def _cached_peers(cache: Path | None, key: str, compute: Callable[[], tuple]) ->
     (``--peer-cache``); the key names the data set, freq and origin.
     """
     if cache is None:
+        PEER_ORIGINS["computed"] += 1
         return compute()
     path = cache / (key.replace(" ", "_").replace("/", "_").replace("%", "pct") + ".pkl")
     if path.exists():
+        PEER_ORIGINS["reused"] += 1
         return pickle.loads(path.read_bytes())  # noqa: S301  (our own cache file)
+    PEER_ORIGINS["computed"] += 1
     value = compute()
     cache.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(value))

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tests.bench import forecast_data
-from tests.bench.forecast_eval import METHODS, evaluate
+from tests.bench.forecast_eval import METHODS, PEER_ORIGINS, evaluate
 from tests.bench.proc import PYTHON, REPO
 from tests.bench.report import git_commit, machine
 
@@ -164,12 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "the end. "
         f"{len(rows)} cells, {misses} miss a target; {time.monotonic() - started:.0f} s."
         + (f" Subset: {' '.join(argv or sys.argv[1:])}." if freqs or args.case else "")
-        + (
-            " Peers' forecasts and fit seconds reused where cached (`--peer-cache`: computed "
-            "earlier by this code on the same data; Blotter's side all recomputed)."
-            if args.peer_cache
-            else ""
-        ),
+        + peer_sentence(args.peer_cache),
         "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
         "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
         "",
@@ -182,6 +177,23 @@ def main(argv: list[str] | None = None) -> int:
     args.results.write_text(insert_entry(args.results, lines))
     progress(f"appended to {args.results}")
     return 1 if errors else 0
+
+
+def peer_sentence(cache: Path | None) -> str:
+    """What this run did with the peers: all computed, or how many origins came from the cache."""
+    if cache is None:
+        return ""
+    reused, computed = PEER_ORIGINS["reused"], PEER_ORIGINS["computed"]
+    if not reused:
+        return (
+            f" Peers' forecasts computed by this run at all {computed} origins (stored in "
+            "`--peer-cache`)."
+        )
+    return (
+        f" Peers' forecasts and fit seconds reused from `--peer-cache` at {reused} of "
+        f"{reused + computed} origins (computed by an earlier run on the same data), "
+        f"computed by this run at {computed}; Blotter's side all recomputed."
+    )
 
 
 if __name__ == "__main__":

@@ -116,11 +116,6 @@ class ForecastConfig:
         weekday_weeks: Weeks whose weekday shares give the daily weekday factors
             (``ml.weekday``); 8 before f21. 52 cut season_trend's daily MAE in 12 of 12
             changed cells (26: 11), the served forecast's daily 3-12 m by 1-5 %.
-        trend_years: Annual means the season-trend path's trend rests on: 2 = the smaller
-            of the last two annual growths when they agree; more = a line fitted through
-            that many trailing years, shrunk by its noise (``ml.trend``).
-        trend_damping: Per year, the share of the trend's effect that carries on (damped
-            trend: a year-ahead path levels off); 1 = a straight line.
     """
 
     horizons: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZON))
@@ -148,8 +143,6 @@ class ForecastConfig:
     peer_max_series: int = 8
     level_memory: float = 0.125
     weekday_weeks: int = 52
-    trend_years: int = 2
-    trend_damping: float = 0.8
 
     def __post_init__(self) -> None:
         for freq, horizon in self.horizons.items():

@@ -19,11 +19,11 @@ import pandas as pd
 
 from ml.anchor import log_gap, reversion
 from ml.features import FeatureContext, trailing_sum_count
-from ml.trend import fitted_growth
 from ml.weekday import weekday_factors
 
 YEARS = 5  # past years pooled into the seasonal index
 SHRINK_COUNTS = 100.0  # counts at which a series' own seasonal index gets half the weight
+TREND_DAMPING = 0.8  # per year: the trend's effect levels off (damped-trend path)
 TREND_CLIP = 0.3  # |log growth| per year
 HALF = {"daily": 14, "weekly": 2, "monthly": 0}  # half-width of the local seasonal window
 
@@ -230,10 +230,6 @@ class SeasonTrend:
         boundary) moves one annual ratio, not both, so it does not become a trend. Each
         growth is shrunk towards 0 by its Poisson noise; none after a detected level shift.
         """
-        if self.ctx.config.trend_years > 2:  # a line through several years (ml.trend)
-            g = fitted_growth(self.annual, s, o, self.year, self.ctx.config.trend_years)
-            g = np.where(self.ctx.shifted[s, o], 0.0, g)
-            return np.clip(g, -TREND_CLIP, TREND_CLIP)
         total, count = self.annual
         growths = []
         for k in (0, 1):
@@ -258,9 +254,7 @@ class SeasonTrend:
         t = o + h
         idx = self.index(s, t, o) / self.level_index[s, o]
         x = (h + self.ctx.spec.level_window / 2) / self.year  # years from the level's centre
-        damping = self.ctx.config.trend_damping
-        carried = x if damping >= 1 else (1 - damping**x) / -np.log(damping)
-        path = self.growth[s, o] * carried
+        path = self.growth[s, o] * (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
         if self.gap is not None:  # far leads revert towards the year's level (ml.anchor)
             path = path + reversion(h, self.year, self.ctx.config.level_memory) * self.gap[s, o]
         out = idx * np.exp(path)

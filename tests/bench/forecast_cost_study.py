@@ -53,12 +53,6 @@ VARIANTS: dict[str, dict[str, object]] = {
     "mem0.25+wd52": {"level_memory": 0.25, "weekday_weeks": 52},
     "mem0.125+wd52": {"level_memory": 0.125, "weekday_weeks": 52},
     "mem0.0625+wd52": {"level_memory": 0.0625, "weekday_weeks": 52},
-    "trend3": {"trend_years": 3},  # ml.trend: a line through several years' annual means
-    "trend4": {"trend_years": 4},
-    "trend5": {"trend_years": 5},
-    "trend4-d0.9": {"trend_years": 4, "trend_damping": 0.9},
-    "trend4-d1": {"trend_years": 4, "trend_damping": 1.0},
-    "trend5-d1": {"trend_years": 5, "trend_damping": 1.0},
 }
 REFERENCE = "base"
 

@@ -189,10 +189,11 @@ def peer_sentence(cache: Path | None) -> str:
             f" Peers' forecasts computed by this run at all {computed} origins (stored in "
             "`--peer-cache`)."
         )
+    here = f", computed by this run at {computed}" if computed else ""
     return (
         f" Peers' forecasts and fit seconds reused from `--peer-cache` at {reused} of "
-        f"{reused + computed} origins (computed by an earlier run on the same data), "
-        f"computed by this run at {computed}; Blotter's side all recomputed."
+        f"{reused + computed} origins (computed by an earlier run on the same data){here}; "
+        "Blotter's side all recomputed."
     )
 
 

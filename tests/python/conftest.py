@@ -41,16 +41,18 @@ _SHARED = (
 _PER_PARAM = ("realdata/test_real_cities.py",)
 # Seconds each group takes on one worker: the profiled run of main at 389c579 (2026-11-29
 # 20:20 UTC, `pytest --group-times=FILE`, beside other work), the dbt folder less the 7 % of
-# CPU that t20's dbt log level and GC thresholds saved in its paired runs (BENCHMARKS.md).
+# CPU that t20's dbt log level and GC thresholds saved in its paired runs, then less the 7 % t21
+# saved (two paired `-n 0` runs of the folder, 354 -> 330 CPU s) and the quick bench less 3 %
+# (BENCHMARKS.md).
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
     "bigquery/test_bq_daily_run.py": 585,
-    "dbt": 547,
+    "dbt": 510,
     "trust/test_operator_scenarios.py": 213,
     "orchestration/test_end_to_end.py": 199,
     "dashboard": 172,
-    "bench/test_bench_quick.py": 169,
+    "bench/test_bench_quick.py": 165,
     "ml/pipeline_run": 56,
     "realdata/test_real_cities.py[sf]": 53,
     "ingestion/test_faults.py": 52,

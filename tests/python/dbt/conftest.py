@@ -54,6 +54,16 @@ PUBLISHED_VARS = {
 # dbt's profile, so each call would parse the whole project again (~5-10 s); orchestration hands
 # its one parse to every dbt call of a run the same way (``orchestration.dbt_invoke``).
 _PARSED: dict[str, Any] = {}
+# Variables that change no parse: the warehouse file (its name is kept), the file log's level,
+# where dbt writes its artefacts (a command given the manifest writes to its own target/ and
+# logs/), and what dbt never sees.
+_PARSE_NEUTRAL = (
+    "BLOTTER_DUCKDB_PATH",
+    "DBT_LOG_LEVEL_FILE",
+    "DBT_TARGET_PATH",
+    "DBT_LOG_PATH",
+    *HIDDEN_FROM_DBT,
+)
 
 
 def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
@@ -71,10 +81,7 @@ def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
             sorted(
                 (k, v)
                 for k, v in (os.environ | env).items()
-                # dbt never sees the key (HIDDEN_FROM_DBT), and the path is the point.
-                if k.startswith(("BLOTTER_", "DBT_"))
-                # The file log's level changes no parse.
-                and k not in ("BLOTTER_DUCKDB_PATH", "DBT_LOG_LEVEL_FILE", *HIDDEN_FROM_DBT)
+                if k.startswith(("BLOTTER_", "DBT_")) and k not in _PARSE_NEUTRAL
             ),
         )
     )
@@ -223,3 +230,63 @@ def published(
     """(file, result) of a build into the published schemas, as orchestration runs it."""
     db = copy_db(built[0], tmp_path_factory.mktemp("published"))
     return db, dbt(db, vars=PUBLISHED_VARS)
+
+
+def published_digest(db: Path) -> dict[str, str]:
+    """sha256 of each published table's columns, types and sorted rows, and of each view's
+    definition (a view's rows follow raw, which tests change)."""
+    schemas = list(PUBLISHED_SCHEMAS)
+    relations = query(
+        db,
+        "select schema_name, table_name, null from duckdb_tables() "
+        "where schema_name in (select unnest(?)) union all "
+        "select schema_name, view_name, sql from duckdb_views() "
+        "where schema_name in (select unnest(?)) order by all",
+        [schemas, schemas],
+    )
+    out = {}
+    for schema, name, view_sql in relations:
+        columns = query(
+            db,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        )
+        content = view_sql or query(db, f'select * from "{schema}"."{name}" order by all')
+        out[f"{schema}.{name}"] = hashlib.sha256(repr((columns, content)).encode()).hexdigest()
+    return out
+
+
+# The share of raw (the oldest rows) whose neighbourhood moves to a renamed column.
+RENAMED_SHARE = 0.73
+
+
+@pytest.fixture(scope="session")
+def plain_rebuild(
+    published: tuple[Path, DbtRunResult], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, DbtRunResult, dict[str, str]]:
+    """(file, result, published digest before) of a plain full-refresh build on a changed raw.
+
+    One build serves two checks that each need a plain full refresh after raw changed
+    (``test_plain_build.py``: published relations stay as they were; ``test_geography_drift.py``:
+    a renamed geography column is coalesced row by row). Their changes touch different columns:
+    every incident becomes a ROBBERY; the oldest ``RENAMED_SHARE`` of the history carries its
+    neighbourhood under the portal's old name ``neighborhood_1``; and two columns the profile
+    does not know appear (newer snapshots' zip_code, incident_id).
+    """
+    db = copy_db(published[0], tmp_path_factory.mktemp("plain_rebuild"))
+    before = published_digest(db)
+    query(db, "update raw.incidents set incident_type_primary = 'ROBBERY'")
+    [(total,)] = query(db, "select count(*) from raw.incidents")
+    query(db, "alter table raw.incidents add column neighborhood_1 varchar")
+    query(
+        db,
+        "update raw.incidents set neighborhood_1 = neighborhood, neighborhood = null "
+        "where case_number in (select case_number from raw.incidents "
+        "order by incident_datetime limit ?)",
+        [int(total * RENAMED_SHARE)],
+    )
+    query(db, "alter table raw.incidents add column zip_code text default '14201'")
+    query(db, "alter table raw.incidents add column incident_id text default 'x-1'")
+    # A full refresh is the most destructive plain build: it recreates everything it builds.
+    return db, dbt(db, full_refresh=True), before

@@ -11,7 +11,15 @@ import calendar
 from datetime import date, timedelta
 from pathlib import Path
 
-from conftest import LANDED_AS_OF, LANDED_START, PUBLISHED_CUTOFF, dbt, query
+from conftest import (
+    LANDED_AS_OF,
+    LANDED_START,
+    PUBLISHED_CUTOFF,
+    PUBLISHED_VARS,
+    copy_db,
+    dbt,
+    query,
+)
 
 from orchestration.dbt_runner import DbtRunResult
 
@@ -90,18 +98,24 @@ def test_plain_build_derives_the_cutoff_from_the_last_day_with_data(
         assert complete == expected, (freq, start)
 
 
-def test_incident_after_the_cutoff_fails_an_error_test(built_copy: Path) -> None:
-    """A future-dated incident that got through to the marts fails the audit's data test."""
+def test_incident_after_the_cutoff_fails_an_error_test(
+    published: tuple[Path, DbtRunResult], tmp_path: Path
+) -> None:
+    """A future-dated incident that got through to the marts fails the audit's data test.
+
+    On the published build, with its vars (cutoff ``PUBLISHED_CUTOFF``): the session already
+    parsed the project with them, where other vars would cost a whole-project parse.
+    """
     name = "assert_no_incident_after_data_cutoff"
-    cutoff = {"data_cutoff": LANDED_AS_OF.isoformat()}
-    assert dbt(built_copy, "test", select=[name], vars=cutoff).node(name).status == "pass"
+    db = copy_db(published[0], tmp_path / "wh")
+    assert dbt(db, "test", select=[name], vars=PUBLISHED_VARS).node(name).status == "pass"
     query(
-        built_copy,
-        "insert into dev_marts.fct_incidents by name select * replace ("
+        db,
+        "insert into marts.fct_incidents by name select * replace ("
         "repeat('f', 64) as incident_id, date '2027-06-01' as occurred_date) "
-        "from dev_marts.fct_incidents limit 1",
+        "from marts.fct_incidents limit 1",
     )
-    result = dbt(built_copy, "test", select=[name], vars=cutoff)
+    result = dbt(db, "test", select=[name], vars=PUBLISHED_VARS)
     assert (result.node(name).status, result.node(name).rows) == ("fail", 1)
     assert not result.success
 

@@ -148,10 +148,12 @@ def differences(incremental: Path, refreshed: Path, tables: list[tuple[str, str]
         con.close()
 
 
-def run_days(db: Path, new_load: bool = True, **kwargs: Any) -> list[tuple[str, str, str]]:
+def run_days(
+    db: Path, new_load: bool = True, days: tuple[date, ...] = DAYS, **kwargs: Any
+) -> list[tuple[str, str, str]]:
     """Land each day plus its late rows, then build incrementally; the late rows per day."""
     late = []
-    for serial, day in enumerate(DAYS):
+    for serial, day in enumerate(days):
         land_day(db, day)
         late.append(land_late_rows(db, serial, new_load))
         result = dbt(db, **kwargs)
@@ -245,8 +247,10 @@ def test_rows_outside_both_windows_are_caught(built_copy: Path, tmp_path: Path) 
     """The same late rows without a load of their own: no window sees them, the comparison fails.
 
     This shows the comparison above can fail; ingestion always writes a changed row in a new load.
+    One day is enough: its incremental build already misses them (a second day's ingest and
+    build, ~10 CPU s, changed nothing this test reads).
     """
-    run_days(built_copy, new_load=False, exclude=MODELS_ONLY)
+    run_days(built_copy, new_load=False, days=DAYS[:1], exclude=MODELS_ONLY)
     # The production gate sees it too: a raw record missing from int_incidents_deduplicated
     # fails staging's relationships test, which stops publication.
     gate = dbt(built_copy, command="test", select=["stg_socrata__incidents"])

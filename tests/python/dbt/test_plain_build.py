@@ -8,11 +8,10 @@ build leaves every published relation byte for byte as it was.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import yaml
-from conftest import PUBLISHED_SCHEMAS, copy_db, dbt, query
+from conftest import PUBLISHED_SCHEMAS, dbt, published_digest, query
 
 from ml.warehouse import TABLES
 from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult
@@ -22,32 +21,6 @@ ML_SOURCES = PROJECT_DIR / "models" / "marts" / "forecasting" / "_forecasting__s
 
 def _schemas(db: Path) -> set[str]:
     return {s for (s,) in query(db, "select schema_name from information_schema.schemata")}
-
-
-def _digest(db: Path, schemas: tuple[str, ...]) -> dict[str, str]:
-    """sha256 of each table's columns, types and sorted rows, and of each view's definition.
-
-    Views are compared by definition: their rows follow raw, which the test changes.
-    """
-    relations = query(
-        db,
-        "select schema_name, table_name, null from duckdb_tables() "
-        "where schema_name in (select unnest(?)) union all "
-        "select schema_name, view_name, sql from duckdb_views() "
-        "where schema_name in (select unnest(?)) order by all",
-        [list(schemas), list(schemas)],
-    )
-    out = {}
-    for schema, name, view_sql in relations:
-        columns = query(
-            db,
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, name],
-        )
-        content = view_sql or query(db, f'select * from "{schema}"."{name}" order by all')
-        out[f"{schema}.{name}"] = hashlib.sha256(repr((columns, content)).encode()).hexdigest()
-    return out
 
 
 def test_plain_build_on_an_ingest_only_warehouse_is_green_and_private(
@@ -64,23 +37,22 @@ def test_plain_build_on_an_ingest_only_warehouse_is_green_and_private(
 
 
 def test_plain_build_leaves_published_schemas_untouched(
-    published: tuple[Path, DbtRunResult], tmp_path: Path
+    published: tuple[Path, DbtRunResult],
+    plain_rebuild: tuple[Path, DbtRunResult, dict[str, str]],
 ) -> None:
-    src, result = published
+    _, result = published
     assert result.success, result.failing_tests + result.failing_nodes
-    db = copy_db(src, tmp_path / "wh")
-    before = _digest(db, PUBLISHED_SCHEMAS)
+    # A published warehouse whose raw changed (every incident a ROBBERY), rebuilt by a plain
+    # full refresh (conftest.plain_rebuild).
+    db, plain, before = plain_rebuild
     assert {
         "marts.fct_incidents",
         "ml.forecasts",
         "snapshots.snap_incidents",
         "staging.stg_socrata__incidents",
     } <= set(before)
-    query(db, "update raw.incidents set incident_type_primary = 'ROBBERY'")
-    # A full refresh is the most destructive plain build: it recreates everything it builds.
-    plain = dbt(db, full_refresh=True)
     assert plain.success, plain.failing_tests + plain.failing_nodes
-    assert _digest(db, PUBLISHED_SCHEMAS) == before
+    assert published_digest(db) == before
     # The plain build did see the change, in its own schemas.
     assert query(db, "select distinct incident_type from dev_marts.fct_incidents") == [("ROBBERY",)]
 

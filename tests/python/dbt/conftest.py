@@ -54,16 +54,6 @@ PUBLISHED_VARS = {
 # dbt's profile, so each call would parse the whole project again (~5-10 s); orchestration hands
 # its one parse to every dbt call of a run the same way (``orchestration.dbt_invoke``).
 _PARSED: dict[str, Any] = {}
-# Variables that change no parse: the warehouse file (its name is kept), the file log's level,
-# where dbt writes its artefacts (a command given the manifest writes to its own target/ and
-# logs/), and what dbt never sees.
-_PARSE_NEUTRAL = (
-    "BLOTTER_DUCKDB_PATH",
-    "DBT_LOG_LEVEL_FILE",
-    "DBT_TARGET_PATH",
-    "DBT_LOG_PATH",
-    *HIDDEN_FROM_DBT,
-)
 
 
 def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
@@ -81,7 +71,10 @@ def parsed_project(env: dict[str, str], project_dir: Path, vars: Any) -> Any:
             sorted(
                 (k, v)
                 for k, v in (os.environ | env).items()
-                if k.startswith(("BLOTTER_", "DBT_")) and k not in _PARSE_NEUTRAL
+                # dbt never sees the key (HIDDEN_FROM_DBT), and the path is the point.
+                if k.startswith(("BLOTTER_", "DBT_"))
+                # The file log's level changes no parse.
+                and k not in ("BLOTTER_DUCKDB_PATH", "DBT_LOG_LEVEL_FILE", *HIDDEN_FROM_DBT)
             ),
         )
     )

@@ -26,15 +26,33 @@
     ),
 ) }}
 
+{#- Rows without :updated_at cannot be windowed; they are re-merged. #}
+{%- set window = incremental_where(
+    'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
+) %}
+
 with
 
 areas as (
 
     select * from {{ ref('int_incident_areas') }}
-    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where(
-        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
-    ) }}
+    where {{ window }}
+
+),
+
+incident_ids as (
+
+    {#-
+        The pseudonym once per incident, not once per geography level (the
+        keyed hash was most of a full build's time here). The same window
+        on the same columns of the same records as `areas`, so the inner
+        join keeps every area row: record_key is unique and never null.
+    #}
+    select
+        record_key,
+        {{ pseudonymise('record_key') }} as incident_id
+    from {{ ref('int_incidents_classified') }}
+    where {{ window }}
 
 ),
 
@@ -42,25 +60,27 @@ final as (
 
     select
         ---------- ids
-        cast({{ pseudonymise('record_key') }} as {{ dbt.type_string() }})
+        cast(incident_ids.incident_id as {{ dbt.type_string() }})
             as incident_id,
-        {{ dbt.hash(dbt.concat(['geo_level', "'|'", 'geo'])) }}
+        {{ dbt.hash(dbt.concat(['areas.geo_level', "'|'", 'areas.geo'])) }}
             as geography_id,
 
         ---------- strings
-        geo_level,
-        geo,
+        areas.geo_level,
+        areas.geo,
 
         ---------- dates
-        occurred_date,
+        areas.occurred_date,
 
         ---------- timestamps
-        source_updated_at,
+        areas.source_updated_at,
 
         ---------- lineage
-        dlt_load_id
+        areas.dlt_load_id
 
     from areas
+    inner join incident_ids
+        on areas.record_key = incident_ids.record_key
 
 )
 

@@ -209,9 +209,7 @@ class PageParser:
         """Keys and count by DuckDB, or None when the fast path cannot give the reference's."""
         path = self._dir / f"{_PAGE_PREFIX}{next(self._serial):06d}.json"
         path.write_bytes(body)
-        if self._counter is None:
-            self._counter = self._connect()
-        con = self._counter
+        con = self._counter = self._counter or self._connect()  # local: close() may clear it
         try:
             con.execute(
                 # json_type only where json_keys cannot tell: a non-object has no keys
@@ -243,10 +241,9 @@ class PageParser:
 
     def _read(self, counted: Counted) -> Page | None:
         names = counted.names
-        if self._reader is None:
-            self._reader = self._connect()
+        reader = self._reader = self._reader or self._connect()  # local: close() may clear it
         try:
-            raw = self._reader.read_json(
+            raw = reader.read_json(
                 str(counted.path), format="array", columns={n: "JSON" for n in names}
             ).to_arrow_table()
         except duckdb.Error:

@@ -1,10 +1,12 @@
 """One SODA page (a JSON array of records) → text-only Arrow columns, without Python per cell.
 
-The fast path lets DuckDB parse the page (it releases the GIL, so the next page is parsed in
-the prefetch thread while the pipeline works on this one): one pass lists each record's keys,
-a second reads every key as DuckDB ``JSON``, whose text is then turned into the landing text
-with Arrow compute: strings lose their quotes (the few holding an escape are decoded one by
-one), anything else keeps its compact JSON text, exactly what ``orjson.dumps`` gives.
+The fast path lets DuckDB parse the page (it releases the GIL, so pages are parsed in worker
+threads while the pipeline works on an earlier one): one pass lists each record's keys and
+counts them (:meth:`PageParser.count`: all the paginator needs to request the next page), a
+second (:meth:`PageParser.finish`, overlapping that download) reads every key as DuckDB
+``JSON``, whose text is then turned into the landing text with Arrow compute: strings lose
+their quotes (the few holding an escape are decoded one by one), anything else keeps its
+compact JSON text, exactly what ``orjson.dumps`` gives.
 
 Pages the fast path does not cover exactly (an element that is not an object, a key repeated
 in a record, anything DuckDB refuses) take the reference path: ``orjson.loads`` and
@@ -19,6 +21,7 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import gc
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,8 @@ from ingestion.validation import column_name, records_to_table
 
 # First character of a non-string JSON value's text -> its Socrata-like kind (drift detection).
 _KINDS = {"{": "object", "[": "object", "t": "checkbox", "f": "checkbox"}
-_PAGE_FILE = "page.json"
+_PAGE_PREFIX = "body-"
+_PAGE_GLOB = "body-*.json"
 PARSE_MEMORY = "512MB"  # DuckDB's own buffers while parsing one page (results are Arrow)
 
 
@@ -127,42 +131,85 @@ def _decode(column: pa.Array) -> tuple[pa.Array, str | None]:
     return text, kind
 
 
+@dataclass
+class Counted:
+    """A page whose records are counted (what the paginator needs), not yet turned into Arrow.
+
+    Attributes:
+        records: Elements in the page's array.
+        page: The finished page when counting already made it (reference path, empty page).
+        names: API names in landing order (fast path), for :meth:`PageParser.finish`.
+        path: The page's own file, read by :meth:`PageParser.finish` and then removed.
+        where: The redacted URL it came from (for the error of a page that fails late).
+    """
+
+    records: int
+    body: bytes = field(repr=False)
+    page: Page | None = None
+    names: list[str] = field(default_factory=list)
+    path: Path | None = None
+    where: str = ""
+
+    def __len__(self) -> int:
+        return self.records
+
+
 class PageParser:
-    """Parses pages with one DuckDB connection (one thread) and a scratch file in ``workdir``.
+    """Parses pages with DuckDB in two steps, each on its own connection (one thread each).
+
+    :meth:`count` (one pass: keys and record count) is all the paginator needs to request the
+    next page; :meth:`finish` (the values) can then run in another thread while that page
+    downloads. Each page gets its own file in ``workdir``, removed once finished.
 
     Args:
-        workdir: A private directory for the page file DuckDB reads.
+        workdir: A private directory for the page files DuckDB reads.
     """
 
     def __init__(self, workdir: Path) -> None:
-        self._path = workdir / _PAGE_FILE
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._dir = workdir
+        self._serial = itertools.count()
+        self._counter: duckdb.DuckDBPyConnection | None = None
+        self._reader: duckdb.DuckDBPyConnection | None = None
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            self._con = duckdb.connect(config={"threads": 1, "memory_limit": PARSE_MEMORY})
-        return self._con
+    @staticmethod
+    def _connect() -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(config={"threads": 1, "memory_limit": PARSE_MEMORY})
 
     def close(self) -> None:
-        # Not closed here: the prefetch thread may still be parsing a page nobody will read;
-        # the connection goes when its last user does.
-        self._con = None
-        self._path.unlink(missing_ok=True)
+        # Not closed here: a worker thread may still be parsing a page nobody will read; the
+        # connections go when their last user does.
+        self._counter = self._reader = None
+        for path in self._dir.glob(_PAGE_GLOB):
+            path.unlink(missing_ok=True)
 
     def parse(self, body: bytes) -> Page:
         """Parse one response body (raises :class:`NotAnArray` or ``orjson.JSONDecodeError``)."""
-        page = self._fast(body) if body.lstrip()[:1] == b"[" else None
-        if page is not None:
-            return page
-        records = loads(body)
-        if not isinstance(records, list):
-            raise NotAnArray(type(records).__name__)
-        return from_records(records)
+        return self.finish(self.count(body))
 
-    def _fast(self, body: bytes) -> Page | None:
-        """The DuckDB path, or None when it cannot give exactly the reference's table."""
-        self._path.write_bytes(body)
-        con = self._connection()
+    def count(self, body: bytes) -> Counted:
+        """Count the records of one body; the errors of :meth:`parse` are raised here."""
+        counted = self._count(body) if body.lstrip()[:1] == b"[" else None
+        if counted is None:
+            page = _reference(body)
+            counted = Counted(page.records, body, page=page)
+        return counted
+
+    def finish(self, counted: Counted) -> Page:
+        """The page of a counted body (the reference path when DuckDB cannot read it exactly)."""
+        if counted.page is not None:
+            return counted.page
+        try:
+            page = self._read(counted)
+        finally:
+            if counted.path is not None:
+                counted.path.unlink(missing_ok=True)
+        return page if page is not None else _reference(counted.body)
+
+    def _count(self, body: bytes) -> Counted | None:
+        """Keys and count by DuckDB, or None when the fast path cannot give the reference's."""
+        path = self._dir / f"{_PAGE_PREFIX}{next(self._serial):06d}.json"
+        path.write_bytes(body)
+        con = self._counter = self._counter or self._connect()  # local: close() may clear it
         try:
             con.execute(
                 # json_type only where json_keys cannot tell: a non-object has no keys
@@ -171,27 +218,37 @@ class PageParser:
                 "case when len(keys) > 0 then true else json_type(json) = 'OBJECT' end "
                 "as is_object from (select json, json_keys(json) as keys "
                 "from read_json_objects(?, format = 'array'))",
-                [str(self._path)],
+                [str(path)],
             )
             records, objects = con.execute(
                 "select count(*), count(*) filter (where is_object) from page_keys"
             ).fetchone() or (0, 0)
-            if not records:
-                return Page(0, pa.table({}), _body=body)
-            if objects < records:
-                return None
-            (first,) = con.execute("select keys from page_keys where i = 1").fetchone() or ([],)
-            others = con.execute("select distinct unnest(keys) from page_keys").fetchall()
-            # read_json refuses a record that repeats a key (orjson would keep the last value),
-            # so such a page takes the reference path.
-            first = list(dict.fromkeys(first))
-            names = list(first) + sorted({k for (k,) in others}.difference(first))
-            raw = con.read_json(
-                str(self._path), format="array", columns={n: "JSON" for n in names}
+            if records and objects == records:
+                (first,) = con.execute("select keys from page_keys where i = 1").fetchone() or ([],)
+                others = con.execute("select distinct unnest(keys) from page_keys").fetchall()
+        except duckdb.Error:
+            records, objects = -1, 0
+        if records <= 0 or objects < records:
+            path.unlink(missing_ok=True)
+            if records == 0:
+                return Counted(0, body, page=Page(0, pa.table({}), _body=body))
+            return None
+        # read_json refuses a record that repeats a key (orjson would keep the last value),
+        # so such a page takes the reference path in finish.
+        first = list(dict.fromkeys(first))
+        names = list(first) + sorted({k for (k,) in others}.difference(first))
+        return Counted(records, body, names=names, path=path)
+
+    def _read(self, counted: Counted) -> Page | None:
+        names = counted.names
+        reader = self._reader = self._reader or self._connect()  # local: close() may clear it
+        try:
+            raw = reader.read_json(
+                str(counted.path), format="array", columns={n: "JSON" for n in names}
             ).to_arrow_table()
         except duckdb.Error:
             return None
-        if raw.num_rows != records or raw.column_names != names:
+        if raw.num_rows != counted.records or raw.column_names != names:
             return None
         arrays, kinds = [], {}
         for name in names:
@@ -200,4 +257,11 @@ class PageParser:
             if kind is not None:
                 kinds[name] = kind
         table = pa.Table.from_arrays(arrays, names=[column_name(n) for n in names])
-        return Page(records, table, kinds, _body=body)
+        return Page(counted.records, table, kinds, _body=counted.body)
+
+
+def _reference(body: bytes) -> Page:
+    records = loads(body)
+    if not isinstance(records, list):
+        raise NotAnArray(type(records).__name__)
+    return from_records(records)

@@ -85,9 +85,10 @@ class IngestResult:
 
 
 def _configure_dlt() -> None:
-    # Arrow items get the lineage columns too (off by default for the parquet normalizer).
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
+    # The source adds the lineage columns to its Arrow items itself (socrata.with_lineage), so
+    # the normalize step imports the extracted files instead of rewriting them.
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = False
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = False
     # No internet here, and nothing to report anyway.
     dlt.config["runtime.dlthub_telemetry"] = False
     # Finished load packages are only disk usage.

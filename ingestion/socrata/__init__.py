@@ -27,6 +27,9 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.normalizers.utils import generate_dlt_ids
+from dlt.common.schema.typing import TColumnSchema
+from dlt.common.schema.utils import dlt_id_column, dlt_load_id_column
 
 from ingestion.drift import detect_drift
 from ingestion.errors import NoIncidentsError
@@ -39,6 +42,11 @@ from ingestion.validation import api_name, column_name
 INCIDENTS_TABLE = "incidents"
 REJECTED_TABLE = "incidents_rejected"
 SOURCE_COLUMN = "_blotter_source"
+# dlt's lineage columns, with dlt's own definitions (what its normalizer would have added).
+LINEAGE: dict[str, TColumnSchema] = {
+    "_dlt_load_id": dlt_load_id_column(),
+    "_dlt_id": dlt_id_column(),
+}
 LEGACY_CURSORS = "cursors"  # source id -> last cursor, before dlt.sources.incremental
 LEGACY_CURSOR = "last_cursor"  # before cursors were tied to a source
 
@@ -85,13 +93,38 @@ class FetchStats:
     drift: list[str] = field(default_factory=list)
 
 
+def with_lineage(table: pa.Table) -> pa.Table:
+    """``table`` with dlt's lineage columns appended: this load's id and a random row id.
+
+    Made here, at extract, instead of by dlt's Arrow normalizer (off, see ``pipeline.py``):
+    an extracted file that needs no new column is then imported by the normalize step as it
+    is, where adding ``_dlt_id`` meant reading and rewriting every extracted file.
+    """
+    load_id = dlt.current.load_package_state()["load_id"]
+    string = pa.string()
+    columns = {
+        "_dlt_load_id": pa.repeat(pa.scalar(load_id, string), table.num_rows),
+        "_dlt_id": pa.array(generate_dlt_ids(table.num_rows), string),
+    }
+    for name, values in columns.items():
+        table = table.append_column(pa.field(name, string, nullable=False), values)
+    return table
+
+
+def _lineaged(table: pa.Table) -> Iterator[pa.Table]:
+    yield with_lineage(table)  # at extract: the load id exists only then
+
+
 def _rejected_hints(key: str) -> Any:
     # The rejected table must not inherit the resource's merge key: its key may be null.
     return dlt.mark.make_hints(
         table_name=REJECTED_TABLE,
         write_disposition="append",
         primary_key=[],
-        columns={key: {"data_type": "text", "nullable": True, "primary_key": False}},
+        columns={
+            key: {"data_type": "text", "nullable": True, "primary_key": False},
+            **LINEAGE,
+        },
     )
 
 
@@ -136,7 +169,7 @@ def socrata_source(
         name=INCIDENTS_TABLE,
         primary_key=dataset.key,
         write_disposition="merge",
-        columns={dataset.key: {"data_type": "text", "nullable": False}},
+        columns={dataset.key: {"data_type": "text", "nullable": False}, **LINEAGE},
     )
     def incidents(updated: dlt.sources.incremental[str] = cursor) -> Iterator[Any]:
         # dlt restored the schema from the destination before extracting: raw's columns.
@@ -182,14 +215,13 @@ def socrata_source(
         for table in quarantine.tables():
             stats.accepted += table.num_rows
             fetched_columns.update(map(api_name, table.column_names))
-            yield table.append_column(
-                SOURCE_COLUMN, pa.repeat(pa.scalar(plan.source_id, pa.string()), table.num_rows)
-            )
+            source = pa.repeat(pa.scalar(plan.source_id, pa.string()), table.num_rows)
+            yield with_lineage(table.append_column(SOURCE_COLUMN, source))
         stats.duplicates = quarantine.duplicates
         stats.rejected = len(quarantine.rejections)
         stats.quarantined_future = quarantine.future
         if quarantine.rejections:
-            table = rejected_table(quarantine.rejections, datetime.now(UTC))
+            table = with_lineage(rejected_table(quarantine.rejections, datetime.now(UTC)))
             yield dlt.mark.with_hints(
                 table, _rejected_hints(dataset.key), create_table_variant=True
             )
@@ -203,5 +235,7 @@ def socrata_source(
 
     resources = [incidents]
     for name, table in tables.items():
-        resources.append(dlt.resource([table], name=name, write_disposition="replace"))
+        resources.append(
+            dlt.resource(_lineaged(table), name=name, write_disposition="replace", columns=LINEAGE)
+        )
     return resources

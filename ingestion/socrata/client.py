@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from urllib3.exceptions import NewConnectionError
 
 from engines.errors import SourceUnavailable
 from ingestion.errors import IngestError
-from ingestion.pages import NotAnArray, Page, PageParser
+from ingestion.pages import Counted, NotAnArray, Page, PageParser
 from ingestion.socrata import settings as cfg
 from ingestion.socrata.helpers import redact, socrata_message, split_token
 from ingestion.socrata.settings import DatasetSettings
@@ -69,7 +70,7 @@ def _dropped(response: requests.Response | None, exc: BaseException | None) -> b
 class SodaPaginator(OffsetPaginator):
     """``$limit``/``$offset`` paging that stops on a short page (no extra empty request).
 
-    Each page of data is ``[Page]``: the parsed page travels through dlt's paginator whole.
+    Each page of data is ``[Counted]``: the counted page travels through dlt's paginator whole.
     """
 
     def __init__(self, limit: int) -> None:
@@ -79,8 +80,19 @@ class SodaPaginator(OffsetPaginator):
         return not data or len(data[0]) < self.limit
 
 
+@contextmanager
+def _page_errors(safe: str) -> Iterator[None]:
+    """A body that is not a JSON array, as the client's one-line errors."""
+    try:
+        yield
+    except orjson.JSONDecodeError:
+        raise SourceUnavailableError(f"{safe} returned invalid JSON in a 200 response") from None
+    except NotAnArray as exc:
+        raise SourceError(f"{safe} returned a JSON {exc.kind}, not an array") from None
+
+
 class _SodaRESTClient(RESTClient):
-    """dlt's REST client parsing pages into Arrow and refusing a 200 that is not an array."""
+    """dlt's REST client counting pages (the paginator's stop) and refusing a non-array 200."""
 
     def __init__(self, parser: PageParser, **options: Any) -> None:
         super().__init__(**options)
@@ -90,14 +102,10 @@ class _SodaRESTClient(RESTClient):
         safe = redact(response.url or "")
         if response.status_code != 200:  # a 202 that outlasted the retries
             raise SourceUnavailableError(f"{safe} kept answering HTTP {response.status_code}")
-        try:
-            return [self.parser.parse(response.content)]
-        except orjson.JSONDecodeError:
-            raise SourceUnavailableError(
-                f"{safe} returned invalid JSON in a 200 response"
-            ) from None
-        except NotAnArray as exc:
-            raise SourceError(f"{safe} returned a JSON {exc.kind}, not an array") from None
+        with _page_errors(safe):
+            counted = self.parser.count(response.content)
+        counted.where = safe
+        return [counted]
 
 
 class SodaClient:
@@ -202,7 +210,7 @@ class SodaClient:
             what = type(exc).__name__
         return SourceUnavailableError(f"cannot reach {self.safe_url}: {what}")
 
-    def _paginate(self, params: dict[str, Any]) -> Iterator[Page]:
+    def _paginate(self, params: dict[str, Any]) -> Iterator[Counted]:
         hooks: dict[str, Any] = {"response": [self._on_response]}
         try:
             for data in self._rest.paginate(params=params, hooks=hooks):
@@ -210,11 +218,17 @@ class SodaClient:
         except requests.RequestException as exc:
             raise self._failure(exc) from None
 
+    def _finish(self, counted: Counted) -> Page:
+        with _page_errors(counted.where):
+            return self._parser.finish(counted)
+
     def pages(self, where: str) -> Iterator[Page]:
         """Yield every page of ``where``, ordered by cursor then a unique id (stable paging).
 
-        The next page is fetched and parsed in a background thread while the caller processes
-        this one (DuckDB parses without holding the GIL), so at most two pages are in memory.
+        Three pages overlap: once a page is counted (its fullness decides whether there is a
+        next one) the next is requested in the fetch thread while this one's values are
+        parsed in the parse thread (DuckDB and Arrow without the GIL) and the caller works on
+        the previous one. A next page is still only requested after a full one.
         """
         params = {
             "$select": ":*,*",  # system fields (the cursor) come back only when selected
@@ -222,13 +236,22 @@ class SodaClient:
             "$order": f"{self.dataset.cursor},{self.dataset.tiebreak}",
         }
         pager = self._paginate(params)
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-prefetch")
+        fetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-fetch")
+        parse = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-parse")
         try:
-            pending: Future[Page | None] = pool.submit(next, pager, None)
-            while (page := pending.result()) is not None:
-                pending = pool.submit(next, pager, None)
-                if page:
-                    yield page
+            fetching: Future[Counted | None] = fetch.submit(next, pager, None)
+            parsing: Future[Page] | None = None
+            while True:
+                counted = fetching.result()
+                if counted is not None:
+                    fetching = fetch.submit(next, pager, None)
+                done = parsing.result() if parsing is not None else None
+                parsing = parse.submit(self._finish, counted) if counted is not None else None
+                if done:
+                    yield done
+                if counted is None:
+                    return
         finally:
-            # On an early exit the prefetched page is not needed: don't wait for it.
-            pool.shutdown(wait=False, cancel_futures=True)
+            # On an early exit the pages in flight are not needed: don't wait for them.
+            fetch.shutdown(wait=False, cancel_futures=True)
+            parse.shutdown(wait=False, cancel_futures=True)

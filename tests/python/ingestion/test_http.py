@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import types
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from ingest_helpers import query
 from engines.base import landing_state_dir
 from engines.errors import SourceUnavailable, TransientError
 from ingestion.errors import IngestError
+from ingestion.pages import PageParser
 from ingestion.profiles import load_profile
 from ingestion.socrata.client import SodaClient, SourceError, SourceUnavailableError
 from ingestion.socrata.helpers import build_where, redact
@@ -168,6 +170,26 @@ def test_paging_stops_on_a_short_page(server):
     assert "%24limit=3" in script.requests[0][0]
     assert "%24order=%3Aupdated_at%2C%3Aid" in script.requests[0][0]
     assert "%24select=%3A%2A%2C%2A" in script.requests[0][0]
+
+
+def test_the_next_page_downloads_while_this_one_is_parsed(server, monkeypatch):
+    url, script = server
+    page = json.dumps([{"n": i} for i in range(3)]).encode()
+    script.responses = [(200, {}, page), (200, {}, b'[{"n": 9}]')]
+    requested: list[int] = []  # requests the server had seen when each page's values were read
+    finish = PageParser.finish
+
+    def finish_after_next_request(self, counted):
+        deadline = time.monotonic() + 10
+        while len(script.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        requested.append(len(script.requests))
+        return finish(self, counted)
+
+    monkeypatch.setattr(PageParser, "finish", finish_after_next_request)
+    small = type(DATASET)(dataset_id=DATASET.dataset_id, page_size=3)
+    assert rows(url, small) == [[{"n": i} for i in range(3)], [{"n": 9}]]
+    assert requested == [2, 2] and len(script.requests) == 2  # overlapped, and no extra request
 
 
 def test_where_clause_and_redaction():

@@ -127,3 +127,18 @@ def test_pages_of_each_real_sample(parser, sample):
         }
         body = requests.get(url, params=params, timeout=60).content
     assert len(same_page(parser, body).table) > 100
+
+
+def test_counting_is_exact_and_finishing_gives_the_parsed_page(parser, tmp_path):
+    body = orjson.dumps([{"a": "1"}, {"b": 2}, {}])
+    counted = parser.count(body)
+    assert len(counted) == 3 and counted.page is None  # the values wait for finish
+    assert len(list(tmp_path.glob("body-*.json"))) == 1
+    page = parser.finish(counted)
+    assert page.table.to_pylist() == parser.parse(body).table.to_pylist()
+    assert page.kinds == {"b": "number"} and len(page) == 3
+    assert not list(tmp_path.glob("body-*.json"))  # each body file goes once finished
+    assert len(parser.count(b'[{"a": 1}, 2, null]')) == 3  # non-objects count (reference path)
+    assert len(parser.count(b"[]")) == 0
+    with pytest.raises(NotAnArray):
+        parser.count(b'{"a": 1}')  # the errors come at counting, inside the paginator

@@ -160,3 +160,11 @@ def test_a_bad_value_on_the_command_line_is_one_line_and_exit_2(monkeypatch, tmp
     result = CliRunner().invoke(app, ["runs"])
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: BLOTTER_LOG_FORMAT='yaml' is not 'text' or 'json'"
+
+
+def test_the_real_samples_directory_is_no_setting_but_not_refused():
+    """README: export BLOTTER_REAL_DATA_DIR to run the tests from elsewhere; the CLI still runs."""
+    settings = load_settings(env={"BLOTTER_REAL_DATA_DIR": "/data/real"}, dotenv=None)
+    assert "real" not in repr(settings)
+    with pytest.raises(SettingsError, match="unknown setting BLOTTER_REAL_DATA_DIRS"):
+        load_settings(env={"BLOTTER_REAL_DATA_DIRS": "/data/real"}, dotenv=None)

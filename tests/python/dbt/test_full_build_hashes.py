@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DEV, SESSION_KEY, pseudonym, query
+from conftest import DEV, SESSION_KEY, dbt, pseudonym, query
 
 from orchestration.dbt_runner import DbtRunResult
 
@@ -61,3 +61,21 @@ def test_snapshot_hashes_spell_what_they_spelled_before(built: tuple[Path, DbtRu
     )
     assert len(columns) > 10 and current > 1000
     assert differ == 0
+
+
+def test_an_incident_missing_an_area_row_fails_the_build(
+    built: tuple[Path, DbtRunResult], built_copy: Path
+) -> None:
+    """The production guard of the pseudonym join: the dbt test, not only this pytest."""
+    name = "assert_every_incident_has_its_areas"
+    assert built[1].node(name).status == "pass"
+    # The newest incident loses its city row, as an inner join that missed it would lose it.
+    query(
+        built_copy,
+        f"delete from {DEV}marts.fct_incident_areas where geo_level = 'city' and incident_id = "
+        f"(select incident_id from {DEV}marts.fct_incidents "
+        f"order by source_updated_at desc, incident_id limit 1)",
+    )
+    result = dbt(built_copy, "test", select=[name])
+    assert result.node(name).status == "fail"
+    assert not result.success

@@ -45,7 +45,9 @@ def equal_weights(ranked: list[str], k: int) -> str:
     return "+".join(f"{m}*{1 / len(top):.3f}" for m in top)
 
 
-def pool_of(rows: pd.DataFrame, level: str, candidates: list[str]) -> tuple[pd.DataFrame, bool]:
+def pool_of(
+    rows: pd.DataFrame, level: str, candidates: list[str], min_points: int = MIN_CELL_POINTS
+) -> tuple[pd.DataFrame, bool]:
     """The rows a cell ranks its candidates on and whether errors are count-scaled.
 
     A thick cell ranks on its own rows by absolute error (its MAE is what it is judged on);
@@ -53,7 +55,7 @@ def pool_of(rows: pd.DataFrame, level: str, candidates: list[str]) -> tuple[pd.D
     count-scaled error (see module doc).
     """
     own = rows["geo_level"] == level
-    if own.sum() >= MIN_CELL_POINTS:
+    if own.sum() >= min_points:
         return rows[own], False
     shared = [
         lvl for lvl, group in rows.groupby("geo_level", sort=False)
@@ -119,7 +121,11 @@ def loo_top(
 
 
 def choose(
-    rows: pd.DataFrame, level: str, candidates: list[str], top_k: tuple[int, ...] = TOP_K
+    rows: pd.DataFrame,
+    level: str,
+    candidates: list[str],
+    top_k: tuple[int, ...] = TOP_K,
+    min_points: int = MIN_CELL_POINTS,
 ) -> str | None:
     """A cell's method: the k best candidates' mean, k chosen by leave-one-origin-out.
 
@@ -131,7 +137,7 @@ def choose(
     """
     if not candidates:
         return None
-    pool, scaled = pool_of(rows, level, candidates)
+    pool, scaled = pool_of(rows, level, candidates, min_points)
     if pool.empty:
         return None
     y, yhat, div, origins = _errors(pool, candidates, scaled)
@@ -156,22 +162,37 @@ def members(choice: str) -> dict[str, float]:
 
 
 def select(
-    frame: pd.DataFrame, levels: list[str], shifted: bool, top_k: tuple[int, ...] = TOP_K
+    frame: pd.DataFrame,
+    levels: list[str],
+    shifted: bool,
+    top_k: tuple[int, ...] = TOP_K,
+    min_points: int = MIN_CELL_POINTS,
+    thin: str = "pool",
 ) -> Selection:
     """Method per geo_level x bucket from the backtest ``frame`` (empty when no backtest);
-    ``top_k``: the k that ``choose`` may pick from (``tests.bench.forecast_study`` compares)."""
+    ``top_k``, ``min_points``: rule variants the bench studies compare."""
     out: Selection = {level: {} for level in levels}
     if frame.empty:
         return out
-    for bucket, rows in frame.groupby("bucket", sort=False):
+    by_bucket = dict(tuple(frame.groupby("bucket", sort=False)))
+    names = [name for name, _ in HORIZON_BUCKETS]
+    for bucket, rows in by_bucket.items():
         for level in levels:
             cell = rows[rows["geo_level"] == level]
             candidates = available_methods(cell)
             choice: str | None
+            thin_cell = len(cell) < min_points
             if shifted and "gbm" in candidates:
                 choice = "gbm"
+            elif thin_cell and thin == "ensemble" and "ensemble" in candidates:
+                choice = "ensemble"
+            elif thin_cell and thin == "next":
+                later = [b for b in names[names.index(str(bucket)) + 1 :] if b in by_bucket]
+                both = pd.concat([rows, *[by_bucket[b] for b in later[:1]]])
+                both_cell = both[both["geo_level"] == level]
+                choice = choose(both, level, available_methods(both_cell), top_k, min_points)
             else:
-                choice = choose(rows, level, candidates, top_k)
+                choice = choose(rows, level, candidates, top_k, min_points)
             if choice:
                 out[level][str(bucket)] = choice
     return out

@@ -28,7 +28,7 @@ import pandas as pd
 from ml.backtest import run_backtest
 from ml.config import ForecastConfig
 from ml.engine import recent_shift
-from ml.features import FeatureContext
+from ml.features import FeatureContext, trailing_mean
 from ml.models import reconcile_groups
 from ml.panel import build_panel
 from ml.peers import peer_rows
@@ -37,6 +37,7 @@ from tests.bench import forecast_data
 from tests.bench.forecast_data import YEAR
 from tests.bench.forecast_study import served
 
+MONTHLY_PEERS = {"monthly": ("auto_ets", "auto_theta")}
 # Variants of the gbm's settings (changes to the default ForecastConfig); "base" = before f19.
 VARIANTS: dict[str, dict[str, object]] = {
     "base": {"learning_rate": 0.1, "max_iter": 100, "max_train_rows": 60_000},
@@ -53,6 +54,23 @@ VARIANTS: dict[str, dict[str, object]] = {
     "mem0.25+wd52": {"level_memory": 0.25, "weekday_weeks": 52},
     "mem0.125+wd52": {"level_memory": 0.125, "weekday_weeks": 52},
     "mem0.0625+wd52": {"level_memory": 0.0625, "weekday_weeks": 52},
+    # f24 (thin city cells at short horizons). Keys "select_*" vary the selection rule
+    # (``ml.selection.select``) on the same backtests; the others vary ForecastConfig.
+    "ets-weekly": {"peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS}},
+    "own-rows": {"select_min_points": 0},  # every cell ranks on its own rows
+    "thin-ensemble": {"select_thin": "ensemble"},  # a thin cell serves the ensemble
+    "thin-next": {"select_thin": "next"},  # a thin cell ranks with the next bucket's rows
+    "thin-next+ets-weekly": {
+        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
+        "select_thin": "next",
+    },
+    "thin-next-k123": {"select_thin": "next", "select_top_k": (1, 2, 3)},
+    # The gbm's year-ago features: a wider centred window (weeks / months) against noise.
+    "gbm-year-window": {"ctx_half": {"weekly": 2, "monthly": 1}},
+    "own-rows+ets-weekly": {
+        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
+        "select_min_points": 0,
+    },
 }
 REFERENCE = "base"
 
@@ -69,7 +87,13 @@ def _cases(only: set[str]):  # noqa: ANN202  (yields Case)
 
 def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -> dict:  # noqa: ANN001
     """The scored backtest of one bench origin under ``variant`` (cached), with CPU seconds."""
-    name = f"{case.name}|{freq}|{origin:%Y-%m-%d}|{variant}"
+    overrides = config_of(variant)
+    key = {k: v for k, v in VARIANTS[variant].items() if not k.startswith("select_")}
+    if "peers" in key:  # only this frequency's peers change its backtest
+        peers = dict(key["peers"]).get(freq, ())  # type: ignore[call-overload]
+        key["peers"] = None if peers == ForecastConfig().peers_of(freq) else peers
+        key = {k: v for k, v in key.items() if v is not None}
+    name = f"{case.name}|{freq}|{origin:%Y-%m-%d}|{sorted(key.items())}"
     path = cache / ("".join(c if c.isalnum() else "_" for c in name) + ".pkl")
     if path.exists():
         return pickle.loads(path.read_bytes())  # noqa: S301  (our own cache)
@@ -77,10 +101,13 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     hist = full.truncated(int(full.periods.get_loc(origin)))
     config = dataclasses.replace(
         ForecastConfig(horizons={freq: YEAR[freq]}),
-        **VARIANTS[variant],  # type: ignore[arg-type]
+        **overrides,  # type: ignore[arg-type]
     )
     began = time.process_time()
     ctx = FeatureContext(hist, config, YEAR[freq])
+    half = dict(VARIANTS[variant].get("ctx_half", {})).get(freq)  # type: ignore[call-overload]
+    if half is not None:  # a study-only change of the gbm's year-ago window
+        ctx.half, ctx.centred = half, trailing_mean(hist.y, 2 * half + 1)
     rows = peer_rows(ctx, config.peer_max_series)
     bt = run_backtest(
         ctx, config, YEAR[freq], reconcile_groups(ctx), rows if config.peers_of(freq) else None
@@ -96,7 +123,17 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     return blob
 
 
-def cells(name: str, blob: dict) -> list[dict]:
+def config_of(variant: str) -> dict[str, object]:
+    """The variant's ForecastConfig changes."""
+    return {k: v for k, v in VARIANTS[variant].items() if not k.startswith(("select_", "ctx_"))}
+
+
+def select_of(variant: str) -> dict[str, object]:
+    """The variant's keyword arguments of ``ml.selection.select``."""
+    return {k[7:]: v for k, v in VARIANTS[variant].items() if k.startswith("select_")}
+
+
+def cells(name: str, blob: dict, rule: dict | None = None) -> list[dict]:
     """Per level x bucket: the gbm's absolute error sum and the nested served one."""
     frame, out = blob["frame"], []
     if frame.empty:
@@ -104,7 +141,7 @@ def cells(name: str, blob: dict) -> list[dict]:
     nested = np.full(len(frame), np.nan)
     for origin in np.unique(frame["origin"]):
         held = (frame["origin"] == origin).to_numpy()
-        selection = select(frame[~held], blob["levels"], blob["shifted"])
+        selection = select(frame[~held], blob["levels"], blob["shifted"], **(rule or {}))
         nested[held] = served(selection, frame[held].reset_index(drop=True))
     err = frame[["geo_level", "bucket"]].assign(
         gbm=np.abs(frame["y"] - frame["yhat_gbm"]) if "yhat_gbm" in frame else np.nan,
@@ -151,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in variants:
                     blob = backtest(case, freq, origin, variant, args.cache)
                     cpu[variant] += blob["cpu"]
-                    parts += [row | {"variant": variant} for row in cells(name, blob)]
+                    rows = cells(name, blob, select_of(variant))
+                    parts += [row | {"variant": variant} for row in rows]
     table = pd.DataFrame(parts).pivot_table(
         index=["case", "level", "bucket"],
         columns="variant",

@@ -28,7 +28,7 @@ import pandas as pd
 from ml.backtest import run_backtest
 from ml.config import ForecastConfig
 from ml.engine import recent_shift
-from ml.features import FeatureContext, trailing_mean
+from ml.features import FeatureContext
 from ml.models import reconcile_groups
 from ml.panel import build_panel
 from ml.peers import peer_rows
@@ -58,15 +58,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     # (``ml.selection.select``) on the same backtests; the others vary ForecastConfig.
     "ets-weekly": {"peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS}},
     "own-rows": {"select_min_points": 0},  # every cell ranks on its own rows
-    "thin-ensemble": {"select_thin": "ensemble"},  # a thin cell serves the ensemble
-    "thin-next": {"select_thin": "next"},  # a thin cell ranks with the next bucket's rows
-    "thin-next+ets-weekly": {
-        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
-        "select_thin": "next",
-    },
-    "thin-next-k123": {"select_thin": "next", "select_top_k": (1, 2, 3)},
-    # The gbm's year-ago features: a wider centred window (weeks / months) against noise.
-    "gbm-year-window": {"ctx_half": {"weekly": 2, "monthly": 1}},
+    "thin-pool": {"select_thin": "pool"},  # a thin cell pools levels only (before f24)
     "own-rows+ets-weekly": {
         "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
         "select_min_points": 0,
@@ -105,9 +97,6 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     )
     began = time.process_time()
     ctx = FeatureContext(hist, config, YEAR[freq])
-    half = dict(VARIANTS[variant].get("ctx_half", {})).get(freq)  # type: ignore[call-overload]
-    if half is not None:  # a study-only change of the gbm's year-ago window
-        ctx.half, ctx.centred = half, trailing_mean(hist.y, 2 * half + 1)
     rows = peer_rows(ctx, config.peer_max_series)
     bt = run_backtest(
         ctx, config, YEAR[freq], reconcile_groups(ctx), rows if config.peers_of(freq) else None
@@ -125,7 +114,7 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
 
 def config_of(variant: str) -> dict[str, object]:
     """The variant's ForecastConfig changes."""
-    return {k: v for k, v in VARIANTS[variant].items() if not k.startswith(("select_", "ctx_"))}
+    return {k: v for k, v in VARIANTS[variant].items() if not k.startswith("select_")}
 
 
 def select_of(variant: str) -> dict[str, object]:

@@ -35,7 +35,7 @@ from ml.peers import peer_rows
 from ml.selection import select
 from tests.bench import forecast_data
 from tests.bench.forecast_data import YEAR
-from tests.bench.forecast_study import served
+from tests.bench.forecast_study import reconciled, served
 
 MONTHLY_PEERS = {"monthly": ("auto_ets", "auto_theta")}
 # Variants of the gbm's settings (changes to the default ForecastConfig); "base" = before f19.
@@ -57,12 +57,12 @@ VARIANTS: dict[str, dict[str, object]] = {
     # f24 (thin city cells at short horizons). Keys "select_*" vary the selection rule
     # (``ml.selection.select``) on the same backtests; the others vary ForecastConfig.
     "ets-weekly": {"peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS}},
+    "ets-weekly+thin-pool": {
+        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
+        "select_thin": "pool",
+    },
     "own-rows": {"select_min_points": 0},  # every cell ranks on its own rows
     "thin-pool": {"select_thin": "pool"},  # a thin cell pools levels only (before f24)
-    "own-rows+ets-weekly": {
-        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
-        "select_min_points": 0,
-    },
 }
 REFERENCE = "base"
 
@@ -131,7 +131,8 @@ def cells(name: str, blob: dict, rule: dict | None = None) -> list[dict]:
     for origin in np.unique(frame["origin"]):
         held = (frame["origin"] == origin).to_numpy()
         selection = select(frame[~held], blob["levels"], blob["shifted"], **(rule or {}))
-        nested[held] = served(selection, frame[held].reset_index(drop=True))
+        part = frame[held].reset_index(drop=True)
+        nested[held] = reconciled(part, served(selection, part))  # as the engine serves it
     err = frame[["geo_level", "bucket"]].assign(
         gbm=np.abs(frame["y"] - frame["yhat_gbm"]) if "yhat_gbm" in frame else np.nan,
         season_trend=np.abs(frame["y"] - frame["yhat_season_trend"]),

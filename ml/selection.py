@@ -7,11 +7,13 @@ a noisy pick, and the mean of the top few is the M4 / M5 remedy, but not everywh
 cell by leave-one-origin-out (each origin forecast by the candidates that won on the other
 origins), so "single pick or combination" is itself judged on the backtest. A thick cell
 ranks on its own rows by absolute error. A cell with fewer than ``MIN_CELL_POINTS`` backtest
-points (e.g. the single city series at 1-7 days) ranks on the bucket's rows at every level
-where all of its candidates forecast (the city pools with the levels the peers are fitted
-on), by count-scaled error (|error| / the series' seasonal-naive MAE) so that levels of
-different volume weigh alike; a thin cell's own rows alone could never crown a peer. A
-combination is written ``"a*0.500+b*0.500"`` (method*weight).
+points (e.g. the single city series at weekly 1-7 days: 15) ranks on its own level's rows of
+this bucket and the next one (the same series at the next lead times: 60 points), so that
+its pick is not a coin flip among candidates a few percent apart. The last bucket (nothing
+after it), or a pair still thin, ranks on the rows at every level where all of its
+candidates forecast (the city pools with the levels the peers are fitted on), by
+count-scaled error (|error| / the series' seasonal-naive MAE) so that levels of different
+volume weigh alike. A combination is written ``"a*0.500+b*0.500"`` (method*weight).
 
 After a detected level shift the shift-aware global model serves everywhere: backtest origins
 before the shift say little about what works after it.
@@ -34,6 +36,12 @@ MIN_CELL_POINTS = 30
 # always 2 0.995, always 3 0.998; vs the previous rule, single best and thin cells the
 # inverse-error mean of 3: {1, 2} 0.994, {1, 2, 3} 0.998).
 TOP_K = (1, 2)
+# A thin cell borrows the next bucket's rows of its level ("next"; "pool": only the pooling
+# across levels, before f24). On the same backtests (``python -m
+# tests.bench.forecast_cost_study``, 150 cells, nested leave-one-origin-out) the served MAE
+# of the 11 thin weekly city 1-7 d cells fell in 7, rose in 2 (geometric mean 0.973); the
+# levels reconciled to them 6 / 4; all cells 13 / 6, 0.998.
+THIN_RULE = "next"
 Selection = dict[str, dict[str, str]]  # geo_level -> bucket -> method (or a combination)
 
 
@@ -45,7 +53,9 @@ def equal_weights(ranked: list[str], k: int) -> str:
     return "+".join(f"{m}*{1 / len(top):.3f}" for m in top)
 
 
-def pool_of(rows: pd.DataFrame, level: str, candidates: list[str]) -> tuple[pd.DataFrame, bool]:
+def pool_of(
+    rows: pd.DataFrame, level: str, candidates: list[str], min_points: int = MIN_CELL_POINTS
+) -> tuple[pd.DataFrame, bool]:
     """The rows a cell ranks its candidates on and whether errors are count-scaled.
 
     A thick cell ranks on its own rows by absolute error (its MAE is what it is judged on);
@@ -53,7 +63,7 @@ def pool_of(rows: pd.DataFrame, level: str, candidates: list[str]) -> tuple[pd.D
     count-scaled error (see module doc).
     """
     own = rows["geo_level"] == level
-    if own.sum() >= MIN_CELL_POINTS:
+    if own.sum() >= min_points:
         return rows[own], False
     shared = [
         lvl for lvl, group in rows.groupby("geo_level", sort=False)
@@ -119,7 +129,11 @@ def loo_top(
 
 
 def choose(
-    rows: pd.DataFrame, level: str, candidates: list[str], top_k: tuple[int, ...] = TOP_K
+    rows: pd.DataFrame,
+    level: str,
+    candidates: list[str],
+    top_k: tuple[int, ...] = TOP_K,
+    min_points: int = MIN_CELL_POINTS,
 ) -> str | None:
     """A cell's method: the k best candidates' mean, k chosen by leave-one-origin-out.
 
@@ -131,7 +145,7 @@ def choose(
     """
     if not candidates:
         return None
-    pool, scaled = pool_of(rows, level, candidates)
+    pool, scaled = pool_of(rows, level, candidates, min_points)
     if pool.empty:
         return None
     y, yhat, div, origins = _errors(pool, candidates, scaled)
@@ -156,22 +170,36 @@ def members(choice: str) -> dict[str, float]:
 
 
 def select(
-    frame: pd.DataFrame, levels: list[str], shifted: bool, top_k: tuple[int, ...] = TOP_K
+    frame: pd.DataFrame,
+    levels: list[str],
+    shifted: bool,
+    top_k: tuple[int, ...] = TOP_K,
+    min_points: int = MIN_CELL_POINTS,
+    thin: str = THIN_RULE,
 ) -> Selection:
     """Method per geo_level x bucket from the backtest ``frame`` (empty when no backtest);
-    ``top_k``: the k that ``choose`` may pick from (``tests.bench.forecast_study`` compares)."""
+    ``top_k``, ``min_points``, ``thin``: rule variants the bench studies compare."""
+    if thin not in ("next", "pool"):
+        raise ValueError(f"unknown thin-cell rule {thin!r}; expected 'next' or 'pool'")
     out: Selection = {level: {} for level in levels}
     if frame.empty:
         return out
-    for bucket, rows in frame.groupby("bucket", sort=False):
+    by_bucket = dict(tuple(frame.groupby("bucket", sort=False)))
+    names = [name for name, _ in HORIZON_BUCKETS]
+    for bucket, rows in by_bucket.items():
         for level in levels:
             cell = rows[rows["geo_level"] == level]
             candidates = available_methods(cell)
             choice: str | None
+            later = [b for b in names[names.index(str(bucket)) + 1 :] if b in by_bucket]
             if shifted and "gbm" in candidates:
                 choice = "gbm"
+            elif len(cell) < min_points and thin == "next" and later:
+                both = pd.concat([rows, by_bucket[later[0]]])
+                both_cell = both[both["geo_level"] == level]
+                choice = choose(both, level, available_methods(both_cell), top_k, min_points)
             else:
-                choice = choose(rows, level, candidates, top_k)
+                choice = choose(rows, level, candidates, top_k, min_points)
             if choice:
                 out[level][str(bucket)] = choice
     return out

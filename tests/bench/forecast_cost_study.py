@@ -35,8 +35,9 @@ from ml.peers import peer_rows
 from ml.selection import select
 from tests.bench import forecast_data
 from tests.bench.forecast_data import YEAR
-from tests.bench.forecast_study import served
+from tests.bench.forecast_study import reconciled, served
 
+MONTHLY_PEERS = {"monthly": ("auto_ets", "auto_theta")}
 # Variants of the gbm's settings (changes to the default ForecastConfig); "base" = before f19.
 VARIANTS: dict[str, dict[str, object]] = {
     "base": {"learning_rate": 0.1, "max_iter": 100, "max_train_rows": 60_000},
@@ -53,6 +54,15 @@ VARIANTS: dict[str, dict[str, object]] = {
     "mem0.25+wd52": {"level_memory": 0.25, "weekday_weeks": 52},
     "mem0.125+wd52": {"level_memory": 0.125, "weekday_weeks": 52},
     "mem0.0625+wd52": {"level_memory": 0.0625, "weekday_weeks": 52},
+    # f24 (thin city cells at short horizons). Keys "select_*" vary the selection rule
+    # (``ml.selection.select``) on the same backtests; the others vary ForecastConfig.
+    "ets-weekly": {"peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS}},
+    "ets-weekly+thin-pool": {
+        "peers": {"weekly": ("auto_theta", "auto_ets"), **MONTHLY_PEERS},
+        "select_thin": "pool",
+    },
+    "own-rows": {"select_min_points": 0},  # every cell ranks on its own rows
+    "thin-pool": {"select_thin": "pool"},  # a thin cell pools levels only (before f24)
 }
 REFERENCE = "base"
 
@@ -69,7 +79,13 @@ def _cases(only: set[str]):  # noqa: ANN202  (yields Case)
 
 def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -> dict:  # noqa: ANN001
     """The scored backtest of one bench origin under ``variant`` (cached), with CPU seconds."""
-    name = f"{case.name}|{freq}|{origin:%Y-%m-%d}|{variant}"
+    overrides = config_of(variant)
+    key = {k: v for k, v in VARIANTS[variant].items() if not k.startswith("select_")}
+    if "peers" in key:  # only this frequency's peers change its backtest
+        peers = dict(key["peers"]).get(freq, ())  # type: ignore[call-overload]
+        key["peers"] = None if peers == ForecastConfig().peers_of(freq) else peers
+        key = {k: v for k, v in key.items() if v is not None}
+    name = f"{case.name}|{freq}|{origin:%Y-%m-%d}|{sorted(key.items())}"
     path = cache / ("".join(c if c.isalnum() else "_" for c in name) + ".pkl")
     if path.exists():
         return pickle.loads(path.read_bytes())  # noqa: S301  (our own cache)
@@ -77,7 +93,7 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     hist = full.truncated(int(full.periods.get_loc(origin)))
     config = dataclasses.replace(
         ForecastConfig(horizons={freq: YEAR[freq]}),
-        **VARIANTS[variant],  # type: ignore[arg-type]
+        **overrides,  # type: ignore[arg-type]
     )
     began = time.process_time()
     ctx = FeatureContext(hist, config, YEAR[freq])
@@ -96,7 +112,17 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     return blob
 
 
-def cells(name: str, blob: dict) -> list[dict]:
+def config_of(variant: str) -> dict[str, object]:
+    """The variant's ForecastConfig changes."""
+    return {k: v for k, v in VARIANTS[variant].items() if not k.startswith("select_")}
+
+
+def select_of(variant: str) -> dict[str, object]:
+    """The variant's keyword arguments of ``ml.selection.select``."""
+    return {k[7:]: v for k, v in VARIANTS[variant].items() if k.startswith("select_")}
+
+
+def cells(name: str, blob: dict, rule: dict | None = None) -> list[dict]:
     """Per level x bucket: the gbm's absolute error sum and the nested served one."""
     frame, out = blob["frame"], []
     if frame.empty:
@@ -104,8 +130,9 @@ def cells(name: str, blob: dict) -> list[dict]:
     nested = np.full(len(frame), np.nan)
     for origin in np.unique(frame["origin"]):
         held = (frame["origin"] == origin).to_numpy()
-        selection = select(frame[~held], blob["levels"], blob["shifted"])
-        nested[held] = served(selection, frame[held].reset_index(drop=True))
+        selection = select(frame[~held], blob["levels"], blob["shifted"], **(rule or {}))
+        part = frame[held].reset_index(drop=True)
+        nested[held] = reconciled(part, served(selection, part))  # as the engine serves it
     err = frame[["geo_level", "bucket"]].assign(
         gbm=np.abs(frame["y"] - frame["yhat_gbm"]) if "yhat_gbm" in frame else np.nan,
         season_trend=np.abs(frame["y"] - frame["yhat_season_trend"]),
@@ -151,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in variants:
                     blob = backtest(case, freq, origin, variant, args.cache)
                     cpu[variant] += blob["cpu"]
-                    parts += [row | {"variant": variant} for row in cells(name, blob)]
+                    rows = cells(name, blob, select_of(variant))
+                    parts += [row | {"variant": variant} for row in rows]
     table = pd.DataFrame(parts).pivot_table(
         index=["case", "level", "bucket"],
         columns="variant",

@@ -81,6 +81,30 @@ def served(selection: dict, held: pd.DataFrame) -> np.ndarray:
     return pred
 
 
+def reconciled(frame: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
+    """``pred`` with each lower level scaled to sum to the city per origin and step, as
+    ``ml.engine`` does to the assembled forecast; a level is scaled where its actuals sum to
+    the city's on every row (``ml.models.reconcile_groups`` checks the history)."""
+    out = pred.copy()
+    levels = frame["geo_level"].to_numpy()
+    if (levels == "city").sum() == 0:
+        return out
+    keys = frame["origin"].astype(str) + "|" + frame["h"].astype(str)
+    city = pd.DataFrame({"k": keys, "y": frame["y"], "p": pred})[levels == "city"]
+    city = city.groupby("k")[["y", "p"]].sum()
+    for level in set(levels) - {"city"}:
+        mask = levels == level
+        part = pd.DataFrame({"k": keys[mask], "y": frame["y"][mask], "p": pred[mask]})
+        sums = part.groupby("k")[["y", "p"]].sum().reindex(city.index)
+        if not np.allclose(sums["y"], city["y"]) or not np.isfinite(sums["p"]).all():
+            continue
+        factor = np.divide(
+            city["p"], sums["p"], out=np.ones(len(city)), where=sums["p"].to_numpy() > 0
+        )
+        out[mask] = pred[mask] * factor.reindex(part["k"]).to_numpy()
+    return out
+
+
 def nested(name: str, blob: dict) -> list[dict]:
     """Per held-out backtest origin x level x bucket: each variant's absolute error sum."""
     frame, out = blob["frame"], []
@@ -89,7 +113,8 @@ def nested(name: str, blob: dict) -> list[dict]:
         held = frame[frame["origin"] == origin].reset_index(drop=True)
         errors = {
             label: np.abs(
-                held["y"] - served(select(rest, blob["levels"], blob["shifted"], k), held)
+                held["y"]
+                - reconciled(held, served(select(rest, blob["levels"], blob["shifted"], k), held))
             )
             for label, k in VARIANTS.items()
         }

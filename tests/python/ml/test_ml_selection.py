@@ -1,6 +1,6 @@
 """Issue 14 on the ML side: short buckets of a long request judged on short-lead origins, thin
-cells ranked where the peers exist, and single pick or combination chosen per cell by
-leave-one-origin-out on the backtest."""
+cells ranked with the next bucket or where the peers exist, and single pick or combination
+chosen per cell by leave-one-origin-out on the backtest."""
 
 from __future__ import annotations
 
@@ -117,6 +117,40 @@ def test_thin_cell_is_led_by_the_peer_that_wins_where_it_exists() -> None:
     assert abs(sum(city.values()) - 1) < 0.01
     assert next(iter(city)) == "auto_theta"  # ranked first (and alone: far ahead everywhere)
     assert selection["nb"]["1-7d"] == "gbm"  # a thick cell still takes its own best
+
+
+def test_thin_cell_ranks_with_the_next_bucket_of_its_level() -> None:
+    """The city's 1-7 d cell (15 points) alone favours the gbm by a hair; its 2-4 w rows (45,
+    the same series at the next leads) show AutoTheta far ahead. The thin cell now ranks on
+    both (before, f24: on its 15 points only, as pooling finds no other level with the peer).
+    """
+    origins = np.arange(15)
+    parts = []
+    for bucket, steps, errors in (("1-7d", 1, (1.0, 1.2, 3.0)), ("2-4w", 3, (4.0, 1.0, 3.0))):
+        y = 100.0 + np.repeat(origins, steps) % 7
+        parts.append(
+            pd.DataFrame(
+                {
+                    "origin": np.repeat(origins, steps),
+                    "geo_level": "city",
+                    "bucket": bucket,
+                    "y": y,
+                    "scale": 5.0,
+                    "yhat_gbm": y + errors[0],
+                    "yhat_auto_theta": y + errors[1],
+                    "yhat_season_trend": y + errors[2],
+                }
+            )
+        )
+    nb = parts[0].assign(geo_level="nb", yhat_auto_theta=np.nan)  # no peer below the city
+    frame = pd.concat([*parts, nb], ignore_index=True)
+    assert select(frame, ["city", "nb"], False)["city"] == {
+        "1-7d": "auto_theta",
+        "2-4w": "auto_theta",
+    }
+    assert select(frame, ["city", "nb"], False, thin="pool")["city"]["1-7d"] == "gbm"
+    with pytest.raises(ValueError, match="thin-cell rule"):
+        select(frame, ["city", "nb"], False, thin="guess")
 
 
 def _two_good(rng: np.random.Generator, corr: float, n_origins: int = 8) -> pd.DataFrame:

@@ -15,7 +15,10 @@
     day, periods that are new or whose is_complete_period flips (the data
     window moved), and every period of a new area are emitted and merged.
     Vanished areas or periods make the pre-hook empty the table first
-    (counts_reset_sql), so the build ends as a full rebuild.
+    (counts_reset_sql), so the build ends as a full rebuild. It reads the
+    active areas from dim_geography (an area with a dated incident has a
+    first_occurred_date there): a table of ~100 rows, not another scan of
+    every incident's areas.
     on_schema_change fail: a changed column must be rebuilt with
     --full-refresh, never left null in old rows.
 -#}
@@ -25,8 +28,8 @@
     unique_key=['freq', 'period_start', 'geo_level', 'geo'],
     on_schema_change='fail',
     pre_hook=(
-        "{{ counts_reset_sql(this, ref('int_incident_areas'), ref('dim_date'),"
-        " frequencies(), 'occurred_date is not null') }}"
+        "{{ counts_reset_sql(this, ref('dim_geography'), ref('dim_date'),"
+        " frequencies(), 'first_occurred_date is not null') }}"
     ),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
@@ -37,6 +40,7 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
+-- depends_on: {{ ref('dim_geography') }}
 {#- A unit test has no {{ this }}: it checks the full build. #}
 {%- set incremental = this is not none and is_incremental() %}
 {%- if 'daily' not in frequencies() %}

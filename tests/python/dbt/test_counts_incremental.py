@@ -7,9 +7,9 @@ month (its old AND new periods change), one moved to another area, one withdrawn
 (its date removed: records are never deleted, dbt keeps every merged record), a new area (it
 needs its whole zero-filled history), an area that loses its last incident, the calendar start
 and the first loaded date moving (rows of vanished periods; the edge periods'
-is_complete_period), and a var change without a new load (reporting_lag_days flips flags).
-After each build the counts marts are compared with a ``--full-refresh`` build of the same data
-with ``EXCEPT ALL`` both ways.
+is_complete_period), var changes without a new load (data_start and reporting_lag_days flip
+flags), and a source profile that drops a geography level. After each build the counts marts
+are compared with a ``--full-refresh`` build of the same data with ``EXCEPT ALL`` both ways.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import profile_fixture
 from conftest import DEV, LANDED_NEXT_DAY, LANDED_START, dbt, query
 from test_incremental_equivalence import MODELS_ONLY, differences, full_refresh_copy, land_day
 
@@ -168,3 +169,11 @@ def test_incremental_counts_equal_a_full_refresh(built_copy: Path, tmp_path: Pat
     later_start = {"data_start": (LANDED_START + timedelta(days=9)).isoformat()}
     build_and_compare(db, tmp_path / "start", vars=later_start)
     build_and_compare(db, tmp_path / "lag", vars=later_start | {"reporting_lag_days": 10})
+
+    # The source profile loses a geography level without a new load: its areas vanish.
+    profile = profile_fixture.buffalo()
+    profile["geographies"] = [g for g in profile["geographies"] if g["level"] != "council_district"]
+    profile_fixture.write_profile(db, profile, start_date=LANDED_START)
+    build_and_compare(db, tmp_path / "profile", vars=later_start)
+    levels = query(db, f"select distinct geo_level from {COUNTS_TABLE} order by all")
+    assert ("council_district",) not in levels and ("neighborhood",) in levels

@@ -177,3 +177,20 @@ def test_incremental_counts_equal_a_full_refresh(built_copy: Path, tmp_path: Pat
     build_and_compare(db, tmp_path / "profile", vars=later_start)
     levels = query(db, f"select distinct geo_level from {COUNTS_TABLE} order by all")
     assert ("council_district",) not in levels and ("neighborhood",) in levels
+
+
+def test_a_stale_complete_flag_fails_the_build(built_copy: Path) -> None:
+    """The production check of what the incremental build must re-emit: a period whose
+    is_complete_period disagrees with today's data window (as if no build re-emitted it)."""
+    check = ["assert_counts_complete_flags_match_window"]
+    assert dbt(built_copy, command="test", select=check).success
+    [(flipped,)] = query(
+        built_copy,
+        f"update {COUNTS_TABLE} set is_complete_period = not is_complete_period "
+        "where freq = 'monthly' and period_start = "
+        f"(select max(period_start) from {COUNTS_TABLE} where freq = 'monthly')",
+    )
+    assert flipped > 0
+    failed = dbt(built_copy, command="test", select=check)
+    assert not failed.success
+    assert failed.failing_tests == check

@@ -6,7 +6,31 @@
     in a period and are not counted. The forecasting module reads this table
     and trains on complete periods only; its columns are a contract.
 #}
+{#-
+    Incremental by period (issue 16): the previous build's daily rows are
+    the exact per-day, per-area counts it published, so comparing them with
+    today's daily counts finds every day whose count changed, whatever moved
+    it (new, revised or re-dated incidents, a new geography mapping), with
+    no need for an incident's old values. Only the periods holding such a
+    day, periods that are new or whose is_complete_period flips (the data
+    window moved), and every period of a new area are emitted and merged.
+    Vanished areas or periods make the pre-hook empty the table first
+    (counts_reset_sql), so the build ends as a full rebuild. It reads the
+    active areas from dim_geography (an area with a dated incident has a
+    first_occurred_date there): a table of ~100 rows, not another scan of
+    every incident's areas.
+    on_schema_change fail: a changed column must be rebuilt with
+    --full-refresh, never left null in old rows.
+-#}
 {{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key=['freq', 'period_start', 'geo_level', 'geo'],
+    on_schema_change='fail',
+    pre_hook=(
+        "{{ counts_reset_sql(this, ref('dim_geography'), ref('dim_date'),"
+        " frequencies(), 'first_occurred_date is not null') }}"
+    ),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -16,6 +40,14 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
+-- depends_on: {{ ref('dim_geography') }}
+{#- A unit test has no {{ this }}: it checks the full build. #}
+{%- set incremental = this is not none and is_incremental() %}
+{%- if 'daily' not in frequencies() %}
+    {{ exceptions.raise_compiler_error(
+        'fct_incident_counts finds changed periods from its daily rows: '
+        ~ 'keep daily in frequencies()') }}
+{%- endif %}
 with
 
 areas as (
@@ -69,13 +101,31 @@ calendar_periods as (
 
 periods as (
 
-    select distinct
-        freq,
-        period_start,
-        period_end
-    from calendar_periods
+    select
+        calendar_periods.freq,
+        calendar_periods.period_start,
+        calendar_periods.period_end,
+        {# Wholly inside the loaded days and outside the reporting lag. #}
+        (
+            cast(calendar_periods.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(calendar_periods.period_end as date)
+            <= data_window.complete_until_date
+        ) as is_complete_period
+    from (
+        select distinct
+            freq,
+            period_start,
+            period_end
+        from calendar_periods
+    ) as calendar_periods
+    cross join data_window
 
 ),
+{%- if incremental %}
+
+{{ counts_touched_periods() }},
+{%- endif %}
 
 active_areas as (
 
@@ -83,6 +133,44 @@ active_areas as (
         geo_level,
         geo
     from daily_counts
+
+),
+
+grid as (
+
+    {#- The rows this build emits: all of them, or what the day touched. #}
+    {%- if incremental %}
+    select
+        touched_periods.*,
+        active_areas.geo_level,
+        active_areas.geo
+    from touched_periods
+    cross join active_areas
+    union all
+    {#- A new area needs its whole zero-filled history. #}
+    select
+        periods.*,
+        active_areas.geo_level,
+        active_areas.geo
+    from periods
+    cross join active_areas
+    left join touched_periods
+        on
+            periods.freq = touched_periods.freq
+            and periods.period_start = touched_periods.period_start
+    left join previous_areas
+        on
+            active_areas.geo_level = previous_areas.geo_level
+            and active_areas.geo = previous_areas.geo
+    where touched_periods.freq is null and previous_areas.geo is null
+    {%- else %}
+    select
+        periods.*,
+        active_areas.geo_level,
+        active_areas.geo
+    from periods
+    cross join active_areas
+    {%- endif %}
 
 ),
 
@@ -108,20 +196,19 @@ aggregated as (
 zero_filled as (
 
     select
-        periods.freq,
-        periods.period_start,
-        periods.period_end,
-        active_areas.geo_level,
-        active_areas.geo,
+        grid.freq,
+        grid.period_start,
+        grid.geo_level,
+        grid.geo,
+        grid.is_complete_period,
         coalesce(aggregated.incidents, 0) as incidents
-    from periods
-    cross join active_areas
+    from grid
     left join aggregated
         on
-            periods.freq = aggregated.freq
-            and periods.period_start = aggregated.period_start
-            and active_areas.geo_level = aggregated.geo_level
-            and active_areas.geo = aggregated.geo
+            grid.freq = aggregated.freq
+            and grid.period_start = aggregated.period_start
+            and grid.geo_level = aggregated.geo_level
+            and grid.geo = aggregated.geo
 
 ),
 
@@ -140,16 +227,9 @@ final as (
         cast(zero_filled.incidents as {{ dbt.type_bigint() }}) as incidents,
 
         ---------- booleans
-        {# Wholly inside the loaded days and outside the reporting lag. #}
-        (
-            cast(zero_filled.period_start as date)
-            >= data_window.first_loaded_date
-            and cast(zero_filled.period_end as date)
-            <= data_window.complete_until_date
-        ) as is_complete_period
+        zero_filled.is_complete_period
 
     from zero_filled
-    cross join data_window
 
 )
 

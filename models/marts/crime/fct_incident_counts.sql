@@ -138,22 +138,18 @@ active_areas as (
 
 grid as (
 
-    {#- The rows this build emits: all of them, or what the day touched. #}
-    {%- if incremental %}
-    select
-        touched_periods.*,
-        active_areas.geo_level,
-        active_areas.geo
-    from touched_periods
-    cross join active_areas
-    union all
-    {#- A new area needs its whole zero-filled history. #}
+    {#-
+        The rows this build emits: every period of every active area, or on
+        an incremental build the periods the day touched, plus every period
+        of a new area (it needs its whole zero-filled history).
+    #}
     select
         periods.*,
         active_areas.geo_level,
         active_areas.geo
     from periods
     cross join active_areas
+    {%- if incremental %}
     left join touched_periods
         on
             periods.freq = touched_periods.freq
@@ -162,14 +158,7 @@ grid as (
         on
             active_areas.geo_level = previous_areas.geo_level
             and active_areas.geo = previous_areas.geo
-    where touched_periods.freq is null and previous_areas.geo is null
-    {%- else %}
-    select
-        periods.*,
-        active_areas.geo_level,
-        active_areas.geo
-    from periods
-    cross join active_areas
+    where touched_periods.freq is not null or previous_areas.geo is null
     {%- endif %}
 
 ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import DEV, SESSION_KEY, dbt, pseudonym, query
 
 from orchestration.dbt_runner import DbtRunResult
@@ -63,19 +64,28 @@ def test_snapshot_hashes_spell_what_they_spelled_before(built: tuple[Path, DbtRu
     assert differ == 0
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # As an inner join that missed it would lose it.
+        "delete from {areas} where geo_level = 'city' and incident_id = ({newest})",
+        # Left on an older load than its incident's, as a merge that skipped it would leave it.
+        "update {areas} set dlt_load_id = '0' "
+        "where geo_level = 'city' and incident_id = ({newest})",
+    ],
+    ids=["lost", "stale"],
+)
 def test_an_incident_missing_an_area_row_fails_the_build(
-    built: tuple[Path, DbtRunResult], built_copy: Path
+    built: tuple[Path, DbtRunResult], built_copy: Path, fault: str
 ) -> None:
     """The production guard of the pseudonym join: the dbt test, not only this pytest."""
     name = "assert_every_incident_has_its_areas"
     assert built[1].node(name).status == "pass"
-    # The newest incident loses its city row, as an inner join that missed it would lose it.
-    query(
-        built_copy,
-        f"delete from {DEV}marts.fct_incident_areas where geo_level = 'city' and incident_id = "
-        f"(select incident_id from {DEV}marts.fct_incidents "
-        f"order by source_updated_at desc, incident_id limit 1)",
+    newest = (
+        f"select incident_id from {DEV}marts.fct_incidents "
+        f"order by source_updated_at desc, incident_id limit 1"
     )
+    query(built_copy, fault.format(areas=f"{DEV}marts.fct_incident_areas", newest=newest))
     result = dbt(built_copy, "test", select=[name])
     assert result.node(name).status == "fail"
     assert not result.success

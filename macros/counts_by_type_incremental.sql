@@ -13,9 +13,10 @@
     (parent_incident_type, incident_category) pairs. A new or re-categorised
     type changes every area-week's zero-filled rows, so a rebuild costs no
     more than the merge would. The model then finds no previous rows and
-    emits its whole grid.
+    emits its whole grid. Active types come from `incidents`
+    (int_incidents_classified) as in the model.
 -#}
-{% macro counts_by_type_reset_sql(relation, areas, geography, calendar) -%}
+{% macro counts_by_type_reset_sql(relation, incidents, geography, calendar) -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
@@ -36,8 +37,8 @@
 
         active_types as (
             select distinct parent_incident_type, incident_category
-            from {{ areas }}
-            where occurred_date is not null and geo_level != {{ city }}
+            from {{ incidents }}
+            where occurred_date is not null
         ),
 
         changed_types as (

@@ -16,18 +16,16 @@
 #}
 {#-
     Incremental by area-week (issue 16): an area-week's rows depend only on
-    its own cells' counts, its week's is_complete_period and the active
-    types. Suppression is decided on the non-zero cells (a zero cell is
-    never suppressed), so the build computes the published form of every
-    non-zero cell and remainder, compares it with the previous build's
-    published non-zero rows, and emits (zero-filled) only the area-weeks
-    where they differ, the weeks that are new or whose flag flips, and
-    every week of a new area. Equal published rows need no rewrite, so no
-    unsuppressed count is stored anywhere: they exist only inside this
-    query, as before. A vanished area, week or type (or a type's new
-    category) makes the pre-hook empty the table first
-    (counts_by_type_reset_sql): the build then ends as a full rebuild.
-    on_schema_change fail: a changed column needs --full-refresh.
+    its cells' counts, its week's is_complete_period and the active types.
+    Suppression is decided on the non-zero cells (a zero cell is never
+    suppressed), so the build compares the published form of every non-zero
+    cell and remainder with the previous build's non-zero rows and emits
+    (zero-filled) only the area-weeks that differ, new or flag-flipped weeks
+    and every week of a new area. No unsuppressed count is stored: they
+    exist only inside this query, as before. A vanished area, week or type
+    (or a type's new category) makes the pre-hook empty the table first
+    (counts_by_type_reset_sql): the build ends as a full rebuild. A changed
+    column needs --full-refresh; a unit test (no this) checks the full build.
 -#}
 {{ config(
     materialized='incremental',
@@ -35,7 +33,7 @@
     unique_key=['freq', 'period_start', 'geo_level', 'geo', 'parent_incident_type'],
     on_schema_change='fail',
     pre_hook=(
-        "{{ counts_by_type_reset_sql(this, ref('int_incident_areas'),"
+        "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
     partition_by=(
@@ -47,8 +45,6 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
--- depends_on: {{ ref('dim_geography') }}
-{#- A unit test has no {{ this }}: it checks the full build. #}
 {%- set incremental = this is not none and is_incremental() %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
@@ -99,37 +95,43 @@ data_window as (
 weeks as (
 
     select
-        weeks.period_start,
+        week_starts.period_start,
         {# Same rule as fct_incident_counts (int_data_window). #}
         (
-            cast(weeks.period_start as date)
+            cast(week_starts.period_start as date)
             >= data_window.first_loaded_date
             and cast(
-                {{ period_end(freq, 'weeks.period_start') }} as date
+                {{ period_end(freq, 'week_starts.period_start') }} as date
             ) <= data_window.complete_until_date
         ) as is_complete_period
     from (
         select distinct {{ week_start }} as period_start from calendar
-    ) as weeks
+    ) as week_starts
     cross join data_window
 
 ),
 
 active_areas as (
 
-    select distinct
+    {#- The areas of `areas` from dim_geography (~100 rows), not a rescan. #}
+    select
         geo_level,
         geo
-    from areas
+    from {{ ref('dim_geography') }}
+    where
+        first_occurred_date is not null
+        and geo_level != {{ sql_string(city_level()) }}
 
 ),
 
 active_types as (
 
+    {#- The types of `areas` from one row per incident, not one per level. #}
     select distinct
         parent_incident_type,
         incident_category
-    from areas
+    from {{ ref('int_incidents_classified') }}
+    where occurred_date is not null
 
 ),
 
@@ -236,10 +238,8 @@ cells as (
         area_weeks.geo,
         active_types.parent_incident_type,
         active_types.incident_category,
-        case
-            when not coalesce(suppressed.is_suppressed, false)
-                then coalesce(suppressed.incidents, 0)
-        end as incidents,
+        case when not coalesce(suppressed.is_suppressed, false)
+            then coalesce(suppressed.incidents, 0) end as incidents,
         coalesce(suppressed.is_suppressed, false) as is_suppressed
     from area_weeks
     cross join active_types

@@ -54,19 +54,20 @@ def raw_value(db: Path, column: str, case_number: str) -> Any:
     return value
 
 
-def test_no_change_rewrites_nothing_and_heals_a_wrong_cell(built_copy: Path, tmp_path: Path) -> None:
+def test_no_change_rewrites_nothing_and_heals_a_wrong_cell(
+    built_copy: Path, tmp_path: Path
+) -> None:
     """With nothing new, a planted value the comparison does not read survives (a full
     rebuild would reset it): the incremental path ran. A planted wrong count is healed."""
     db = built_copy
-    [(week, second)] = query(
-        db, f"select min(period_start), min(period_start) + 7 from {BY_TYPE}"
-    )
+    [(week, second)] = query(db, f"select min(period_start), min(period_start) + 7 from {BY_TYPE}")
     [(level, geo)] = query(
         db,
         f"select geo_level, geo from {BY_TYPE} where period_start = ? and "
         "parent_incident_type = ? and incidents = 0 order by all limit 1",
         [week, REMAINDER],
     )
+    untouched = [week, level, geo, REMAINDER]
     [cell] = query(
         db,
         f"select period_start, geo_level, geo, parent_incident_type, incidents from {BY_TYPE} "
@@ -74,17 +75,13 @@ def test_no_change_rewrites_nothing_and_heals_a_wrong_cell(built_copy: Path, tmp
         "and parent_incident_type != ? order by all limit 1",
         [second, REMAINDER],
     )
-    untouched = "period_start = ? and geo_level = ? and geo = ? and parent_incident_type = ?"
-    query(db, f"update {BY_TYPE} set incident_category = 'planted' where {untouched}",
-          [week, level, geo, REMAINDER])
+    query(db, f"update {BY_TYPE} set incident_category = 'planted' where {CELL}", untouched)
     query(db, f"update {BY_TYPE} set incidents = incidents + 1000 where {CELL}", list(cell[:4]))
     build(db)
-    assert query(
-        db, f"select incident_category from {BY_TYPE} where {untouched}", [week, level, geo, REMAINDER]
-    ) == [("planted",)]
+    planted = query(db, f"select incident_category from {BY_TYPE} where {CELL}", untouched)
+    assert planted == [("planted",)]
     assert published(db, cell[:4]) == (cell[4], False)
-    query(db, f"update {BY_TYPE} set incident_category = null where {untouched}",
-          [week, level, geo, REMAINDER])
+    query(db, f"update {BY_TYPE} set incident_category = null where {CELL}", untouched)
     build_and_compare(db, tmp_path / "unchanged")
 
 

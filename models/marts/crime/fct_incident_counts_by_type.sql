@@ -197,11 +197,8 @@ remainders as (
 
 area_weeks as (
 
-    {#-
-        The area-weeks this build emits: all of them, or on an incremental
-        build the changed ones, every area of a touched week and every week
-        of a new area (it needs its whole zero-filled history).
-    #}
+    {#- All area-weeks, or on an incremental build the changed ones, every
+        area of a touched week and every week of a new area. #}
     select
         weeks.period_start,
         weeks.is_complete_period,
@@ -238,8 +235,10 @@ cells as (
         area_weeks.geo,
         active_types.parent_incident_type,
         active_types.incident_category,
-        case when not coalesce(suppressed.is_suppressed, false)
-            then coalesce(suppressed.incidents, 0) end as incidents,
+        case
+            when not coalesce(suppressed.is_suppressed, false)
+                then coalesce(suppressed.incidents, 0)
+        end as incidents,
         coalesce(suppressed.is_suppressed, false) as is_suppressed
     from area_weeks
     cross join active_types

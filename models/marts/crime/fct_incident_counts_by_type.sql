@@ -14,7 +14,28 @@
     remainder was already derivable (area total minus published cells), so it
     reveals no single cell.
 #}
+{#-
+    Incremental by area-week (issue 16): an area-week's rows depend only on
+    its cells' counts, its week's is_complete_period and the active types.
+    Suppression is decided on the non-zero cells (a zero cell is never
+    suppressed), so the build compares the published form of every non-zero
+    cell and remainder with the previous build's non-zero rows and emits
+    (zero-filled) only the area-weeks that differ, new or flag-flipped weeks
+    and every week of a new area. No unsuppressed count is stored: they
+    exist only inside this query, as before. A vanished area, week or type
+    (or a type's new category) makes the pre-hook empty the table first
+    (counts_by_type_reset_sql): the build ends as a full rebuild. A changed
+    column needs --full-refresh; a unit test (no this) checks the full build.
+-#}
 {{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key=['freq', 'period_start', 'geo_level', 'geo', 'parent_incident_type'],
+    on_schema_change='fail',
+    pre_hook=(
+        "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
+        " ref('dim_geography'), ref('dim_date')) }}"
+    ),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -24,9 +45,11 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
+{%- set incremental = this is not none and is_incremental() %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
+{%- set remainder = suppressed_remainder_label() %}
 
 with
 
@@ -71,56 +94,55 @@ data_window as (
 
 weeks as (
 
-    select distinct {{ week_start }} as period_start from calendar
+    select
+        week_starts.period_start,
+        {# Same rule as fct_incident_counts (int_data_window). #}
+        (
+            cast(week_starts.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(
+                {{ period_end(freq, 'week_starts.period_start') }} as date
+            ) <= data_window.complete_until_date
+        ) as is_complete_period
+    from (
+        select distinct {{ week_start }} as period_start from calendar
+    ) as week_starts
+    cross join data_window
 
 ),
 
 active_areas as (
 
-    select distinct
+    {#- The areas of `areas` from dim_geography (~100 rows), not a rescan. #}
+    select
         geo_level,
         geo
-    from areas
+    from {{ ref('dim_geography') }}
+    where
+        first_occurred_date is not null
+        and geo_level != {{ sql_string(city_level()) }}
 
 ),
 
 active_types as (
 
+    {#- The types of `areas` from one row per incident, not one per level. #}
     select distinct
         parent_incident_type,
         incident_category
-    from areas
-
-),
-
-zero_filled as (
-
-    select
-        weeks.period_start,
-        active_areas.geo_level,
-        active_areas.geo,
-        active_types.parent_incident_type,
-        active_types.incident_category,
-        coalesce(counted.incidents, 0) as incidents
-    from weeks
-    cross join active_areas
-    cross join active_types
-    left join counted
-        on
-            weeks.period_start = counted.period_start
-            and active_areas.geo_level = counted.geo_level
-            and active_areas.geo = counted.geo
-            and active_types.parent_incident_type = counted.parent_incident_type
+    from {{ ref('int_incidents_classified') }}
+    where occurred_date is not null
 
 ),
 
 primary_suppression as (
 
+    {#- Non-zero cells only: a zero cell is neither small nor a candidate. #}
     select
         *,
-        incidents > 0 and incidents < {{ k }} as is_small_cell,
+        incidents < {{ k }} as is_small_cell,
         incidents >= {{ k }} as is_complement_candidate
-    from zero_filled
+    from counted
 
 ),
 
@@ -146,7 +168,6 @@ suppressed as (
         geo_level,
         geo,
         parent_incident_type,
-        incident_category,
         incidents,
         is_small_cell
         or (
@@ -164,36 +185,86 @@ remainders as (
         period_start,
         geo_level,
         geo,
-        '{{ suppressed_remainder_label() }}' as parent_incident_type,
-        cast(null as {{ dbt.type_string() }}) as incident_category,
-        sum(case when is_suppressed then incidents else 0 end) as incidents,
-        false as is_suppressed
+        sum(case when is_suppressed then incidents else 0 end) as incidents
     from suppressed
     group by period_start, geo_level, geo
+
+),
+{%- if incremental %}
+
+{{ counts_by_type_touched_area_weeks(remainder) }},
+{%- endif %}
+
+area_weeks as (
+
+    {#- All area-weeks, or on an incremental build the changed ones, every
+        area of a touched week and every week of a new area. #}
+    select
+        weeks.period_start,
+        weeks.is_complete_period,
+        active_areas.geo_level,
+        active_areas.geo
+    from weeks
+    cross join active_areas
+    {%- if incremental %}
+    left join touched_weeks
+        on weeks.period_start = touched_weeks.period_start
+    left join previous_areas
+        on
+            active_areas.geo_level = previous_areas.geo_level
+            and active_areas.geo = previous_areas.geo
+    left join changed_area_weeks
+        on
+            weeks.period_start = changed_area_weeks.period_start
+            and active_areas.geo_level = changed_area_weeks.geo_level
+            and active_areas.geo = changed_area_weeks.geo
+    where
+        touched_weeks.period_start is not null
+        or previous_areas.geo is null
+        or changed_area_weeks.geo is not null
+    {%- endif %}
 
 ),
 
 cells as (
 
     select
-        period_start,
-        geo_level,
-        geo,
-        parent_incident_type,
-        incident_category,
-        case when not is_suppressed then incidents end as incidents,
-        is_suppressed
-    from suppressed
+        area_weeks.period_start,
+        area_weeks.is_complete_period,
+        area_weeks.geo_level,
+        area_weeks.geo,
+        active_types.parent_incident_type,
+        active_types.incident_category,
+        case
+            when not coalesce(suppressed.is_suppressed, false)
+                then coalesce(suppressed.incidents, 0)
+        end as incidents,
+        coalesce(suppressed.is_suppressed, false) as is_suppressed
+    from area_weeks
+    cross join active_types
+    left join suppressed
+        on
+            area_weeks.period_start = suppressed.period_start
+            and area_weeks.geo_level = suppressed.geo_level
+            and area_weeks.geo = suppressed.geo
+            and active_types.parent_incident_type
+            = suppressed.parent_incident_type
     union all
     select
-        period_start,
-        geo_level,
-        geo,
-        parent_incident_type,
-        incident_category,
-        incidents,
-        is_suppressed
-    from remainders
+        area_weeks.period_start,
+        area_weeks.is_complete_period,
+        area_weeks.geo_level,
+        area_weeks.geo,
+        '{{ remainder }}' as parent_incident_type,
+        cast(null as {{ dbt.type_string() }}) as incident_category,
+        coalesce(remainders.incidents, 0) as incidents,
+        false as is_suppressed
+    from area_weeks
+    left join remainders
+        on
+            area_weeks.period_start = remainders.period_start
+            and area_weeks.geo_level = remainders.geo_level
+            and area_weeks.geo = remainders.geo
 
 ),
 
@@ -217,17 +288,9 @@ final as (
 
         ---------- booleans
         cells.is_suppressed,
-        {# Same rule as fct_incident_counts (int_data_window). #}
-        (
-            cast(cells.period_start as date)
-            >= data_window.first_loaded_date
-            and cast(
-                {{ period_end(freq, 'cells.period_start') }} as date
-            ) <= data_window.complete_until_date
-        ) as is_complete_period
+        cells.is_complete_period
 
     from cells
-    cross join data_window
 
 )
 

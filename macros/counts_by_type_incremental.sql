@@ -1,0 +1,174 @@
+{#
+    Incremental build of fct_incident_counts_by_type (issue 16 P3). Its
+    published cells are suppressed, so unlike fct_incident_counts it cannot
+    compare unsuppressed counts with its previous rows; it compares what it
+    would publish instead: an area-week whose published non-zero rows
+    (cells and remainder) equal the previous build's is already correct.
+#}
+
+{#-
+    Pre-hook: empty the table when a row the new data no longer has would
+    survive the merge (a merge only updates and inserts): a vanished area
+    or week (counts_vanished_rows_sql), or a change of the active
+    (parent_incident_type, incident_category) pairs. A new or re-categorised
+    type changes every area-week's zero-filled rows, so a rebuild costs no
+    more than the merge would. The model then finds no previous rows and
+    emits its whole grid. Active types come from `incidents`
+    (int_incidents_classified) as in the model.
+-#}
+{% macro counts_by_type_reset_sql(relation, incidents, geography, calendar) -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set city = sql_string(city_level()) -%}
+    {%- set query -%}
+        with vanished as (
+            {{ counts_vanished_rows_sql(
+                relation, geography, calendar, ['weekly'],
+                'first_occurred_date is not null and geo_level != ' ~ city
+            ) }}
+        ),
+
+        previous_types as (
+            select distinct parent_incident_type, incident_category
+            from {{ relation }}
+            where parent_incident_type != {{ sql_string(suppressed_remainder_label()) }}
+        ),
+
+        active_types as (
+            select distinct parent_incident_type, incident_category
+            from {{ incidents }}
+            where occurred_date is not null
+        ),
+
+        changed_types as (
+            select * from (
+                select * from previous_types
+                except distinct
+                select * from active_types
+            ) as gone
+            union all
+            select * from (
+                select * from active_types
+                except distinct
+                select * from previous_types
+            ) as added
+        )
+
+        select
+            (select vanished from vanished)
+            + (select count(*) from changed_types) as changed
+    {%- endset -%}
+    {%- set changed = run_query(query).columns[0].values()[0] -%}
+    {%- if changed | int == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- do log(
+        relation ~ ': ' ~ changed ~ ' area(s), week(s) or type(s) vanished '
+        ~ 'or changed; rebuilding it whole', info=true
+    ) -%}
+    {{ return('delete from ' ~ relation ~ ' where true') }}
+{%- endmacro %}
+
+
+{#-
+    CTEs of the model's incremental build, ending in changed_area_weeks
+    (published non-zero rows differ from the previous build's),
+    touched_weeks (new weeks, flipped is_complete_period) and
+    previous_areas. Reads the model's CTEs suppressed, remainders and weeks.
+-#}
+{% macro counts_by_type_touched_area_weeks(remainder) -%}
+published_now as (
+
+    {#- What the build would publish, non-zero rows only. #}
+    select
+        period_start,
+        geo_level,
+        geo,
+        parent_incident_type,
+        case when not is_suppressed then incidents end as incidents,
+        is_suppressed
+    from suppressed
+    union all
+    select
+        period_start,
+        geo_level,
+        geo,
+        '{{ remainder }}' as parent_incident_type,
+        incidents,
+        false as is_suppressed
+    from remainders
+    where incidents > 0
+
+),
+
+published_before as (
+
+    select
+        period_start,
+        geo_level,
+        geo,
+        parent_incident_type,
+        incidents,
+        is_suppressed
+    from {{ this }}
+    where is_suppressed or incidents > 0
+
+),
+
+changed_area_weeks as (
+
+    select distinct
+        coalesce(published_now.period_start, published_before.period_start)
+            as period_start,
+        coalesce(published_now.geo_level, published_before.geo_level)
+            as geo_level,
+        coalesce(published_now.geo, published_before.geo) as geo
+    from published_now
+    full outer join published_before
+        on
+            published_now.period_start = published_before.period_start
+            and published_now.geo_level = published_before.geo_level
+            and published_now.geo = published_before.geo
+            and published_now.parent_incident_type
+            = published_before.parent_incident_type
+    where
+        published_now.geo is null
+        or published_before.geo is null
+        or published_now.is_suppressed != published_before.is_suppressed
+        or coalesce(published_now.incidents, -1)
+        != coalesce(published_before.incidents, -1)
+
+),
+
+previous_weeks as (
+
+    select distinct
+        period_start,
+        is_complete_period
+    from {{ this }}
+
+),
+
+touched_weeks as (
+
+    {#- New weeks, and weeks whose flag the moved data window flips. #}
+    select weeks.period_start
+    from weeks
+    left join previous_weeks
+        on weeks.period_start = previous_weeks.period_start
+    where
+        previous_weeks.period_start is null
+        or previous_weeks.is_complete_period != weeks.is_complete_period
+
+),
+
+previous_areas as (
+
+    select distinct
+        geo_level,
+        geo
+    from {{ this }}
+
+)
+{%- endmacro %}

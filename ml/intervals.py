@@ -73,16 +73,19 @@ def conformal_quantiles(values: np.ndarray) -> Quantiles | None:
     return out
 
 
+BANDS = ("sparse", "busy")
+
+
 def volume_band(yhat: np.ndarray) -> np.ndarray:
-    """'sparse' below SPARSE_MEAN expected incidents per period, else 'busy'."""
-    return np.where(np.maximum(yhat, 0.0) < SPARSE_MEAN, "sparse", "busy")
+    """Index into BANDS: 0 below SPARSE_MEAN expected incidents per period, else 1."""
+    return (np.maximum(yhat, 0.0) >= SPARSE_MEAN).astype(np.int8)
 
 
 def _split(score: np.ndarray, band: np.ndarray, base: Quantiles, key: str) -> dict[str, Quantiles]:
     """``base`` under ``key`` plus each volume band with enough scores under ``key|band``."""
     out = {key: base}
-    for name in np.unique(band):
-        part = score[band == name]
+    for code, name in enumerate(BANDS):
+        part = score[band == code]
         if len(part) >= MIN_GROUP_SCORES:
             found = conformal_quantiles(part)
             out[f"{key}|{name}"] = found | {"phi": base["phi"]} if found else base
@@ -98,12 +101,11 @@ def calibrate(frame: pd.DataFrame) -> dict[str, Quantiles]:
     band = volume_band(yhat)
     pooled = (conformal_quantiles(score) or dict(FALLBACK)) | {"phi": phi}
     out = _split(score, band, pooled, "*")
-    levels = frame["geo_level"].to_numpy()
-    for level in sorted(set(levels.tolist())):
-        mask = levels == level
-        if mask.sum() >= MIN_GROUP_SCORES:
-            found = conformal_quantiles(score[mask])
-            out |= _split(score[mask], band[mask], found | {"phi": phi} if found else pooled, level)
+    groups = frame.groupby("geo_level", sort=True).indices
+    for level, idx in groups.items():
+        if len(idx) >= MIN_GROUP_SCORES:
+            found = conformal_quantiles(score[idx])
+            out |= _split(score[idx], band[idx], found | {"phi": phi} if found else pooled, level)
     return out
 
 
@@ -136,14 +138,13 @@ def apply(yhat: np.ndarray, geo_levels: np.ndarray, table: dict[str, Quantiles])
     """Bounds for each forecast from its geo_level's and volume band's quantiles (``lookup``)."""
     cols = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
     values = {c: np.zeros(len(yhat)) for c in cols}
-    band = volume_band(yhat)
-    for level in np.unique(geo_levels):
-        for name in np.unique(band):
-            mask = (geo_levels == level) & (band == name)
-            if mask.any():
-                part = bounds(yhat[mask], lookup(table, str(level), str(name)))
-                for c in cols:
-                    values[c][mask] = part[c]
+    codes, names = pd.factorize(geo_levels, sort=True)
+    cell = codes * len(BANDS) + volume_band(yhat)
+    for key, idx in pd.Series(np.arange(len(yhat))).groupby(cell).indices.items():
+        level, band = names[key // len(BANDS)], BANDS[key % len(BANDS)]
+        part = bounds(yhat[idx], lookup(table, str(level), band))
+        for c in cols:
+            values[c][idx] = part[c]
     return pd.DataFrame(values, index=range(len(yhat)))
 
 

@@ -138,7 +138,7 @@ def apply(yhat: np.ndarray, geo_levels: np.ndarray, table: dict[str, Quantiles])
     """Bounds for each forecast from its geo_level's and volume band's quantiles (``lookup``)."""
     cols = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
     values = {c: np.zeros(len(yhat)) for c in cols}
-    codes, names = pd.factorize(geo_levels, sort=True)
+    codes, names = pd.factorize(geo_levels, sort=True, use_na_sentinel=False)
     cell = codes * len(BANDS) + volume_band(yhat)
     for key, idx in pd.Series(np.arange(len(yhat))).groupby(cell).indices.items():
         level, band = names[key // len(BANDS)], BANDS[key % len(BANDS)]

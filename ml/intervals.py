@@ -9,8 +9,12 @@ rank. Calibration is per horizon bucket (errors grow with the horizon: one table
 and 3-12 months would be too wide near and too narrow far), and within a bucket per geography
 level when it has enough backtest points, otherwise pooled over the bucket; a bucket with too
 few points borrows the pooled table of every bucket, and without any a wide Poisson-normal
-fallback serves. Coverage is measured honestly by leave-one-origin-out: each backtest origin
-is scored with quantiles from the others.
+fallback serves. Each of these tables is split once more by the forecast's volume: below one
+expected incident per period (``SPARSE_MEAN``) the count is mostly 0 or 1 and its scores sit in
+a narrow band near zero. Pooled with busier rows they set quantiles too narrow for those (a
+district at 1-2 a week got a lower bound in (0, 1), which excludes its zeros; a thin city cell
+borrowed the pool's width) and too wide for the sparse rows. Coverage is measured honestly by
+leave-one-origin-out: each backtest origin is scored with quantiles from the others.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import pandas as pd
 LEVELS = {"80": 0.80, "95": 0.95}
 MIN_GROUP_SCORES = 39  # the 95 % conformal rank exists from 39 scores
 MIN_POOLED_SCORES = 20
+# Forecasts below one incident per period are calibrated apart from the busier ones (module doc).
+SPARSE_MEAN = 1.0
 # Fallback (no usable backtest): normal quantiles on the Poisson scale, widened 1.5x for
 # overdispersion.
 FALLBACK = {"lo80": -1.2816 * 1.5, "hi80": 1.2816 * 1.5, "lo95": -1.96 * 1.5, "hi95": 1.96 * 1.5}
@@ -67,18 +73,48 @@ def conformal_quantiles(values: np.ndarray) -> Quantiles | None:
     return out
 
 
+BANDS = ("sparse", "busy")
+
+
+def volume_band(yhat: np.ndarray) -> np.ndarray:
+    """Index into BANDS: 0 below SPARSE_MEAN expected incidents per period, else 1."""
+    return (np.maximum(yhat, 0.0) >= SPARSE_MEAN).astype(np.int8)
+
+
+def _split(score: np.ndarray, band: np.ndarray, base: Quantiles, key: str) -> dict[str, Quantiles]:
+    """``base`` under ``key`` plus each volume band with enough scores under ``key|band``."""
+    out = {key: base}
+    for code, name in enumerate(BANDS):
+        part = score[band == code]
+        if len(part) >= MIN_GROUP_SCORES:
+            found = conformal_quantiles(part)
+            out[f"{key}|{name}"] = found | {"phi": base["phi"]} if found else base
+    return out
+
+
 def calibrate(frame: pd.DataFrame) -> dict[str, Quantiles]:
-    """Quantiles per geo_level (key '*' = pooled) from a frame with geo_level, y and yhat."""
+    """Quantiles per geo_level (key '*' = pooled) and, within each, per volume band
+    ('LEVEL|sparse', 'LEVEL|busy') from a frame with geo_level, y and yhat."""
     y, yhat = frame["y"].to_numpy(float), frame["yhat"].to_numpy(float)
     phi = overdispersion(y, yhat)
-    score = pd.Series(scores(y, yhat, phi), index=frame.index)
-    pooled = (conformal_quantiles(score.to_numpy()) or dict(FALLBACK)) | {"phi": phi}
-    out = {"*": pooled}
-    for level, group in score.groupby(frame["geo_level"], sort=True):
-        if len(group) >= MIN_GROUP_SCORES:
-            found = conformal_quantiles(group.to_numpy())
-            out[str(level)] = found | {"phi": phi} if found else pooled
+    score = scores(y, yhat, phi)
+    band = volume_band(yhat)
+    pooled = (conformal_quantiles(score) or dict(FALLBACK)) | {"phi": phi}
+    out = _split(score, band, pooled, "*")
+    groups = frame.groupby("geo_level", sort=True).indices
+    for level, idx in groups.items():
+        if len(idx) >= MIN_GROUP_SCORES:
+            found = conformal_quantiles(score[idx])
+            out |= _split(score[idx], band[idx], found | {"phi": phi} if found else pooled, level)
     return out
+
+
+def lookup(table: dict[str, Quantiles], level: str, band: str) -> Quantiles:
+    """The most specific quantiles: the level's band, the level, the pooled band, the pool."""
+    for key in (f"{level}|{band}", level, f"*|{band}"):
+        if key in table:
+            return table[key]
+    return table["*"]
 
 
 def bounds(yhat: np.ndarray, q: Quantiles) -> dict[str, np.ndarray]:
@@ -99,18 +135,17 @@ def bounds(yhat: np.ndarray, q: Quantiles) -> dict[str, np.ndarray]:
 
 
 def apply(yhat: np.ndarray, geo_levels: np.ndarray, table: dict[str, Quantiles]) -> pd.DataFrame:
-    """Bounds for each forecast using its geo_level's quantiles (pooled when absent)."""
-    parts = {}
-    out = pd.DataFrame(index=range(len(yhat)))
-    for level in np.unique(geo_levels):
-        mask = geo_levels == level
-        parts[level] = (mask, bounds(yhat[mask], table.get(str(level), table["*"])))
-    for col in ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"):
-        values = np.zeros(len(yhat))
-        for mask, b in parts.values():
-            values[mask] = b[col]
-        out[col] = values
-    return out
+    """Bounds for each forecast from its geo_level's and volume band's quantiles (``lookup``)."""
+    cols = ("yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95")
+    values = {c: np.zeros(len(yhat)) for c in cols}
+    codes, names = pd.factorize(geo_levels, sort=True, use_na_sentinel=False)
+    cell = codes * len(BANDS) + volume_band(yhat)
+    for key, idx in pd.Series(np.arange(len(yhat))).groupby(cell).indices.items():
+        level, band = names[key // len(BANDS)], BANDS[key % len(BANDS)]
+        part = bounds(yhat[idx], lookup(table, str(level), band))
+        for c in cols:
+            values[c][idx] = part[c]
+    return pd.DataFrame(values, index=range(len(yhat)))
 
 
 Tables = dict[str, dict[str, Quantiles]]  # bucket -> calibrate() output ("*" = all buckets)

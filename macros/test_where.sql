@@ -75,9 +75,23 @@
         ~ "' as " ~ dbt.type_timestamp() ~ ')' -%}
     {%- set predicate = column ~ ' >= ' ~ after ~ ' or ' ~ column ~ ' is null' -%}
     {%- if relation_has_column(relation, load_column) -%}
-        {%- set predicate = predicate ~ ' or ' ~ load_column ~ ' >= (select min('
-            ~ load_column ~ ') from ' ~ relation ~ ' where ' ~ column ~ ' >= '
-            ~ after ~ ')' -%}
+        {%- set oldest -%}
+            select min({{ load_column }}) from {{ relation }}
+            where {{ column }} >= {{ after }}
+        {%- endset -%}
+        {%- set oldest = run_query(oldest).columns[0].values()[0] -%}
+        {#- Inlined (DuckDB then pushes the filter into the scan and its
+            statistics skip row groups); a value that is not a dlt load id
+            is read by a subquery instead. None: no load to add. -#}
+        {%- if oldest is none -%}
+        {%- elif modules.re.fullmatch('[0-9]{10}([.][0-9]+)?', oldest | string) -%}
+            {%- set predicate = predicate ~ ' or ' ~ load_column ~ " >= '"
+                ~ oldest ~ "'" -%}
+        {%- else -%}
+            {%- set predicate = predicate ~ ' or ' ~ load_column
+                ~ ' >= (select min(' ~ load_column ~ ') from ' ~ relation
+                ~ ' where ' ~ column ~ ' >= ' ~ after ~ ')' -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return('(' ~ predicate ~ ')') }}
 {%- endmacro %}

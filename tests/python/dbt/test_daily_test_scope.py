@@ -42,7 +42,7 @@ RESTRICTED = (
     "unique_combination_of_columns_int_incident_areas",
     "column_rules_int_incident_areas",
     "unique_fct_incidents_incident_id",
-    "column_rules_fct_incidents_",
+    "column_rules_fct_incidents",
     "column_rules_fct_incident_areas",
 )
 EVERY_ROW = ("column_rules_dim_geography",)
@@ -136,7 +136,7 @@ def test_bad_rows_of_the_day_fail_the_daily_tests(built_copy: Path) -> None:
     daily = dbt(built_copy, "test", select=TESTS_ONLY, extra_args=("--quiet", "--store-failures"))
     for prefix in (*RESTRICTED, *EVERY_ROW):
         assert status(daily, prefix) == "fail", prefix
-    [rules] = [n for n in daily.nodes if n.name.startswith("column_rules_fct_incidents_")]
+    [rules] = [n for n in daily.nodes if n.name == "column_rules_fct_incidents"]
     assert rules.rows == 2 and rules.relation
     found = query(built_copy, f"select column_name, rule, failing_rows from {rules.relation}")
     assert sorted(found) == [

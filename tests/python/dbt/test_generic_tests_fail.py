@@ -115,6 +115,13 @@ models:
             row_count: 1
             not_null: [first_day, last_day]
             expressions: {day_order: last_day >= first_day}
+      - column_rules:
+          name: leak_column_rules_one_pass
+          arguments:
+            one_pass: true
+            row_count: 1
+            not_null: [first_day, last_day]
+            expressions: {day_order: last_day >= first_day}
 """
 
 EXPECTED_FAILURES = {
@@ -129,6 +136,7 @@ EXPECTED_FAILURES = {
     "leak_sums_reconcile": None,
     # first_day's not_null, day_order (the null row passes it) and the row count; not last_day
     "leak_column_rules": 3,
+    "leak_column_rules_one_pass": 3,
 }
 
 

@@ -74,6 +74,10 @@ class Warehouse:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        # Plans as BigQuery bills: filter columns stay in the scans' projections (no
+        # filter_pushdown), and a bare min/max is a scan, not an answer from DuckDB's
+        # row-group statistics (statistics_propagation).
+        con.execute("set disabled_optimizers = 'filter_pushdown,statistics_propagation'")
         self._sizes: dict[tuple[str, str], dict[str, int]] = {}
         self.incidents = self.rows("raw", "incidents")
 
@@ -154,8 +158,6 @@ def estimate(db: Path, target: Path) -> Estimate:
     materialized = {uid: n["config"].get("materialized") for uid, n in nodes.items()}
     con = duckdb.connect(str(db), read_only=True)
     try:
-        # Filter columns then stay in the scans' projections (BigQuery bills them too).
-        con.execute("set disabled_optimizers = 'filter_pushdown'")
         wh = Warehouse(con)
         est = Estimate(wh.incidents)
         for res in results:

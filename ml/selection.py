@@ -34,7 +34,10 @@ MIN_CELL_POINTS = 30
 # (``python -m tests.bench.forecast_study``: nested leave-one-origin-out over 150 origin x
 # level x bucket cells, geometric-mean MAE vs always k = 1: k in {1, 2} 0.991, {1, 2, 3} 0.993,
 # always 2 0.995, always 3 0.998; vs the previous rule, single best and thin cells the
-# inverse-error mean of 3: {1, 2} 0.994, {1, 2, 3} 0.998).
+# inverse-error mean of 3: {1, 2} 0.994, {1, 2, 3} 0.998). Wider, inverse-error-weighted or
+# shrunk-towards-a-combination rules lost to {1, 2} there too (f26, ``python -m
+# tests.bench.forecast_combo_study``: k in {1..4} 1.011, inverse-error top 3 1.017, the
+# ensemble unless a pick wins by 1 s.e. 1.007): ``ensemble`` is a candidate already.
 TOP_K = (1, 2)
 # A thin cell borrows the next bucket's rows of its level ("next"; "pool": only the pooling
 # across levels, before f24). On the same backtests (``python -m

@@ -63,6 +63,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     },
     "own-rows": {"select_min_points": 0},  # every cell ranks on its own rows
     "thin-pool": {"select_thin": "pool"},  # a thin cell pools levels only (before f24)
+    # f26: the peers as candidates on every level up to 24 series (Chicago's 22 districts)
+    "peers24": {"peer_max_series": 24},
 }
 REFERENCE = "base"
 

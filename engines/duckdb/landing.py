@@ -17,8 +17,8 @@ import dlt
 # DuckDB's buffer pool would otherwise grow with a big backfill's insert (1.5 GiB at 1M rows):
 # capped, it spills blocks to the warehouse file instead.
 LOAD_MEMORY = "512MB"
-# One thread inserts dlt's parquet for about half the CPU of two (a 214k-row file: 2.1-3.0 against
-# 3.8-7.6 CPU s) into a smaller file (19-20 against 29 MiB): the second thread only contends.
+# One thread inserts dlt's parquet for less CPU and wall than two (1M backfill: load step 16-18 s
+# against 23-48 s, BENCHMARKS.md i26): on 2 shared cores the second thread only contends.
 LOAD_THREADS = 1
 
 

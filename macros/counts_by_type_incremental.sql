@@ -59,15 +59,9 @@
             (select vanished from vanished)
             + (select count(*) from changed_types) as changed
     {%- endset -%}
-    {%- set changed = run_query(query).columns[0].values()[0] -%}
-    {%- if changed | int == 0 -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- do log(
-        relation ~ ': ' ~ changed ~ ' area(s), week(s) or type(s) vanished '
-        ~ 'or changed; rebuilding it whole', info=true
-    ) -%}
-    {{ return('delete from ' ~ relation ~ ' where true') }}
+    {{ return(reset_when_counted(
+        relation, query, 'area(s), week(s) or type(s) vanished or changed'
+    )) }}
 {%- endmacro %}
 
 

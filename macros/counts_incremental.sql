@@ -14,13 +14,25 @@
     {%- set query -%}
         {{ counts_vanished_rows_sql(relation, areas, calendar, freqs, areas_where) }}
     {%- endset -%}
-    {%- set vanished = run_query(query).columns[0].values()[0] -%}
-    {%- if vanished | int == 0 -%}
+    {{ return(reset_when_counted(
+        relation, query, 'area(s) or period(s) vanished'
+    )) }}
+{%- endmacro %}
+
+
+{#-
+    The counts marts' pre-hooks end alike: `query` counts what the previous
+    rows hold that the new data no longer has; 0 keeps the table (''),
+    anything else logs the count and `what`, and empties the table.
+-#}
+{% macro reset_when_counted(relation, query, what) -%}
+    {%- set counted = run_query(query).columns[0].values()[0] -%}
+    {%- if counted | int == 0 -%}
         {{ return('') }}
     {%- endif -%}
     {%- do log(
-        relation ~ ': ' ~ vanished ~ ' area(s) or period(s) vanished; '
-        ~ 'rebuilding it whole', info=true
+        relation ~ ': ' ~ counted ~ ' ' ~ what ~ '; rebuilding it whole',
+        info=true
     ) -%}
     {{ return('delete from ' ~ relation ~ ' where true') }}
 {%- endmacro %}

@@ -80,14 +80,23 @@ versioned as (
 current_versions as (
 
     {%- if snapshot_exists %}
-    {#- A snapshot from before content hashing: every row counts as changed. #}
+    {#-
+        A snapshot from before content hashing: every row counts as changed.
+        Only the windowed records' versions: `dated` left-joins them to
+        `versioned`, so the others cannot match, and a daily build then
+        joins a day's records, not a hash table of every incident.
+    #}
     select
         record_key,
         {{ 'content_hash' if hashed_before
             else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as content_hash,
         dbt_valid_from
     from {{ this }}
-    where dbt_valid_to is null
+    where
+        dbt_valid_to is null
+        {%- if start is not none %}
+        and record_key in (select incidents.record_key from incidents)
+        {%- endif %}
     {%- else %}
     select
         record_key,

@@ -11,7 +11,11 @@
     - complete_until_date: least(data_cutoff, last_data_date) minus
       var reporting_lag_days, the allowance for reports that trail their
       incident.
+    A one-row table, not a view (issue 16 P3): dim_date (at compile time
+    and in its spine), both counts marts and their tests read it, and each
+    read of a view scanned every incident again.
 #}
+{{ config(materialized='table') }}
 {%- set lag_days = reporting_lag_days() -%}
 
 with

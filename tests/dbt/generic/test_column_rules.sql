@@ -6,10 +6,9 @@
     as in expression_is_true); row_count: the exact number of rows, when
     given. One filtered count per rule: a filter lets DuckDB skip row groups
     by their statistics (a not_null on a column without nulls reads
-    nothing); one_pass: true sums every rule in one read instead, for a view
-    that is costly to compute and small (int_data_window). Fails with one
-    row per broken rule,
-    naming it: column_name (the column, or the expression's label), rule and
+    nothing); one_pass: true sums every rule in one read instead, for a
+    small relation (int_data_window, one row). Fails with one row per
+    broken rule, naming it: column_name (the column, or the expression's label), rule and
     failing_rows (rows that break it; for row_count, the rows found).
 -#}
 {% test column_rules(

@@ -6,10 +6,11 @@ the rows a daily build can have changed. Bad rows are planted in the built wareh
 only the data tests run, so no model is rebuilt and the planted rows stay: ``dbt test`` (the daily
 scope: the placeholders restrict it as in an incremental ``dbt build``, whose skipping of tests
 downstream of a failure would hide the later ones), and ``dbt build --full-refresh`` of the
-tests of one layer of models at a time (no model of a layer upstream of another). A bad row inside the daily window fails the daily scope; one outside it
-(an old load, an old ``:updated_at``) is not read again on a daily build (older rows were checked
-when they were written, and the merge never changes a row it does not write) and fails on
-``--full-refresh``. A test that reads every row on every build (dim_geography's) fails both ways.
+tests of one layer of models at a time (no model of a layer upstream of another). A bad row
+inside the daily window fails the daily scope; one outside it (an old load, an old
+``:updated_at``) is not read again on a daily build (older rows were checked when they were
+written, and the merge never changes a row it does not write) and fails on ``--full-refresh``.
+A test that reads every row on every build (dim_geography's) fails both ways.
 """
 
 from __future__ import annotations

@@ -39,37 +39,39 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group takes on one worker: the profiled run of main at 389c579 (2026-11-29
-# 20:20 UTC, `pytest --group-times=FILE`, beside other work), the dbt folder less the 7 % of
-# CPU that t20's dbt log level and GC thresholds saved in its paired runs, then less the 7 % t21
-# saved (two paired `-n 0` runs of the folder, 354 -> 330 CPU s) and the quick bench less 3 %
-# (BENCHMARKS.md).
+# Seconds each group took on one worker: s26's run of main at 36b5043 (2026-11-30 12:26-13:11
+# UTC, `pytest tests/python --group-times=FILE`, 577 passed, 2,060 CPU s) beside two other
+# helpers (load 5-8), so only the proportions count; groups under 10 s left out.
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "bigquery/test_bq_daily_run.py": 585,
-    "dbt": 510,
-    "trust/test_operator_scenarios.py": 213,
-    "orchestration/test_end_to_end.py": 199,
-    "dashboard": 172,
-    "bench/test_bench_quick.py": 165,
-    "ml/pipeline_run": 56,
-    "realdata/test_real_cities.py[sf]": 53,
-    "ingestion/test_faults.py": 52,
-    "realdata/test_real_cities.py[chicago_homicides]": 50,
-    "bigquery": 49,
-    "realdata/test_real_cities.py[chicago]": 48,
-    "realdata/test_real_cities.py[buffalo_2019]": 39,
-    "ingestion/test_cli.py": 35,
-    "ml/test_ml_engine.py": 35,
-    "orchestration/test_dbt_manifest.py": 23,
-    "ingestion/test_real_samples.py": 20,
-    "ml/test_ml_forecast_file.py": 19,
-    "ingestion/test_incremental.py": 19,
-    "ingestion/test_operator_errors.py": 18,
-    "ml/test_ml_replay.py": 14,
-    "ingestion/test_drift.py": 14,
-    "replay/test_replay_faults.py": 14,
+    "dbt": 1215,
+    "bigquery/test_bq_daily_run.py": 944,
+    "orchestration/test_end_to_end.py": 659,
+    "trust/test_operator_scenarios.py": 488,
+    "dashboard": 422,
+    "bench/test_bench_quick.py": 221,
+    "ml/test_ml_engine.py": 151,
+    "ml/pipeline_run": 148,
+    "bigquery": 121,
+    "realdata/test_real_cities.py[buffalo_2019]": 116,
+    "ingestion/test_faults.py": 105,
+    "realdata/test_real_cities.py[chicago]": 82,
+    "realdata/test_real_cities.py[chicago_homicides]": 73,
+    "orchestration/test_dbt_manifest.py": 72,
+    "ml/test_ml_forecast_file.py": 68,
+    "realdata/test_real_cities.py[sf]": 65,
+    "ingestion/test_cli.py": 58,
+    "ingestion/test_incremental.py": 55,
+    "ingestion/test_real_samples.py": 50,
+    "ingestion/test_operator_errors.py": 39,
+    "ingestion/test_drift.py": 17,
+    "ingestion/test_pages.py": 13,
+    "replay/test_replay_faults.py": 13,
+    "replay/test_replay_cli.py": 12,
+    "ml/test_ml_replay.py": 12,
+    "orchestration/test_ingest_errors_in_run.py": 12,
+    "ml/test_ml_horizons.py": 11,
 }
 
 

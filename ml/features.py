@@ -218,6 +218,8 @@ class FeatureContext:
         self.level, self.shifted = shifted_level(y, spec, self.config)
         self.stopped = stopped(y, spec)
         self.short = trailing_mean(y, spec.short_window)
+        # level_forecast's fallback; column t equals that of y[:, : t + 1] (cumsum prefixes)
+        self.season_mean = trailing_mean(y, spec.season, min_frac=0.0)
         self.half = {"daily": 3, "weekly": 1, "monthly": 0}[self.panel.freq]
         # Centred mean around each period (used only where the whole window is history).
         self.centred = trailing_mean(y, 2 * self.half + 1)

@@ -10,20 +10,29 @@ geographies of very different volume and across level shifts.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ml.config import FREQ_SPECS, ForecastConfig
-from ml.features import FeatureContext, trailing_mean
+from ml.features import FeatureContext
 from ml.peers import PEERS, peer_forecasts
 
 # Candidates in preference order (ties go to the earlier one).
 OWN_METHODS = ("gbm", "ensemble", "season_trend", "seasonal_naive", "level")
 METHODS = OWN_METHODS[:3] + PEERS + OWN_METHODS[3:]
 MIN_TRAIN_ROWS = 200
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    """One controller for every fit and prediction: ``threadpool_limits`` re-scans the loaded
+    libraries on each call (~7 ms, ~50-70 calls per run). sklearn's OpenMP runtime, the one
+    the model runs on, is loaded by this module's import, so the controller sees it."""
+    return ThreadpoolController()
 
 
 def seasonal_naive(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray:
@@ -41,8 +50,7 @@ def seasonal_naive(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray
 def level_forecast(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray:
     """Flat forecast at the (shift-aware) recent level; mean of what exists for short series."""
     lvl = ctx.level[:, origin]
-    short_hist = trailing_mean(ctx.panel.y[:, : origin + 1], ctx.spec.season, min_frac=0.0)
-    lvl = np.where(np.isnan(lvl), short_hist[:, -1], lvl)
+    lvl = np.where(np.isnan(lvl), ctx.season_mean[:, origin], lvl)
     return np.repeat(np.nan_to_num(lvl)[:, None], horizon, axis=1)
 
 
@@ -94,7 +102,7 @@ def fit_gbm(
     )
     x = np.concatenate(xs)
     x[:, np.isnan(x).all(axis=0)] = 0.0  # sklearn's binning fails on an all-missing column
-    with threadpool_limits(limits=config.n_threads, user_api="openmp"):
+    with _threadpools().limit(limits=config.n_threads, user_api="openmp"):
         model.fit(x, np.concatenate(ys), sample_weight=np.concatenate(ws))
     return model
 
@@ -107,7 +115,7 @@ def predict_gbm(
     s = np.arange(n)
     o = np.full(n, origin)
     xs, lvls = zip(*(ctx.rows(s, o, h) for h in range(1, horizon + 1)), strict=True)
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with _threadpools().limit(limits=1, user_api="openmp"):
         ratio = model.predict(np.concatenate(xs)).reshape(horizon, n).T
     lvl = np.stack(lvls, axis=1)
     return np.where(lvl > 0, lvl * ratio, np.where(lvl == 0, 0.0, np.nan))
@@ -145,7 +153,7 @@ def forecast_methods(
     config: ForecastConfig,
     with_gbm: bool,
     groups: list[np.ndarray],
-    peer_rows: np.ndarray | None = None,
+    peer_rows: np.ndarray | dict[str, np.ndarray] | None = None,
     model: HistGradientBoostingRegressor | None = None,
     peer_fits: dict | None = None,
     forward: bool = False,

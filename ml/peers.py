@@ -141,7 +141,7 @@ def peer_forecasts(
     origin: int,
     horizon: int,
     names: tuple[str, ...],
-    rows: np.ndarray,
+    rows: np.ndarray | dict[str, np.ndarray],
     fitted: dict | None = None,
     forward: bool = False,
 ) -> dict[str, np.ndarray]:
@@ -152,7 +152,7 @@ def peer_forecasts(
         origin: Last period used.
         horizon: Steps ahead.
         names: Peers.
-        rows: Series the peers are fitted on.
+        rows: Series the peers are fitted on (or per peer, for the final forecast).
         fitted: When given, receives each (peer, series) fitted model; with ``forward`` the
             models already in it (fitted on data up to an earlier origin) are applied to the
             data up to ``origin`` instead of being refitted (statsforecast's ``forward``:
@@ -164,7 +164,7 @@ def peer_forecasts(
     season = ctx.spec.season
     for name in names:
         pred = np.full((ctx.panel.n_series, horizon), np.nan)
-        for s in rows:
+        for s in rows[name] if isinstance(rows, dict) else rows:
             y = ctx.panel.y[s, start : origin + 1]
             if name == "prophet":
                 pred[s] = fit_one(name, y, horizon, season)

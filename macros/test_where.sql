@@ -130,7 +130,7 @@
     relation, load_column='dlt_load_id', key_column='record_key'
 ) -%}
     {%- set merged = merged_incidents() -%}
-    {#- Once per invocation: staging's three restricted tests all run before
+    {#- Once per invocation: staging's restricted tests all run before
         the model's merge (a `dbt build` gates it on them) and the list is
         the same after it (above). -#}
     {%- set cache = invocation_cache() -%}

@@ -58,3 +58,26 @@
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}
+
+
+{#-
+    A dict that lives for one dbt invocation, for compile-time answers that
+    cannot change during it (the source profile; a data test's window over a
+    relation its model already built). On BigQuery each query is billed (at
+    least 10 MB per table), and ~50 nodes asked the same few (issue 16).
+    Kept in `graph` (one dict shared by every node of an invocation) under
+    the invocation id, because blotter passes one parsed manifest to several
+    invocations and each must start empty. {} at parse time.
+-#}
+{% macro invocation_cache() -%}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set caches = graph.setdefault('blotter_invocation_cache', {}) -%}
+    {%- if invocation_id not in caches -%}
+        {#- Another invocation's answers: dropped, never read. -#}
+        {%- do caches.clear() -%}
+        {%- do caches.update({invocation_id: {}}) -%}
+    {%- endif -%}
+    {{ return(caches[invocation_id]) }}
+{%- endmacro %}

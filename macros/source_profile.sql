@@ -20,15 +20,22 @@
         {#- An empty warehouse (parse, lint): nothing to build anyway. -#}
         {{ return(fallback_source_profile()) }}
     {%- endif -%}
-    {%- set documents = run_query(
-        'select profile_json from ' ~ relation
-    ).columns[0].values() -%}
-    {%- if documents | length != 1 -%}
-        {{ exceptions.raise_compiler_error(
-            'raw.source_profile holds ' ~ documents | length
-            ~ ' rows instead of one: run `blotter ingest` to land the profile') }}
+    {#- Read once per invocation (dbt does not change raw): every model and
+        test compiling against the profile asked again, a billed query each. -#}
+    {%- set cache = invocation_cache() -%}
+    {%- set key = 'source_profile ' ~ relation -%}
+    {%- if key not in cache -%}
+        {%- set documents = run_query(
+            'select profile_json from ' ~ relation
+        ).columns[0].values() -%}
+        {%- if documents | length != 1 -%}
+            {{ exceptions.raise_compiler_error(
+                'raw.source_profile holds ' ~ documents | length
+                ~ ' rows instead of one: run `blotter ingest` to land the profile') }}
+        {%- endif -%}
+        {%- do cache.update({key: checked_source_profile(fromjson(documents[0]))}) -%}
     {%- endif -%}
-    {{ return(checked_source_profile(fromjson(documents[0]))) }}
+    {{ return(cache[key]) }}
 {%- endmacro %}
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -113,21 +114,51 @@ def from_records(records: list[Any]) -> Page:
 
 
 def _decode(column: pa.Array) -> tuple[pa.Array, str | None]:
-    """DuckDB JSON text of one column → landing text, and the kind of its first non-string."""
-    quoted = pc.fill_null(pc.starts_with(column, '"'), True)
-    all_quoted = pc.all(quoted).as_py()
-    # Byte slicing is safe: the quotes are one byte each, and what is between stays UTF-8.
-    inner = pc.binary_slice(column.cast(pa.binary()), 1, -1).cast(pa.string())
-    text = inner if all_quoted else pc.if_else(quoted, inner, column)
-    escaped = pc.and_(quoted, pc.fill_null(pc.match_substring(column, "\\"), False))
-    if pc.any(escaped).as_py():
-        rows = pc.indices_nonzero(escaped)
-        decoded = [orjson.loads(v) for v in pc.take(column, rows).to_pylist()]
-        text = pc.replace_with_mask(text, escaped, pa.array(decoded, pa.string()))
+    """DuckDB JSON text of one column → landing text, and the kind of its first non-string.
+
+    Numpy over the column's bytes: each string's two quotes are dropped and the offsets moved
+    (what is between stays valid UTF-8, so nothing is copied twice or re-validated).
+    """
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    validity, offsets_buffer, data_buffer = column.buffers()
+    data_buffer = data_buffer or pa.py_buffer(b"")
+    size = len(column)
+    offsets = np.frombuffer(offsets_buffer, np.int32, size + 1, column.offset * 4)
+    data = np.frombuffer(data_buffer, np.uint8, int(offsets[-1] - offsets[0]), int(offsets[0]))
+    offsets = offsets - offsets[0]
+    starts, ends = offsets[:-1], offsets[1:]
+    is_valid = column.is_valid()
+    valid = is_valid.to_numpy(zero_copy_only=False)
+    filled = valid & (ends > starts)
+    first = np.zeros(size, np.uint8)
+    first[filled] = data[starts[filled]]
+    quoted = first == ord('"')
+    other = filled & ~quoted  # numbers, booleans, objects: kept as they are
+    keep = np.ones(len(data), bool)
+    keep[starts[quoted]] = False
+    keep[ends[quoted] - 1] = False
+    dropped = np.concatenate(([0], np.cumsum(quoted, dtype=np.int64) * 2))
+    text = pa.StringArray.from_buffers(
+        size,
+        pa.py_buffer((offsets - dropped).astype(np.int32)),
+        pa.py_buffer(data[keep]),
+        validity if validity is None else is_valid.buffers()[1],
+        column.null_count,
+    )
+    # A string holding an escape (a backslash inside quotes) is decoded by orjson, as before.
+    escaped = np.zeros(size, bool)
+    slashes = np.flatnonzero(data == ord("\\"))
+    if len(slashes):
+        escaped[np.searchsorted(ends, slashes, side="right")] = True
+        escaped &= quoted
+    if escaped.any():
+        rows = np.flatnonzero(escaped)
+        decoded = [orjson.loads(v) for v in column.take(pa.array(rows)).to_pylist()]
+        text = pc.replace_with_mask(text, pa.array(escaped), pa.array(decoded, pa.string()))
     kind = None
-    if not all_quoted:
-        first = pc.take(column, pc.indices_nonzero(pc.invert(quoted)))[0].as_py()
-        kind = _KINDS.get(first[:1], "number")
+    if other.any():
+        kind = _KINDS.get(chr(first[np.argmax(other)]), "number")
     return text, kind
 
 
@@ -212,9 +243,8 @@ class PageParser:
         con = self._counter = self._counter or self._connect()  # local: close() may clear it
         try:
             con.execute(
-                # json_type only where json_keys cannot tell: a non-object has no keys
-                "create or replace temp table page_keys as "
-                "select row_number() over () as i, keys, "
+                # json_type only where json_keys cannot tell; rowid is the page order (no window)
+                "create or replace temp table page_keys as select keys, "
                 "case when len(keys) > 0 then true else json_type(json) = 'OBJECT' end "
                 "as is_object from (select json, json_keys(json) as keys "
                 "from read_json_objects(?, format = 'array'))",
@@ -224,7 +254,9 @@ class PageParser:
                 "select count(*), count(*) filter (where is_object) from page_keys"
             ).fetchone() or (0, 0)
             if records and objects == records:
-                (first,) = con.execute("select keys from page_keys where i = 1").fetchone() or ([],)
+                (first,) = con.execute("select keys from page_keys where rowid = 0").fetchone() or (
+                    [],
+                )
                 others = con.execute("select distinct unnest(keys) from page_keys").fetchall()
         except duckdb.Error:
             records, objects = -1, 0

@@ -1,8 +1,9 @@
 """A `blotter run` on a new DuckDB file reuses dbt's saved parse (orchestration.dbt_invoke).
 
 Two runs on a copy of the project, each on its own warehouse file (other file stems, so other
-catalogs) and its own dbt target path: the second makes no whole-project parse, yet dbt still
-re-parses the model edited between the two runs, and each warehouse holds only its own rows.
+catalogs), dbt target path and start date: the second makes no whole-project parse, yet dbt
+still re-parses the model edited between the two runs, each warehouse holds only its own rows,
+and each compiled its own start date.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from orchestration.dbt_manifest import repoint_catalog
 from orchestration.dbt_runner import run_dbt
 from replay.server import running_replay
 
-START = date(2024, 5, 1)
+START = {"first": date(2024, 5, 1), "second": date(2024, 5, 15)}
 AS_OF = {"first": date(2024, 6, 9), "second": date(2024, 6, 10)}
 EDITED = Path("models/staging/socrata/stg_socrata__geographies.sql")
 PROBE = "parse_probe"
 COUNT = "select count(*) from marts.fct_incidents"
-VARS = {"schema_prefix": "audit_", "data_start": START.isoformat()}
 
 
 @dataclass
@@ -74,7 +74,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         mp.chdir(base)
         for name in [k for k in os.environ if k.startswith("BLOTTER_")]:
             mp.delenv(name)
-        mp.setenv("BLOTTER_START_DATE", START.isoformat())
         mp.setenv("BLOTTER_TARGET", "ci")
         for name, as_of in AS_OF.items():
             if name == "second":  # a model changed since the saved parse
@@ -82,11 +81,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
                 text = edited.read_text().rstrip()
                 assert text.endswith("select * from final")
                 edited.write_text(text[: -len("* from final")] + f"*, 'x' as {PROBE} from final\n")
+            mp.setenv("BLOTTER_START_DATE", START[name].isoformat())
             sc.paths[name] = base / name / f"{name}.duckdb"
             mp.setenv("BLOTTER_DUCKDB_PATH", str(sc.paths[name]))
             mp.setenv("DBT_TARGET_PATH", str(base / name / "target"))
             summary = base / name / "summary.json"
-            with running_replay(as_of=as_of, start=START) as url:
+            with running_replay(as_of=as_of, start=START[name]) as url:
                 mp.setenv("BLOTTER_SOURCE", url)
                 result = CliRunner().invoke(
                     app,
@@ -134,12 +134,19 @@ def test_each_warehouse_holds_only_its_own_catalog_and_rows(runs: Runs) -> None:
         catalogs = _rows(path, "select distinct table_catalog from information_schema.tables")
         assert catalogs == [(name,)]
         assert _rows(path, "select count(*) from ops.run_ledger") == [(1,)]
-        last = _rows(path, "select max(occurred_date) from marts.fct_incidents")[0][0]
-        assert last <= AS_OF[name]
+        first, last = _rows(
+            path, "select min(occurred_date), max(occurred_date) from marts.fct_incidents"
+        )[0]
+        assert START[name] <= first and last <= AS_OF[name]
+        # The saved parse was made with the first run's start date; each build compiled its own.
+        compiled = next((runs.base / name / "target" / "compiled").rglob("int_data_window.sql"))
+        assert f"cast('{START[name].isoformat()}' as date)" in compiled.read_text()
+        window = "select first_loaded_date from intermediate.int_data_window"
+        assert _rows(path, window)[0][0] >= START[name]
         counts[name] = _rows(path, COUNT)[0][0]
     # The second run's build wrote nothing into the first file: its rows are as it left them.
     assert counts["first"] == runs.first_rows > 0
-    assert counts["second"] > counts["first"]
+    assert counts["second"] != counts["first"]
 
 
 def test_repointing_moves_every_relation_or_refuses(runs: Runs) -> None:
@@ -153,8 +160,10 @@ def test_repointing_moves_every_relation_or_refuses(runs: Runs) -> None:
         "BLOTTER_DUCKDB_PATH": str(duckdb_dbt.parse_path(where)),
         "BLOTTER_TARGET": "ci",
         "DBT_TARGET_PATH": str(target),
+        dbt_invoke.START_ENV: START["second"].isoformat(),
     }
-    parsed = run_dbt("parse", project_dir=runs.project, vars=VARS, target="ci", env=env)
+    vars = {"schema_prefix": "audit_"}
+    parsed = run_dbt("parse", project_dir=runs.project, vars=vars, target="ci", env=env)
     assert parsed.success and parsed.full_parses == 0, parsed.error
     manifest = parsed.manifest
     stray = manifest.deepcopy()

@@ -14,18 +14,36 @@ project again every day, a changed env var re-parses only the two files that rea
 dbt parses the project once per run (:func:`project`): every later call gets that manifest, so
 the docs step and BigQuery's view recreation (published schemas, other vars) parse nothing.
 
+On DuckDB that parse reuses the saved parse of the same project, target and schema prefix
+whatever the warehouse file and start date (:func:`_saved_parse`): dbt keeps its saved parse only
+while the profile and vars are unchanged, and the profile holds the file's path, so every run on
+a new file (each test, an operator's first run) parsed the whole project (~13 CPU s). dbt parses
+against one fixed file per saved parse (``engines.duckdb.dbt.parse_path``) in
+``target/blotter_parse/`` of the project, with ``data_start`` in the environment
+(:func:`_parse_vars`), keeping all its own checks (changed files, vars, env vars, versions); the
+parsed relations are then re-pointed at the real file's catalog
+(``dbt_manifest.repoint_catalog``). The saved parse is replaced atomically, so concurrent runs
+read a whole one or none.
+
 Environment variables read here: none; the engine's ``BLOTTER_*`` values are *set* for each dbt
-call (``dbt_runner`` hides ``BLOTTER_PSEUDONYM_KEY`` from every dbt call).
+call (``dbt_runner`` hides ``BLOTTER_PSEUDONYM_KEY`` from every dbt call), and
+``DBT_TARGET_PATH`` for the parse (a private directory next to the saved parse).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PublishBlocked
-from orchestration.dbt_manifest import published_manifest
+from engines.duckdb import dbt as duckdb_dbt
+from orchestration.dbt_manifest import published_manifest, repoint_catalog
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext
@@ -37,6 +55,11 @@ PROJECT_DIR = _REPO if (_REPO / "dbt_project.yml").is_file() else Path.cwd()
 FORECASTING = "path:models/marts/forecasting"
 # Read by the date_var macro when no data_cutoff var is given (see the module docstring).
 CUTOFF_ENV = "BLOTTER_DBT_DATA_CUTOFF"
+# The same for data_start (the date_var macro), in the saved parse only (see _parse_vars).
+START_ENV = "BLOTTER_DBT_DATA_START"
+# DuckDB's saved parses, one directory per project, target and vars (see the module docstring).
+SAVED_PARSES = PROJECT_DIR / "target" / "blotter_parse"
+PARTIAL_PARSE = "partial_parse.msgpack"  # the file dbt saves its parse to, in its target path
 log = get_logger("dbt")
 
 
@@ -71,16 +94,18 @@ def _call(
     full_refresh: bool = False,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    vars: Mapping[str, str] | None = None,
 ) -> DbtRunResult:
     engine = ctx.engine
     try:
         result = run_dbt(
             command,
-            vars=run_vars(ctx, audit),
+            vars=run_vars(ctx, audit) if vars is None else vars,
             target=ctx.target,
             full_refresh=full_refresh,
             project_dir=PROJECT_DIR,
-            env=run_env(ctx),
+            env={**run_env(ctx), **(env or {})},
             # dbt's own console lines would break `--log-format json`; its log file keeps them.
             extra_args=(
                 *(("--log-level", "none") if ctx.log_format == "json" else ("--quiet",)),
@@ -110,6 +135,71 @@ def _call(
     return result
 
 
+def _parse_vars(ctx: RunContext) -> tuple[dict[str, str], dict[str, str]]:
+    """(vars, environment) of the saved parse: the audit vars, but ``data_start`` in the env.
+
+    Other vars make dbt parse the whole project, another env var value only the files that
+    read it. The ``date_var`` macro reads the var, else the env var: the parse renders the same
+    text, and the build, which gets the run's own vars, compiles with them anyway.
+    """
+    vars = run_vars(ctx, audit=True)
+    return vars, {START_ENV: vars.pop("data_start")}
+
+
+def saved_parse_dir(ctx: RunContext) -> Path:
+    """Where the saved parse of this run's project, target and parse vars lives (DuckDB)."""
+    key = json.dumps([str(PROJECT_DIR), ctx.target, _parse_vars(ctx)[0]], sort_keys=True)
+    return SAVED_PARSES / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
+    """The audit parse made against the saved parse's fixed file, re-pointed at the warehouse.
+
+    None when it cannot be used (no writable directory for it, or a catalog it cannot
+    re-point): the caller then parses at the warehouse's own path, as dbt alone would.
+    """
+    real = duckdb_dbt.catalog(Path(str(ctx.engine.dbt_env()["BLOTTER_DUCKDB_PATH"])))
+    if duckdb_dbt.PARSE_CATALOG in real:  # re-pointing could not tell the two names apart
+        return None
+    where = saved_parse_dir(ctx)
+    saved = where / PARTIAL_PARSE
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(dir=where))
+    except OSError as exc:
+        log.info(f"dbt parses the whole project: no directory for its saved parse ({exc})")
+        return None
+    try:
+        # A copy, so that dbt reads one whole saved parse while other runs replace it.
+        if saved.is_file():
+            shutil.copyfile(saved, private / PARTIAL_PARSE)
+        vars, env = _parse_vars(ctx)
+        env |= {
+            "BLOTTER_DUCKDB_PATH": str(duckdb_dbt.parse_path(where)),
+            "DBT_TARGET_PATH": str(private),
+        }
+    except OSError as exc:
+        shutil.rmtree(private, ignore_errors=True)
+        log.info(f"dbt parses the whole project: its saved parse is unreadable ({exc})")
+        return None
+    try:
+        result = _call(ctx, "parse", audit=True, env=env, vars=vars)
+        try:  # dbt writes its parse only when it parsed something; rename is atomic
+            if (private / PARTIAL_PARSE).is_file():
+                os.replace(private / PARTIAL_PARSE, saved)
+        except OSError as exc:
+            log.info(f"dbt's saved parse was not replaced ({exc})")
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    if result.success and result.manifest is not None:
+        try:
+            repoint_catalog(result.manifest, duckdb_dbt.PARSE_CATALOG, real)
+        except RuntimeError as exc:
+            log.warning(f"dbt parses the whole project: {exc}")
+            return None
+    return result
+
+
 def project(ctx: RunContext, audit: bool = True) -> Any:
     """The run's parsed dbt project (a ``Manifest``) for the audit or the published schemas.
 
@@ -121,7 +211,8 @@ def project(ctx: RunContext, audit: bool = True) -> Any:
         RuntimeError: the project does not parse (dbt's error).
     """
     if True not in ctx.dbt_manifests:
-        result = _call(ctx, "parse", audit=True)
+        saved = _saved_parse(ctx) if ctx.engine.name == "duckdb" else None
+        result = saved or _call(ctx, "parse", audit=True)
         if not result.success or result.manifest is None:
             raise RuntimeError(result.error or "dbt could not parse the project")
         ctx.dbt_manifests[True] = result.manifest

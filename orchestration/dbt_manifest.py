@@ -7,12 +7,15 @@
   for the dbt calls that address them (``docs generate``, BigQuery's view recreation). dbt fixes
   every relation's schema at parse time from ``var('schema_prefix')``, so calling dbt with other
   vars would parse the whole project again (partial parsing restarts when vars change).
+- :func:`repoint_catalog`: a DuckDB parse made against one file re-pointed at another file's
+  catalog, so that every warehouse reuses one saved parse (``orchestration.dbt_invoke``).
 
 Environment variables read here: none.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -86,3 +89,40 @@ def published_manifest(manifest: Any, prefix: str = AUDIT_PREFIX) -> Any:
         raise RuntimeError(f"dbt's manifest has no relation in a {prefix}* schema to re-point")
     published.build_flat_graph()  # the `graph` context variable carries schemas too
     return published
+
+
+def _cataloged(manifest: Any) -> Iterable[Any]:
+    """Every resource of ``manifest`` that may carry a catalog (``database``)."""
+    for name in ("nodes", "sources", "unit_tests", "semantic_models", "saved_queries", "functions"):
+        yield from (getattr(manifest, name, None) or {}).values()
+    for disabled in (manifest.disabled or {}).values():
+        yield from disabled
+
+
+def repoint_catalog(manifest: Any, old: str, new: str) -> None:
+    """Point every relation of ``manifest`` (in place) in catalog ``old`` at catalog ``new``.
+
+    dbt fixes a relation's catalog at parse time (a DuckDB file's catalog is named after the
+    file), in ``database`` and in the rendered, quoted ``relation_name``.
+
+    Raises:
+        RuntimeError: ``old`` is still named somewhere in the manifest (a place this function
+            does not know): the manifest must not be used, it would address the wrong catalog.
+    """
+    if old == new:
+        return
+    quoted_old, quoted_new = f'"{old}".', f'"{new}".'
+    for resource in _cataloged(manifest):
+        if getattr(resource, "database", None) == old:
+            resource.database = new
+        relation = getattr(resource, "relation_name", None)
+        if isinstance(relation, str) and relation.startswith(quoted_old):
+            resource.relation_name = quoted_new + relation[len(quoted_old) :]
+        config = getattr(resource, "config", None)
+        if config is not None and getattr(config, "database", None) == old:
+            config.database = new
+    manifest.build_flat_graph()  # the `graph` context variable carries catalogs too
+    # Whatever dbt may add in another version: no copy of the old name may remain anywhere.
+    text = json.dumps([manifest.writable_manifest().to_dict(), manifest.flat_graph], default=str)
+    if old in text:
+        raise RuntimeError(f"dbt's parsed project still names catalog {old!r} after re-pointing")

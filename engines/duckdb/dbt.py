@@ -3,6 +3,11 @@
 ``profiles.yml`` reads ``BLOTTER_TARGET`` and ``BLOTTER_DUCKDB_PATH``. dbt-duckdb reports no row
 counts, so :func:`count_rows` counts the built relations.
 
+dbt's saved parse is thrown away when the profile changes, and the profile holds the file's path.
+So dbt parses a DuckDB project as if the warehouse were :func:`parse_path` (one fixed file per
+parse directory, never opened), whose catalog is :data:`PARSE_CATALOG`; the caller re-points the
+parsed relations at the real file's catalog (:func:`catalog`, DuckDB names it after the file).
+
 Environment variables read here: none (they are *set* for dbt calls by the caller).
 """
 
@@ -18,6 +23,22 @@ import duckdb
 def dbt_env(target: str, duckdb_path: Path) -> dict[str, str | None]:
     """The values ``profiles.yml``'s dev and ci outputs read."""
     return {"BLOTTER_TARGET": target, "BLOTTER_DUCKDB_PATH": str(duckdb_path)}
+
+
+# The catalog of the file dbt parses against: a name no warehouse file is expected to have.
+PARSE_CATALOG = "blotter_saved_parse"
+
+
+def parse_path(parse_dir: Path) -> Path:
+    """The DuckDB file dbt parses the project against (the same for every warehouse)."""
+    return parse_dir / f"{PARSE_CATALOG}.duckdb"
+
+
+def catalog(duckdb_path: Path) -> str:
+    """The catalog DuckDB (and dbt-duckdb's profile) names after the file ``duckdb_path``."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    return DuckDBCredentials.path_derived_database_name(str(duckdb_path))
 
 
 def release() -> None:

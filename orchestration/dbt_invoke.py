@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,8 @@ START_ENV = "BLOTTER_DBT_DATA_START"
 # DuckDB's saved parses, one directory per project, target and vars (see the module docstring).
 SAVED_PARSES = PROJECT_DIR / "target" / "blotter_parse"
 PARTIAL_PARSE = "partial_parse.msgpack"  # the file dbt saves its parse to, in its target path
+# A run killed mid-parse leaves its private folder behind; none is in use a day later.
+STALE_PARSE_SECONDS = 86_400
 log = get_logger("dbt")
 
 
@@ -152,6 +155,20 @@ def saved_parse_dir(ctx: RunContext) -> Path:
     return SAVED_PARSES / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def sweep_private_folders(where: Path, now: float | None = None) -> int:
+    """Remove private parse folders in ``where`` older than a day (killed runs'); how many."""
+    cutoff = (time.time() if now is None else now) - STALE_PARSE_SECONDS
+    removed = 0
+    for folder in where.glob("tmp*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError:
+            continue  # another run swept it first, or it is not ours to remove: leave it
+    return removed
+
+
 def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
     """The audit parse made against the saved parse's fixed file, re-pointed at the warehouse.
 
@@ -165,6 +182,7 @@ def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
     saved = where / PARTIAL_PARSE
     try:
         where.mkdir(parents=True, exist_ok=True)
+        sweep_private_folders(where)
         private = Path(tempfile.mkdtemp(dir=where))
     except OSError as exc:
         log.info(f"dbt parses the whole project: no directory for its saved parse ({exc})")

@@ -178,3 +178,18 @@ def test_repointing_moves_every_relation_or_refuses(runs: Runs) -> None:
     assert len(named) > 20 and all(n.startswith('"gamma".') for n in named)
     graph = json.dumps(manifest.flat_graph, default=str)
     assert duckdb_dbt.PARSE_CATALOG not in graph and '"gamma"' in graph
+
+
+def test_killed_runs_private_folders_are_swept_a_day_later(tmp_path: Path) -> None:
+    """A run killed mid-parse leaves ``tmp*`` behind: the next run removes it once a day old,
+    never a live run's folder nor the saved parse itself."""
+    old, live = tmp_path / "tmpkilled", tmp_path / "tmplive"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / dbt_invoke.PARTIAL_PARSE).write_bytes(b"x")
+    saved = tmp_path / dbt_invoke.PARTIAL_PARSE
+    saved.write_bytes(b"saved")
+    day_ago = live.stat().st_mtime - dbt_invoke.STALE_PARSE_SECONDS - 1
+    os.utime(old, (day_ago, day_ago))
+    assert dbt_invoke.sweep_private_folders(tmp_path) == 1
+    assert not old.exists() and live.is_dir() and saved.read_bytes() == b"saved"

@@ -108,9 +108,9 @@ def _one_size(ctx: Context, rows: int, label: str) -> Bench:
     bench.notes["history run s"] = round(wall, 1)
     bench.notes["history rows"] = summary.get("rows_loaded")
     bench.notes["history run peak RSS MiB"] = round(rss)
-    # Each repeat restores the history's state at the history's own path: a real daily run keeps
-    # its warehouse path, and a new one would make dbt parse the whole project again (its saved
-    # parse is keyed on the profile, which holds the path).
+    # Each repeat restores the history's state at the history's own path, as a real daily run
+    # keeps its warehouse path (DuckDB reuses dbt's saved parse on a new path too, but re-points
+    # the parse at it: orchestration.dbt_invoke).
     pristine = copy_home(seed, ctx.workdir / f"p2-{label}-pristine")
     with replay(ctx, plan.next_day, scale) as url:
         for _ in range(plan.repeats):

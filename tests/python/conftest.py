@@ -55,6 +55,9 @@ _GROUP_SECONDS = {
     "ml/pipeline_run": 148,
     "bigquery": 121,
     "realdata/test_real_cities.py[buffalo_2019]": 116,
+    # Measured alone on a quiet machine (coordinator, 2026-11-30), not in the loaded run above.
+    "orchestration/test_parse_reuse.py": 70,
+    "ml/test_ml_cost_same.py": 11,
     "ingestion/test_faults.py": 105,
     "realdata/test_real_cities.py[chicago]": 82,
     "realdata/test_real_cities.py[chicago_homicides]": 73,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -193,3 +194,19 @@ def test_killed_runs_private_folders_are_swept_a_day_later(tmp_path: Path) -> No
     os.utime(old, (day_ago, day_ago))
     assert dbt_invoke.sweep_private_folders(tmp_path) == 1
     assert not old.exists() and live.is_dir() and saved.read_bytes() == b"saved"
+
+
+def test_data_start_is_read_only_through_date_var() -> None:
+    """The saved parse gets ``data_start`` in the environment, not in ``--vars``: a file that
+    read ``var('data_start')`` itself would parse (configs, schemas) without it. Only the
+    ``date_var`` macro, which falls back to the environment, may read it."""
+    pattern = re.compile(r"""var\(\s*['"]data_start['"]""")
+    folders = ("models", "macros", "snapshots", "seeds", "tests/dbt", "analyses")
+    readers = [
+        str(path.relative_to(dbt_invoke.PROJECT_DIR))
+        for folder in folders
+        for path in (dbt_invoke.PROJECT_DIR / folder).rglob("*")
+        if path.suffix in {".sql", ".yml", ".yaml"} and pattern.search(path.read_text())
+    ]
+    assert readers == [], f"read data_start with date_var / date_var_or instead: {readers}"
+    assert pattern.search('{{ var("data_start") }}')  # the pattern itself can fire

@@ -24,6 +24,13 @@ import pandas as pd
 
 from tests.bench import forecast_data
 from tests.bench.forecast_eval import METHODS, PEER_ORIGINS, evaluate
+from tests.bench.forecast_uncertainty import (
+    MIN_BLOCKS,
+    REPLICATES,
+    coverage_interval,
+    judge,
+    ratio_interval,
+)
 from tests.bench.proc import PYTHON, REPO
 from tests.bench.report import git_commit, machine
 
@@ -40,6 +47,21 @@ PEER_SET = [m for m in METHODS if m != "blotter"]
 # Coverage of fewer points says nothing (one year-ahead origin gives the city 1 weekly point
 # at 1-7 days); such cells show their coverage but are not judged on it.
 MIN_COVERAGE_N = 20
+
+
+PREAMBLE = [
+    "Uncertainty (issue 14: which misses are real). A block is one series at one origin (its "
+    "points in the bucket share one forecast's level error). `÷ best peer, 90 %`: paired "
+    f"bootstrap over blocks ({REPLICATES} replicates; each sums every method's absolute errors "
+    "over the drawn blocks and divides Blotter's by the smallest peer's), 5th-95th percentile. "
+    "`coverage, 90 %`: Wilson interval on an effective n (points over the design effect of the "
+    "coverage's spread between blocks). "
+    f"Fewer than {MIN_BLOCKS} blocks: no interval. `verdict` judges the `targets` column's "
+    "targets: a miss is clear when its whole interval is on the wrong side (ratio above 1, "
+    "coverage outside 70-90 %), else undecidable at this n. Series of one origin share the "
+    "city's shocks, which blocks by series do not see: where they move together the intervals "
+    "are too narrow, so an undecidable miss is surely open and a clear one less than 90 % sure.",
+]
 
 
 def _cell(score: dict | None) -> str:
@@ -68,17 +90,49 @@ def verdict(row: dict) -> tuple[str, str]:
     return text, ("✅" if not misses else "❌ " + ", ".join(misses)) + note
 
 
+def uncertainty(row: dict) -> tuple[str, str, str]:
+    """(ratio's 90 % interval, coverage's 90 % interval and effective n, verdict) of a row."""
+    peers = [m for m in PEER_SET if m in row]
+    mine = row.get("blotter")
+    if not peers or mine is None:
+        return "–", "–", "no peer"
+    blocks = row["blocks"]
+    best = min(row[m]["mae"] for m in peers)
+    ratio = mine["mae"] / best if best > 0 else float("inf")
+    ratio_ci = ratio_interval(blocks, "blotter", peers)
+    cov_ci = coverage_interval(blocks, "blotter")
+    few = f"< {MIN_BLOCKS} blocks"
+    ratio_text = few if ratio_ci is None else f"{ratio_ci[0]:.2f}–{ratio_ci[1]:.2f}"
+    cov_text = few if cov_ci is None else f"{cov_ci[0]:.0%}–{cov_ci[1]:.0%} ({cov_ci[2]:.0f})"
+    judged = row["n"] >= MIN_COVERAGE_N
+    return ratio_text, cov_text, judge(ratio, ratio_ci, mine["cov80"], cov_ci, judged)
+
+
 def table(rows: list[dict]) -> list[str]:
     """The Markdown table: one line per data set x freq x level x horizon bucket."""
     cols = ["data set", "freq", "level", "bucket", "n", "served by"]
     cols += [LABELS[m] for m in METHODS] + ["Blotter ÷ best peer", "targets"]
+    cols += ["blocks", "÷ best peer, 90 %", "coverage, 90 % (eff. n)", "verdict"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
         ratio, ok = verdict(row)
         cells = [row["dataset"], row["freq"], row["level"], row["bucket"], str(row["n"])]
         cells += [row["served"] or "–"] + [_cell(row.get(m)) for m in METHODS] + [ratio, ok]
+        cells += [str(row["blocks"].count), *uncertainty(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def summary(rows: list[dict]) -> str:
+    """Cells met, misses clear, misses undecidable (by the verdict column)."""
+    verdicts = [uncertainty(r)[2] for r in rows]
+    met, open_ = verdicts.count("met"), verdicts.count("undecidable")
+    clear = sum(v.startswith("miss clear") for v in verdicts)
+    rest = len(verdicts) - met - clear - open_
+    return (
+        f"Verdicts: {met} cells met, {clear} misses clear, {open_} misses undecidable at this n"
+        + (f", {rest} without a peer." if rest else ".")
+    )
 
 
 def time_forecast_file(workdir: Path) -> list[str]:
@@ -167,8 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         + peer_sentence(args.peer_cache),
         "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
         "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
+        *PREAMBLE,
         "",
         *table(rows),
+        "",
+        summary(rows),
         "",
         *timings,
         *errors,

@@ -95,14 +95,20 @@ def test_small_gap_is_undecidable_and_a_win_is_met() -> None:
     rng = np.random.default_rng(3)
     n = np.full(30, 7.0)
     peer = rng.gamma(2.0, 1.0, 30) * 7
-    mine = peer * rng.normal(1.03, 0.4, 30).clip(0.1)
+    mine = peer * rng.normal(1.0, 0.4, 30).clip(0.1)
+    mine *= 1.03 * peer.sum() / mine.sum()  # a 3 % gap that varies a lot between blocks
     blocks = Blocks(n, {"blotter": mine, "auto_ets": peer}, {"blotter": n * 0.8})
     lo, hi = ratio_interval(blocks, "blotter", ["auto_ets"])
-    ratio = mine.sum() / peer.sum()
-    assert lo < 1.0 < hi
-    verdict = judge(ratio, (lo, hi), 0.8, None, True)
-    assert verdict == ("undecidable" if ratio > 1 else "met")
+    assert lo < 1.0 < 1.03 < hi
+    assert judge(1.03, (lo, hi), 0.8, None, True) == "undecidable"
     assert judge(0.9, (0.8, 1.1), 0.8, None, True) == "met"
+    # A miss whose interval reaches 1 (or below) is open, however close to clear.
+    assert judge(1.03, (0.97, 1.10), 0.8, None, True) == "undecidable"
+    assert judge(1.03, (1.0, 1.10), 0.8, None, True) == "undecidable"
+    assert judge(1.03, (1.01, 1.10), 0.8, None, True) == "miss clear: MAE"
+    # Coverage: an interval reaching into 70-90 % is open; one wholly above 90 % is clear.
+    assert judge(1.0, None, 0.95, (0.85, 0.99, 50.0), True) == "undecidable"
+    assert judge(1.0, None, 0.97, (0.92, 0.99, 200.0), True) == "miss clear: coverage"
 
 
 def test_best_peer_is_chosen_again_in_each_replicate() -> None:

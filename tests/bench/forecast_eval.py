@@ -25,6 +25,7 @@ from ml.engine import forecast_panel
 from ml.panel import Panel, build_panel
 from ml.peers import PEERS, _model
 from tests.bench.forecast_data import ALL, PEER_LEVELS, YEAR, Case
+from tests.bench.forecast_uncertainty import blocks_of
 
 METHODS = ("blotter", *PEERS)
 
@@ -167,10 +168,10 @@ def evaluate(
         if freqs is not None and freq not in freqs:
             continue
         frames, secs = [], []
-        for origin in origins:
+        for i, origin in enumerate(origins):
             began = time.perf_counter()
             frame, seconds = one_origin(case, freq, origin, peer_cache)
-            frames.append(frame)
+            frames.append(frame.assign(origin=i))
             secs.append(seconds)
             progress(
                 f"{case.name} {freq} origin {origin:%Y-%m-%d}: {time.perf_counter() - began:.0f} s"
@@ -185,10 +186,10 @@ def evaluate(
                 "n": len(cell),
                 "served": "/".join(sorted(set(cell["served"]) - {""})),
             }
-            for m in METHODS:
+            present = [m for m in METHODS if np.isfinite(cell[f"{m}_mean"]).all()]
+            row["blocks"] = blocks_of(cell, present)  # (series x origin: the intervals' unit)
+            for m in present:
                 mean = cell[f"{m}_mean"]
-                if not np.isfinite(mean).all():
-                    continue
                 err = np.abs(cell["y"] - mean)
                 inside = (cell["y"] >= cell[f"{m}_lo"]) & (cell["y"] <= cell[f"{m}_hi"])
                 scale = cell["scale"].sum()

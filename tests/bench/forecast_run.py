@@ -12,6 +12,8 @@ Exit status 0 when every data set ran (missed targets included), 1 when one coul
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,13 @@ import pandas as pd
 
 from tests.bench import forecast_data
 from tests.bench.forecast_eval import METHODS, PEER_ORIGINS, evaluate
+from tests.bench.forecast_uncertainty import (
+    MIN_BLOCKS,
+    REPLICATES,
+    coverage_interval,
+    judge,
+    ratio_interval,
+)
 from tests.bench.proc import PYTHON, REPO
 from tests.bench.report import git_commit, machine
 
@@ -40,6 +49,21 @@ PEER_SET = [m for m in METHODS if m != "blotter"]
 # Coverage of fewer points says nothing (one year-ahead origin gives the city 1 weekly point
 # at 1-7 days); such cells show their coverage but are not judged on it.
 MIN_COVERAGE_N = 20
+
+
+PREAMBLE = [
+    "Uncertainty (issue 14: which misses are real). A block is one series at one origin (its "
+    "points in the bucket share one forecast's level error). `÷ best peer, 90 %`: paired "
+    f"bootstrap over blocks ({REPLICATES} replicates; each sums every method's absolute errors "
+    "over the drawn blocks and divides Blotter's by the smallest peer's), 5th-95th percentile. "
+    "`coverage, 90 %`: Wilson interval on an effective n (points over the design effect of the "
+    "coverage's spread between blocks). "
+    f"Fewer than {MIN_BLOCKS} blocks: no interval. `verdict` judges the `targets` column's "
+    "targets: a miss is clear when its whole interval is on the wrong side (ratio above 1, "
+    "coverage outside 70-90 %), else undecidable at this n. Series of one origin share the "
+    "city's shocks, which blocks by series do not see: where they move together the intervals "
+    "are too narrow, so an undecidable miss is surely open and a clear one less than 90 % sure.",
+]
 
 
 def _cell(score: dict | None) -> str:
@@ -68,21 +92,60 @@ def verdict(row: dict) -> tuple[str, str]:
     return text, ("✅" if not misses else "❌ " + ", ".join(misses)) + note
 
 
+def uncertainty(row: dict) -> tuple[str, str, str]:
+    """(ratio's 90 % interval, coverage's 90 % interval and effective n, verdict) of a row."""
+    peers = [m for m in PEER_SET if m in row]
+    mine = row.get("blotter")
+    if not peers or mine is None:
+        return "–", "–", "no peer"
+    blocks = row["blocks"]
+    best = min(row[m]["mae"] for m in peers)
+    ratio = mine["mae"] / best if best > 0 else float("inf")
+    ratio_ci = ratio_interval(blocks, "blotter", peers)
+    cov_ci = coverage_interval(blocks, "blotter")
+    few = f"< {MIN_BLOCKS} blocks"
+    ratio_text = few if ratio_ci is None else f"{ratio_ci[0]:.2f}–{ratio_ci[1]:.2f}"
+    cov_text = few if cov_ci is None else f"{cov_ci[0]:.0%}–{cov_ci[1]:.0%} ({cov_ci[2]:.0f})"
+    judged = row["n"] >= MIN_COVERAGE_N
+    return ratio_text, cov_text, judge(ratio, ratio_ci, mine["cov80"], cov_ci, judged)
+
+
 def table(rows: list[dict]) -> list[str]:
     """The Markdown table: one line per data set x freq x level x horizon bucket."""
     cols = ["data set", "freq", "level", "bucket", "n", "served by"]
     cols += [LABELS[m] for m in METHODS] + ["Blotter ÷ best peer", "targets"]
+    cols += ["blocks", "÷ best peer, 90 %", "coverage, 90 % (eff. n)", "verdict"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
         ratio, ok = verdict(row)
         cells = [row["dataset"], row["freq"], row["level"], row["bucket"], str(row["n"])]
         cells += [row["served"] or "–"] + [_cell(row.get(m)) for m in METHODS] + [ratio, ok]
+        cells += [str(row["blocks"].count), *uncertainty(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
+def summary(rows: list[dict]) -> str:
+    """Cells met, misses clear, misses undecidable (by the verdict column)."""
+    verdicts = [uncertainty(r)[2] for r in rows]
+    met, open_ = verdicts.count("met"), verdicts.count("undecidable")
+    clear = sum(v.startswith("miss clear") for v in verdicts)
+    rest = len(verdicts) - met - clear - open_
+    return (
+        f"Verdicts: {met} cells met, {clear} misses clear, {open_} misses undecidable at this n"
+        + (f", {rest} without a peer." if rest else ".")
+    )
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_forecast_file(workdir: Path) -> list[str]:
-    """Wall seconds of ``blotter forecast-file`` (fresh process) on 5 years of the replay city."""
+    """Wall (judged) and CPU seconds of ``blotter forecast-file`` (fresh process) on 5 years of
+    the replay city."""
     case = forecast_data.replay_city()
     out = []
     for freq, horizon in (("weekly", 52), ("daily", 366)):
@@ -95,15 +158,16 @@ def time_forecast_file(workdir: Path) -> list[str]:
         out_csv = str(workdir / "f.csv")
         argv = [PYTHON, "-m", "orchestration.cli", "forecast-file", "--history", str(path),
                 "--freq", freq, "--horizon", str(horizon), "--out", out_csv]  # fmt: skip
-        began = time.perf_counter()
+        began, cpu0 = time.perf_counter(), _children_cpu()
         done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, _children_cpu() - cpu0
         status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-200:]}"
         series = history.groupby(["geo_level", "geo"]).ngroups
         met = "✅" if seconds <= 20 and done.returncode == 0 else "❌"
         out.append(
             f"- `forecast-file --freq {freq} --horizon {horizon}` on 5 years × {series} series: "
-            f"{seconds:.1f} s wall incl. start-up ({status}; target ≤ 20 s {met})"
+            f"{seconds:.1f} s wall incl. start-up ({status}; target ≤ 20 s {met}); "
+            f"{cpu:.1f} CPU s, load average {os.getloadavg()[0]:.1f} (wall counts the load)"
         )
     return out
 
@@ -167,8 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         + peer_sentence(args.peer_cache),
         "Each method cell: MAE / MASE / 80 % coverage / fit seconds (Blotter: whole panel "
         "incl. its backtest; peers: that level's series). `n/a`: peer not fitted there.",
+        *PREAMBLE,
         "",
         *table(rows),
+        "",
+        summary(rows),
         "",
         *timings,
         *errors,

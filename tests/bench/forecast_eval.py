@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from ml.backtest import mase_scale
 from ml.config import FREQ_SPECS, ForecastConfig, buckets_of
 from ml.engine import forecast_panel
 from ml.panel import Panel, build_panel
-from ml.peers import PEERS, _model
+from ml.peers import PEERS, _model, peer_rows
 from tests.bench.forecast_data import ALL, PEER_LEVELS, YEAR, Case
 from tests.bench.forecast_uncertainty import blocks_of
 
@@ -131,7 +132,8 @@ def one_origin(
     )
     seconds: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
-    result = forecast_panel(hist, ForecastConfig(horizons={freq: horizon}), horizon)
+    config = ForecastConfig(horizons={freq: horizon})
+    result = forecast_panel(hist, config, horizon)
     seconds["blotter"] = {"*": time.perf_counter() - started}
     fc = result.forecasts
     for col, name in (("yhat", "mean"), ("yhat_lower_80", "lo"), ("yhat_upper_80", "hi")):
@@ -139,6 +141,10 @@ def one_origin(
     served = {(lvl, b): m for lvl, cells in result.served.items() for b, m in cells.items()}
     pairs = zip(frame["level"], frame["bucket"], strict=True)
     frame["served"] = [served.get(pair, "") for pair in pairs]
+    # Levels where Blotter's own selection ranks the statsforecast peers (issue 14's 0.9x clause).
+    fitted = peer_rows(SimpleNamespace(panel=hist), config.peer_max_series)
+    ranked = set(hist.keys["geo_level"].to_numpy()[fitted]) if config.peers_of(freq) else set()
+    frame["peers_ranked"] = frame["level"].isin(ranked)
     key = f"{case.name}-{freq}-{origin:%Y-%m-%d}"
     columns, peer_seconds = _cached_peers(
         peer_cache, key, lambda: _peer_columns(case, freq, hist, idx, h_obs)
@@ -185,6 +191,7 @@ def evaluate(
                 "bucket": bucket,
                 "n": len(cell),
                 "served": "/".join(sorted(set(cell["served"]) - {""})),
+                "peers_ranked": bool(cell["peers_ranked"].any()),
             }
             present = [m for m in METHODS if np.isfinite(cell[f"{m}_mean"]).all()]
             row["blocks"] = blocks_of(cell, present)  # (series x origin: the intervals' unit)

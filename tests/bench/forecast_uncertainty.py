@@ -118,16 +118,18 @@ def judge(
     cov: float,
     cov_ci: tuple[float, float, float] | None,
     judge_coverage: bool,
+    limit: float = 1.0,
 ) -> str:
     """``met``, ``miss clear: <what>`` or ``undecidable``, for the targets the table judges.
 
     A target missed at the point estimate is a clear miss only when its whole interval lies
-    on the wrong side (MAE ratio above 1; coverage outside 70-90 %).
+    on the wrong side (MAE ratio above ``limit``: 1, or 0.9 where Blotter ranks the peers
+    itself; coverage outside 70-90 %).
     """
     missed, clear = [], []
-    if ratio > 1.0 + 1e-9:
+    if ratio > limit + 1e-9:
         missed.append("MAE")
-        if ratio_ci is not None and ratio_ci[0] > 1.0 + 1e-9:
+        if ratio_ci is not None and ratio_ci[0] > limit + 1e-9:
             clear.append("MAE")
     if judge_coverage and not COVERAGE[0] <= cov <= COVERAGE[1]:
         missed.append("coverage")

@@ -178,3 +178,22 @@ def test_table_adds_columns_and_keeps_the_targets_column() -> None:
     assert forecast_run.summary([row]) == (
         "Verdicts: 0 cells met, 1 misses clear, 0 misses undecidable at this n."
     )
+
+
+def test_where_blotter_ranks_the_peers_the_mae_target_is_0_9() -> None:
+    # Issue 14: "<= 0.9x of it where Blotter selects among the peers anyway".
+    frame = cell(20, 2, 7, {"blotter": 0.95, "auto_ets": 1.0}, inside=0.8)
+    blocks = blocks_of(frame, ["blotter", "auto_ets"])
+    row = {"dataset": "synthetic", "freq": "weekly", "level": "city", "bucket": "1-3m"}
+    row |= {"n": len(frame), "served": "gbm", "blocks": blocks}
+    for m in ("blotter", "auto_ets"):
+        err = np.abs(frame["y"] - frame[f"{m}_mean"])
+        row[m] = {"mae": err.mean(), "mase": 1.0, "cov80": 0.8, "fit_s": 0.0}
+    ratio = row["blotter"]["mae"] / row["auto_ets"]["mae"]
+    assert 0.9 < ratio < 1.0
+    assert forecast_run.verdict(row | {"peers_ranked": False})[1] == "✅"
+    assert forecast_run.verdict(row | {"peers_ranked": True})[1] == "❌ MAE > 0.9×"
+    assert forecast_run.uncertainty(row | {"peers_ranked": False})[2] == "met"
+    assert forecast_run.uncertainty(row | {"peers_ranked": True})[2] != "met"
+    assert judge(0.95, (0.93, 0.97), 0.8, None, True, limit=0.9) == "miss clear: MAE"
+    assert judge(0.95, (0.88, 0.97), 0.8, None, True, limit=0.9) == "undecidable"

@@ -115,7 +115,9 @@ class PageParser:
         return self.finish(self.count(body, fields))
 
     def count(self, body: bytes, fields: list[str] | None = None) -> Counted:
-        """Count the records of one body; the errors of :meth:`parse` are raised here.
+        """Count the records of one body; the errors of :meth:`parse` are raised here, except
+        for a body whose brackets and quotes balance but whose JSON is invalid (``tru``): no
+        JSON parse happens here on the one-pass path, so :meth:`finish` raises that one.
 
         ``fields``: the names the response announced, if any (candidates for the one pass).
         """

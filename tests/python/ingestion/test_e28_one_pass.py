@@ -160,6 +160,13 @@ def test_the_count_from_bytes_is_exact_on_awkward_pages(seed):
     assert count_objects(b"[]") is None and count_objects(b'[{"a":1}, 2]') is None
 
 
+def test_invalid_json_whose_brackets_balance_fails_when_finished(parser):
+    counted = parser.count(b'[{"a": tru}, {"b": "x"}]', ["a", "b"])
+    assert len(counted) == 2  # the bytes balance: no parse yet
+    with pytest.raises(orjson.JSONDecodeError):
+        parser.finish(counted)  # the client turns it into its one-line "invalid JSON" error
+
+
 def test_a_count_that_parsing_contradicts_stops_the_page(parser, monkeypatch):
     body = orjson.dumps(_records(10))
     monkeypatch.setattr(pages, "count_objects", lambda body: 9)

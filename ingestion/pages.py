@@ -1,17 +1,18 @@
 """One SODA page (a JSON array of records) → text-only Arrow columns, without Python per cell.
 
-The fast path lets DuckDB parse the page (it releases the GIL, so pages are parsed in worker
-threads while the pipeline works on an earlier one): one pass lists each record's keys and
-counts them (:meth:`PageParser.count`: all the paginator needs to request the next page), a
-second (:meth:`PageParser.finish`, overlapping that download) reads every key as DuckDB
-``JSON``, whose text is then turned into the landing text with Arrow compute: strings lose
-their quotes (the few holding an escape are decoded one by one), anything else keeps its
-compact JSON text, exactly what ``orjson.dumps`` gives.
+The fast path lets DuckDB parse the page once (it releases the GIL, so pages are parsed in a
+worker thread while the pipeline works on an earlier one and the next page downloads): the
+page's bytes alone give its record count (:meth:`PageParser.count`: all the paginator needs),
+then :meth:`PageParser.finish` reads every candidate key as DuckDB ``JSON``, proves from the
+bytes that no key was missed, and turns the text into the landing text
+(:mod:`ingestion.page_decode`): strings lose their quotes (the few holding an escape are
+decoded one by one), anything else keeps its compact JSON text, what ``orjson.dumps`` gives.
+Where that proof fails, a first DuckDB pass lists every record's keys (the two-pass path).
 
-Pages the fast path does not cover exactly (an element that is not an object, a key repeated
-in a record, anything DuckDB refuses) take the reference path: ``orjson.loads`` and
+Pages neither covers exactly (an element that is not an object, a key repeated in a record,
+anything DuckDB refuses) take the reference path: ``orjson.loads`` and
 :func:`~ingestion.validation.records_to_table`, which also raises the errors for a body that is
-not a JSON array. Both paths give the same table (tested on every replay fault and the real
+not a JSON array. All paths give the same table (tested on every replay fault and the real
 samples). One known difference: a key repeated *inside* a nested object (``location``) keeps
 both copies in the landed JSON text, where orjson keeps the last; Socrata never serves that.
 
@@ -20,146 +21,26 @@ Environment variables read here: none.
 
 from __future__ import annotations
 
-import gc
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import duckdb
-import numpy as np
-import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ingestion.validation import column_name, records_to_table
+from ingestion.page_decode import _decode as _decode  # re-exported (tests)
+from ingestion.page_decode import landing_table
+from ingestion.page_scan import colon_total, count_objects, exact_names, first_keys
+from ingestion.page_types import NotAnArray as NotAnArray
+from ingestion.page_types import Page as Page
+from ingestion.page_types import from_records as from_records
+from ingestion.page_types import loads as loads
+from ingestion.page_types import payload as payload
 
-# First character of a non-string JSON value's text -> its Socrata-like kind (drift detection).
-_KINDS = {"{": "object", "[": "object", "t": "checkbox", "f": "checkbox"}
 _PAGE_PREFIX = "body-"
 _PAGE_GLOB = "body-*.json"
 PARSE_MEMORY = "512MB"  # DuckDB's own buffers while parsing one page (results are Arrow)
-
-
-class NotAnArray(ValueError):
-    """The body is valid JSON but not an array (``kind`` is its Python type name)."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
-def loads(body: bytes) -> Any:
-    """``orjson.loads`` with the cyclic GC paused: a 50,000-row page is ~1M new objects, and
-    the collections they trigger (none of them garbage) more than double the parse time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return orjson.loads(body)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def payload(record: Any) -> str:
-    """A record as compact JSON text (the quarantine's ``payload``)."""
-    return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-@dataclass
-class Page:
-    """One parsed page.
-
-    Attributes:
-        records: Elements in the page's array (objects or not): what was fetched.
-        table: The object records as text columns with landing names, in page order.
-        kinds: API name -> JSON kind of the first non-string value of columns that held one.
-        non_objects: (reason, payload) of elements that are not JSON objects.
-    """
-
-    records: int
-    table: pa.Table
-    kinds: dict[str, str] = field(default_factory=dict)
-    non_objects: list[tuple[str, str]] = field(default_factory=list)
-    _body: bytes | None = field(default=None, repr=False)
-    _objects: list[dict[str, Any]] | None = field(default=None, repr=False)
-
-    def __len__(self) -> int:
-        return self.records
-
-    def objects(self) -> list[dict[str, Any]]:
-        """The object records as dicts (parsed on demand: only rejected rows need them)."""
-        if self._objects is None:
-            parsed = loads(self._body or b"[]")
-            self._objects = [r for r in parsed if type(r) is dict]
-        return self._objects
-
-    def payloads(self, rows: list[int]) -> list[str]:
-        """Compact JSON of the object records at ``rows`` (positions in :attr:`table`)."""
-        objects = self.objects()
-        return [payload(objects[row]) for row in rows]
-
-
-def from_records(records: list[Any]) -> Page:
-    """The reference path: a page from already parsed records."""
-    objects = [r for r in records if type(r) is dict]
-    non_objects = [
-        (f"record is a JSON {type(r).__name__}, not an object", payload(r))
-        for r in records
-        if type(r) is not dict
-    ]
-    kinds: dict[str, str] = {}
-    table = records_to_table(objects, kinds)
-    return Page(len(records), table, kinds, non_objects, _objects=objects)
-
-
-def _decode(column: pa.Array) -> tuple[pa.Array, str | None]:
-    """DuckDB JSON text of one column → landing text, and the kind of its first non-string.
-
-    Numpy over the column's bytes: each string's two quotes are dropped and the offsets moved
-    (what is between stays valid UTF-8, so nothing is copied twice or re-validated).
-    """
-    if column.type != pa.string():
-        column = column.cast(pa.string())
-    validity, offsets_buffer, data_buffer = column.buffers()
-    data_buffer = data_buffer or pa.py_buffer(b"")
-    size = len(column)
-    offsets = np.frombuffer(offsets_buffer, np.int32, size + 1, column.offset * 4)
-    data = np.frombuffer(data_buffer, np.uint8, int(offsets[-1] - offsets[0]), int(offsets[0]))
-    offsets = offsets - offsets[0]
-    starts, ends = offsets[:-1], offsets[1:]
-    is_valid = column.is_valid()
-    valid = is_valid.to_numpy(zero_copy_only=False)
-    filled = valid & (ends > starts)
-    first = np.zeros(size, np.uint8)
-    first[filled] = data[starts[filled]]
-    quoted = first == ord('"')
-    other = filled & ~quoted  # numbers, booleans, objects: kept as they are
-    keep = np.ones(len(data), bool)
-    keep[starts[quoted]] = False
-    keep[ends[quoted] - 1] = False
-    dropped = np.concatenate(([0], np.cumsum(quoted, dtype=np.int64) * 2))
-    text = pa.StringArray.from_buffers(
-        size,
-        pa.py_buffer((offsets - dropped).astype(np.int32)),
-        pa.py_buffer(data[keep]),
-        validity if validity is None else is_valid.buffers()[1],
-        column.null_count,
-    )
-    # A string holding an escape (a backslash inside quotes) is decoded by orjson, as before.
-    escaped = np.zeros(size, bool)
-    slashes = np.flatnonzero(data == ord("\\"))
-    if len(slashes):
-        escaped[np.searchsorted(ends, slashes, side="right")] = True
-        escaped &= quoted
-    if escaped.any():
-        rows = np.flatnonzero(escaped)
-        decoded = [orjson.loads(v) for v in column.take(pa.array(rows)).to_pylist()]
-        text = pc.replace_with_mask(text, pa.array(escaped), pa.array(decoded, pa.string()))
-    kind = None
-    if other.any():
-        kind = _KINDS.get(chr(first[np.argmax(other)]), "number")
-    return text, kind
 
 
 @dataclass
@@ -169,9 +50,10 @@ class Counted:
     Attributes:
         records: Elements in the page's array.
         page: The finished page when counting already made it (reference path, empty page).
-        names: API names in landing order (fast path), for :meth:`PageParser.finish`.
+        names: API names in landing order (two-pass path), for :meth:`PageParser.finish`.
         path: The page's own file, read by :meth:`PageParser.finish` and then removed.
         where: The redacted URL it came from (for the error of a page that fails late).
+        fields: Names the response announced (``X-SODA2-Fields``), or None (one-pass path).
     """
 
     records: int
@@ -180,17 +62,31 @@ class Counted:
     names: list[str] = field(default_factory=list)
     path: Path | None = None
     where: str = ""
+    fields: list[str] | None = None
 
     def __len__(self) -> int:
         return self.records
 
 
-class PageParser:
-    """Parses pages with DuckDB in two steps, each on its own connection (one thread each).
+class CountChanged(ValueError):
+    """Parsing found another number of records than counting did (the paginator used it)."""
 
-    :meth:`count` (one pass: keys and record count) is all the paginator needs to request the
-    next page; :meth:`finish` (the values) can then run in another thread while that page
-    downloads. Each page gets its own file in ``workdir``, removed once finished.
+
+class PageParser:
+    """Parses pages with DuckDB, each step on its own connection (one thread each).
+
+    :meth:`count` is all the paginator needs to request the next page; :meth:`finish` (the
+    values) then runs in another thread while that page downloads. Each page gets its own file
+    in ``workdir``, removed once finished.
+
+    One pass (the common case): :meth:`count` counts the elements from the page's bytes
+    (:func:`~ingestion.page_scan.count_objects`, no JSON parse); :meth:`finish` reads every
+    candidate name (the first record's keys, the announced fields, the last page's names) as
+    ``JSON`` in one DuckDB pass, and keeps the result only if the page's colons are exactly
+    those of the keys and values read: a key outside the candidates, or one whose value is
+    null (DuckDB reads it as absent), leaves colons unaccounted for. Anything else (a doubt,
+    an element that is not an object, a DuckDB error) takes the two-pass path, where a first
+    pass lists each record's keys; the reference path is behind both.
 
     Args:
         workdir: A private directory for the page files DuckDB reads.
@@ -201,6 +97,7 @@ class PageParser:
         self._serial = itertools.count()
         self._counter: duckdb.DuckDBPyConnection | None = None
         self._reader: duckdb.DuckDBPyConnection | None = None
+        self._last: list[str] = []  # the last finished page's names (finish's thread only)
 
     @staticmethod
     def _connect() -> duckdb.DuckDBPyConnection:
@@ -213,13 +110,25 @@ class PageParser:
         for path in self._dir.glob(_PAGE_GLOB):
             path.unlink(missing_ok=True)
 
-    def parse(self, body: bytes) -> Page:
+    def parse(self, body: bytes, fields: list[str] | None = None) -> Page:
         """Parse one response body (raises :class:`NotAnArray` or ``orjson.JSONDecodeError``)."""
-        return self.finish(self.count(body))
+        return self.finish(self.count(body, fields))
 
-    def count(self, body: bytes) -> Counted:
-        """Count the records of one body; the errors of :meth:`parse` are raised here."""
-        counted = self._count(body) if body.lstrip()[:1] == b"[" else None
+    def count(self, body: bytes, fields: list[str] | None = None) -> Counted:
+        """Count the records of one body; the errors of :meth:`parse` are raised here, except
+        for a body whose brackets and quotes balance but whose JSON is invalid (``tru``): no
+        JSON parse happens here on the one-pass path, so :meth:`finish` raises that one.
+
+        ``fields``: the names the response announced, if any (candidates for the one pass).
+        """
+        counted = None
+        if body.lstrip()[:1] == b"[":
+            records = count_objects(body)
+            path = self._write(body)
+            if records is not None:
+                counted = Counted(records, body, path=path, fields=list(fields or ()))
+            else:
+                counted = self._count(body, path)
         if counted is None:
             page = _reference(body)
             counted = Counted(page.records, body, page=page)
@@ -230,16 +139,32 @@ class PageParser:
         if counted.page is not None:
             return counted.page
         try:
-            page = self._read(counted)
+            page = self._finish(counted)
         finally:
             if counted.path is not None:
                 counted.path.unlink(missing_ok=True)
-        return page if page is not None else _reference(counted.body)
+        page = page if page is not None else _reference(counted.body)
+        if page.records != counted.records:
+            raise CountChanged(f"{counted.records} records counted, {page.records} parsed")
+        return page
 
-    def _count(self, body: bytes) -> Counted | None:
-        """Keys and count by DuckDB, or None when the fast path cannot give the reference's."""
+    def _finish(self, counted: Counted) -> Page | None:
+        if counted.fields is None:
+            return self._read(counted)
+        page = self._read_once(counted)
+        if page is None:  # not sure: the two passes, as without a count from the bytes
+            assert counted.path is not None
+            two = self._count(counted.body, counted.path)
+            page = None if two is None else two.page or self._read(two)
+        return page
+
+    def _write(self, body: bytes) -> Path:
         path = self._dir / f"{_PAGE_PREFIX}{next(self._serial):06d}.json"
         path.write_bytes(body)
+        return path
+
+    def _count(self, body: bytes, path: Path) -> Counted | None:
+        """Keys and count by DuckDB, or None when the fast path cannot give the reference's."""
         con = self._counter = self._counter or self._connect()  # local: close() may clear it
         try:
             con.execute(
@@ -271,25 +196,46 @@ class PageParser:
         names = list(first) + sorted({k for (k,) in others}.difference(first))
         return Counted(records, body, names=names, path=path)
 
-    def _read(self, counted: Counted) -> Page | None:
-        names = counted.names
+    def _columns(
+        self, path: Path, names: list[str], records: Literal["true"] | None = None
+    ) -> pa.Table | None:
         reader = self._reader = self._reader or self._connect()  # local: close() may clear it
+        columns: dict[str, str] = {n: "JSON" for n in names}
         try:
-            raw = reader.read_json(
-                str(counted.path), format="array", columns={n: "JSON" for n in names}
+            return reader.read_json(
+                str(path), format="array", columns=columns, records=records
             ).to_arrow_table()
         except duckdb.Error:
             return None
-        if raw.num_rows != counted.records or raw.column_names != names:
+
+    def _read(self, counted: Counted) -> Page | None:
+        names = counted.names
+        raw = self._columns(counted.path, names)  # type: ignore[arg-type]
+        if raw is None or raw.num_rows != counted.records or raw.column_names != names:
             return None
-        arrays, kinds = [], {}
-        for name in names:
-            text, kind = _decode(raw.column(name).combine_chunks())
-            arrays.append(text)
-            if kind is not None:
-                kinds[name] = kind
-        table = pa.Table.from_arrays(arrays, names=[column_name(n) for n in names])
-        return Page(counted.records, table, kinds, _body=counted.body)
+        self._last = names
+        return _page(counted, raw, names)
+
+    def _read_once(self, counted: Counted) -> Page | None:
+        """One DuckDB pass over the candidate names; None unless the colons prove it exact."""
+        first, colons = first_keys(counted.body), colon_total(counted.body)
+        if first is None or colons is None:
+            return None
+        candidates = list(dict.fromkeys([*first, *(counted.fields or ()), *self._last]))
+        # records: an element that is not an object is an error, never a row
+        raw = self._columns(counted.path, candidates, records="true")  # type: ignore[arg-type]
+        if raw is None or raw.num_rows != counted.records:
+            return None
+        names = exact_names(raw, first, colons)
+        if names is None:
+            return None
+        self._last = counted.names = names
+        return _page(counted, raw, names)
+
+
+def _page(counted: Counted, raw: pa.Table, names: list[str]) -> Page:
+    table, kinds = landing_table(raw, names)
+    return Page(counted.records, table, kinds, _body=counted.body)
 
 
 def _reference(body: bytes) -> Page:

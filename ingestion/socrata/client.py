@@ -37,7 +37,7 @@ from urllib3.exceptions import NewConnectionError
 
 from engines.errors import SourceUnavailable
 from ingestion.errors import IngestError
-from ingestion.pages import Counted, NotAnArray, Page, PageParser
+from ingestion.pages import CountChanged, Counted, NotAnArray, Page, PageParser
 from ingestion.socrata import settings as cfg
 from ingestion.socrata.helpers import redact, socrata_message, split_token
 from ingestion.socrata.settings import DatasetSettings
@@ -89,6 +89,17 @@ def _page_errors(safe: str) -> Iterator[None]:
         raise SourceUnavailableError(f"{safe} returned invalid JSON in a 200 response") from None
     except NotAnArray as exc:
         raise SourceError(f"{safe} returned a JSON {exc.kind}, not an array") from None
+    except CountChanged as exc:  # the paginator went on that count: never land such a page
+        raise SourceError(f"{safe}: page parsing is inconsistent ({exc}); report it") from None
+
+
+def announced_fields(headers: Any) -> list[str]:
+    """The names in a response's ``X-SODA2-Fields`` (empty if absent or not a list of names)."""
+    try:
+        fields = orjson.loads(headers.get("X-SODA2-Fields") or "[]")
+    except orjson.JSONDecodeError:
+        return []
+    return [f for f in fields if type(f) is str] if isinstance(fields, list) else []
 
 
 class _SodaRESTClient(RESTClient):
@@ -103,7 +114,7 @@ class _SodaRESTClient(RESTClient):
         if response.status_code != 200:  # a 202 that outlasted the retries
             raise SourceUnavailableError(f"{safe} kept answering HTTP {response.status_code}")
         with _page_errors(safe):
-            counted = self.parser.count(response.content)
+            counted = self.parser.count(response.content, announced_fields(response.headers))
         counted.where = safe
         return [counted]
 

@@ -2,7 +2,11 @@
 
 Every case is long counts in the mart's shape (period_start, freq, geo_level, geo, incidents,
 is_complete_period) plus the origins to evaluate: the final years are held out and each
-origin forecasts one whole year at once (the issue's "year-ahead" question).
+origin forecasts one whole year at once (the issue's "year-ahead" question). A case's origins
+are a year apart and their held-out years do not overlap, so each block (series x origin) of
+the uncertainty columns holds different errors. Per frequency the origins are aligned: the
+month ending June (December) as the monthly origin, the week holding its last Monday as the
+weekly one; daily origins are spaced 366 days so the 366-day hold-outs do not touch.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class Case:
     peer_levels: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
+def _stamps(*days: str) -> list[pd.Timestamp]:
+    return [pd.Timestamp(d) for d in days]
+
+
 def to_mart(daily: pd.DataFrame, freqs: tuple[str, ...]) -> pd.DataFrame:
     """Daily counts (day, geo_level, geo, n) -> mart rows of ``freqs``; partial tails dropped."""
     last = daily["day"].max()
@@ -89,7 +97,12 @@ def _dense(day: pd.Series, areas: dict[str, pd.Series], first: str, last: str) -
 
 
 def replay_city() -> Case:
-    """The replay API's synthetic city, 2019-01 .. 2025-06, final year held out."""
+    """The replay API's synthetic city, 2019-01 .. 2025-06, the final three years held out.
+
+    Origins 2022-06, 2023-06 and 2024-06. Blotter's training window (3 years of days, 5 of
+    weeks, 10 of months) is full at every daily origin; weekly it gets 3.5 / 4.5 / 5 years,
+    monthly 3.5 / 4.5 / 5.5 years (all the data there is).
+    """
     from replay import city, geo
 
     first, last = "2019-01-01", "2025-06-30"
@@ -100,10 +113,11 @@ def replay_city() -> Case:
     nb = pd.Series(names[inc.area])
     areas = {"police_district": nb.map(police), "neighborhood": nb}
     counts = to_mart(_dense(day, areas, first, last), ("daily", "weekly", "monthly"))
+    # Daily: the last 366 days end on the data's last day; earlier origins 366 days apart.
     origins = {
-        "daily": [pd.Timestamp("2024-06-29")],
-        "weekly": [pd.Timestamp("2024-06-24")],
-        "monthly": [pd.Timestamp("2024-06-01")],
+        "daily": _stamps("2022-06-28", "2023-06-29", "2024-06-29"),
+        "weekly": _stamps("2022-06-27", "2023-06-26", "2024-06-24"),
+        "monthly": _stamps("2022-06-01", "2023-06-01", "2024-06-01"),
     }
     # Daily statsforecast fits take 1-20 s per series: the city and its police districts.
     daily = ("city", "police_district")
@@ -122,7 +136,8 @@ def replay_city() -> Case:
 def chicago() -> Case:
     """Real Chicago homicides 2001 .. 2023-07 (one row per victim), city and districts.
 
-    Held out: the two final years, each forecast a year ahead from July 2021 and July 2022.
+    Held out: the four final years, each forecast a year ahead from the end of June 2019,
+    2020 (the year 2020's abrupt changes begin), 2021 and 2022.
     """
     raw = pd.read_csv(CHICAGO, usecols=["ID", "Date", "District"], dtype=str)
     when = pd.to_datetime(raw["Date"], format="%m/%d/%Y %I:%M:%S %p")
@@ -132,8 +147,8 @@ def chicago() -> Case:
     last = day.max().strftime("%Y-%m-%d")
     counts = to_mart(_dense(day, {"district": district}, "2001-01-01", last), ("weekly", "monthly"))
     origins = {
-        "weekly": [pd.Timestamp("2021-06-28"), pd.Timestamp("2022-06-27")],
-        "monthly": [pd.Timestamp("2021-06-01"), pd.Timestamp("2022-06-01")],
+        "weekly": _stamps("2019-06-24", "2020-06-29", "2021-06-28", "2022-06-27"),
+        "monthly": _stamps("2019-06-01", "2020-06-01", "2021-06-01", "2022-06-01"),
     }
     peers = {"monthly": {"auto_arima": ALL}}
     return Case("Chicago homicides", counts, origins, peers)
@@ -171,10 +186,11 @@ def stress_cases() -> list[Case]:
     cases = []
     for seed, (name, mus) in enumerate(shapes.items()):
         counts = to_mart(_synthetic(seed, days, mus), ("weekly", "monthly"))
-        # Two year-ahead origins: before and after the 2023 events (shift, stop).
+        # Three year-ahead origins: before the new geography (2022-10), before and after the
+        # 2023 events (shift, stop).
         origins = {
-            "weekly": [pd.Timestamp("2022-12-26"), pd.Timestamp("2023-12-25")],
-            "monthly": [pd.Timestamp("2022-12-01"), pd.Timestamp("2023-12-01")],
+            "weekly": _stamps("2021-12-27", "2022-12-26", "2023-12-25"),
+            "monthly": _stamps("2021-12-01", "2022-12-01", "2023-12-01"),
         }
         cases.append(Case(f"stress: {name}", counts, origins, {"weekly": {"auto_arima": ()}}))
     return cases

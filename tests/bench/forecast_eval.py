@@ -4,7 +4,9 @@ For each origin, Blotter (``ml.engine.forecast_panel``, default configuration, h
 year) and each peer forecast the next year at once from the same history; the peers see
 the same training window Blotter's models use. Errors are pooled per data set x freq x level
 x horizon bucket: MAE, MASE (scaled by each series' in-sample seasonal-naive MAE up to the
-origin), 80 % interval coverage, and fit seconds. Nothing here is tuned to the hold-out.
+origin), 80 % interval coverage, and fit seconds. A series with no count in the training
+window at an origin (not yet begun) is not scored at that origin. Nothing here is tuned to the
+hold-out.
 """
 
 from __future__ import annotations
@@ -151,8 +153,17 @@ def one_origin(
     )
     frame = frame.assign(**columns)
     seconds |= peer_seconds
-    frame = frame[np.isfinite(frame["y"])]
+    known = np.repeat(begun(full.y, idx, spec.train_window), h_obs)
+    frame = frame[np.isfinite(frame["y"]) & known]
     return frame, seconds
+
+
+def begun(y: np.ndarray, idx: int, window: int) -> np.ndarray:
+    """Per series (rows of ``y``): whether it has an observed period in the training window
+    ending at ``idx``. One without does not exist yet at that origin (a geography that begins
+    later): no method can forecast it, so it is not scored there (a NaN peer would otherwise
+    drop that peer from the whole cell)."""
+    return np.isfinite(y[:, max(0, idx + 1 - window) : idx + 1]).any(axis=1)
 
 
 def evaluate(

@@ -46,7 +46,7 @@ LABELS = {
     "prophet": "Prophet",
 }
 PEER_SET = [m for m in METHODS if m != "blotter"]
-# Coverage of fewer points says nothing (one year-ahead origin gives the city 1 weekly point
+# Coverage of fewer points says nothing (three year-ahead origins give the city 3 weekly points
 # at 1-7 days); such cells show their coverage but are not judged on it.
 MIN_COVERAGE_N = 20
 # The MAE target where the peers are among Blotter's own candidates (issue 14).

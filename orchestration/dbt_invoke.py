@@ -203,7 +203,7 @@ def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
         log.info(f"dbt parses the whole project: its saved parse is unreadable ({exc})")
         return None
     try:
-        # No manifest.json: it would go to the private folder removed below (~1 CPU s to write;
+        # No manifest.json: it would go to the private folder removed below (0.1-0.35 CPU s;
         # the build writes target/manifest.json). dbt writes its saved parse regardless.
         result = _call(
             ctx, "parse", audit=True, env=env, vars=vars, extra_args=("--no-write-json",)

@@ -14,9 +14,11 @@ restricted table ``orchestration.pseudonym`` writes instead.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ PARSE_EVENT = "StateCheckVarsHash"
 # The event dbt fires when it cannot reuse its saved parse (no saved parse, other vars or
 # profile, a changed project config): the whole project is parsed again.
 FULL_PARSE_EVENT = "UnableToPartialParse"
+# GC thresholds while dbt runs: at (700, 10, 10) the collector rescans dbt's long-lived objects
+# ~1,570 times per incremental build, ~9 % of its CPU (t28); it still runs, only less often.
+DBT_GC_THRESHOLDS = (10_000, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,17 @@ def _fill_row_counts(result: DbtRunResult, count_rows: Callable[[list[str]], dic
             result.nodes[i] = replace(n, rows=int(counts[n.relation]))
 
 
+@contextmanager
+def gc_thresholds(thresholds: Sequence[int] = DBT_GC_THRESHOLDS) -> Iterator[None]:
+    """Raise the collector's thresholds for the block (never lower the caller's), then restore."""
+    before = gc.get_threshold()
+    gc.set_threshold(*(max(new, old) for new, old in zip(thresholds, before, strict=True)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def dbt_args(
     command: str,
     *,
@@ -255,7 +271,7 @@ def run_dbt(
             full_parses += 1
 
     started = time.perf_counter()
-    with scoped_env(env or {}, hide=HIDDEN_FROM_DBT):
+    with scoped_env(env or {}, hide=HIDDEN_FROM_DBT), gc_thresholds():
         runner = dbtRunner(manifest=manifest, callbacks=[*callbacks, count_parses])
         outcome = runner.invoke(args)
     result = DbtRunResult(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ml.backtest import Backtest, metrics, performance, run_backtest
 from ml.config import FREQ_SPECS, ForecastConfig, buckets_of
-from ml.features import FeatureContext
+from ml.features import FeatureContext, shifted_level
 from ml.intervals import FALLBACK, apply_rows, calibrate_buckets, loo_coverage
 from ml.models import forecast_methods, has_ml_history, reconcile, reconcile_groups
 from ml.panel import Panel
@@ -86,12 +86,31 @@ def default_method(panel: Panel) -> str:
     return "seasonal_naive" if panel.n_periods >= 2 * FREQ_SPECS[panel.freq].season else "level"
 
 
-def recent_shift(ctx: FeatureContext, origin: int) -> bool:
-    """Whether the level is re-based at ``origin`` for the city (or most series)."""
+def recent_shift(ctx: FeatureContext, origin: int, groups: list[np.ndarray] | None = None) -> bool:
+    """Whether the level is re-based at ``origin`` for the city (or most series).
+
+    A city's shift is judged on the geographies that go on: with ``groups`` (levels whose
+    series sum to the city), the first one's series that ended (stopped, or a level of zero)
+    or began inside the shift window are left out and the detector runs again on the sum of
+    the rest. A geography that ends or begins moves the city's total, yet every method
+    forecasts it on its own (zeros, its own level) and the others' backtest still holds.
+    """
     keys = ctx.panel.keys["geo_level"].to_numpy()
     city = np.flatnonzero(keys == "city")
     shifted = ctx.shifted[:, origin]
-    return bool(shifted[city[0]]) if len(city) == 1 else bool(shifted.mean() >= 0.5)
+    if len(city) != 1:
+        return bool(shifted.mean() >= 0.5)
+    if not shifted[city[0]] or not groups:
+        return bool(shifted[city[0]])
+    rows, spec = groups[0], ctx.spec
+    y = ctx.panel.y[rows, : origin + 1]
+    first = np.argmax(np.isfinite(y), axis=1)
+    moved = (ctx.level[rows, origin] == 0) | ctx.stopped[rows, origin]  # ended
+    moved |= first > origin - (spec.shift_pre + spec.shift_max)  # began
+    if not moved.any() or moved.all():
+        return True
+    rest = np.nansum(y[~moved], axis=0)[None, :]
+    return bool(shifted_level(rest, spec, ctx.config)[1][0, -1])
 
 
 def _assembled(  # noqa: ANN001
@@ -182,7 +201,7 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     origin = panel.n_periods - 1
     levels = panel.keys["geo_level"].to_numpy()
     default = default_method(panel)
-    selection = select(bt.scored, list(dict.fromkeys(levels)), recent_shift(ctx, origin))
+    selection = select(bt.scored, list(dict.fromkeys(levels)), recent_shift(ctx, origin, groups))
     used = {m for cells in selection.values() for c in cells.values() for m in members(c)}
     with_gbm = bool(used & {"gbm", "ensemble"}) and has_ml_history(ctx, origin, horizon)
     needed = _serving_peer_rows(levels, selection, rows, config.peers_of(panel.freq))

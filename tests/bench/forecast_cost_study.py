@@ -100,13 +100,12 @@ def backtest(case, freq: str, origin: pd.Timestamp, variant: str, cache: Path) -
     began = time.process_time()
     ctx = FeatureContext(hist, config, YEAR[freq])
     rows = peer_rows(ctx, config.peer_max_series)
-    bt = run_backtest(
-        ctx, config, YEAR[freq], reconcile_groups(ctx), rows if config.peers_of(freq) else None
-    )
+    groups = reconcile_groups(ctx)
+    bt = run_backtest(ctx, config, YEAR[freq], groups, rows if config.peers_of(freq) else None)
     blob = {
         "frame": bt.scored,
         "levels": list(dict.fromkeys(hist.keys["geo_level"])),
-        "shifted": recent_shift(ctx, hist.n_periods - 1),
+        "shifted": recent_shift(ctx, hist.n_periods - 1, groups),
         "cpu": time.process_time() - began,
     }
     path.write_bytes(pickle.dumps(blob))

@@ -165,15 +165,18 @@ def _synthetic(seed: int, days: pd.DatetimeIndex, mus: dict[str, np.ndarray]) ->
     return pd.concat([city, areas], ignore_index=True)
 
 
-def stress_cases() -> list[Case]:
-    """Synthetic trend, level shift, new and discontinued geographies (weekly, monthly)."""
-    days = pd.date_range("2017-01-01", "2024-12-31", freq="D")
+STRESS_DAYS = pd.date_range("2017-01-01", "2024-12-31", freq="D")
+
+
+def stress_means(days: pd.DatetimeIndex = STRESS_DAYS) -> dict[str, dict[str, np.ndarray]]:
+    """Per stress case and area, the expected count of every day (the generator's truth:
+    ``_synthetic`` draws around it), so a study can score forecasts without the noise."""
     t = np.arange(len(days)) / 365.25
     season = 1 + 0.25 * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 100) / 365.25)
     weekday = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.05])[days.day_of_week]
     base = season * weekday
     after = lambda d: (days >= pd.Timestamp(d)).astype(float)  # noqa: E731
-    shapes = {
+    return {
         "trend -8 %/year": {f"A{k}": (2 + k) * base * 0.92**t for k in range(4)},
         "level shift -40 %": {
             f"A{k}": (2 + k) * base * (1 - 0.4 * after("2023-09-01")) for k in range(4)
@@ -183,9 +186,13 @@ def stress_cases() -> list[Case]:
         "geography stops": {f"A{k}": (2 + k) * base for k in range(3)}
         | {"GONE": 3 * base * (1 - after("2023-06-01"))},
     }
+
+
+def stress_cases() -> list[Case]:
+    """Synthetic trend, level shift, new and discontinued geographies (weekly, monthly)."""
     cases = []
-    for seed, (name, mus) in enumerate(shapes.items()):
-        counts = to_mart(_synthetic(seed, days, mus), ("weekly", "monthly"))
+    for seed, (name, mus) in enumerate(stress_means().items()):
+        counts = to_mart(_synthetic(seed, STRESS_DAYS, mus), ("weekly", "monthly"))
         # Three year-ahead origins: before the new geography (2022-10), before and after the
         # 2023 events (shift, stop).
         origins = {

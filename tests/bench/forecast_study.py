@@ -55,12 +55,13 @@ def backtests(only: set[str], cache: Path):  # noqa: ANN201  (yields dicts)
                         config = ForecastConfig(horizons={freq: YEAR[freq]})
                         ctx = FeatureContext(hist, config, YEAR[freq])
                         rows = peer_rows(ctx, config.peer_max_series)
+                        groups = reconcile_groups(ctx)
                         bt = run_backtest(
-                            ctx, config, YEAR[freq], reconcile_groups(ctx),
+                            ctx, config, YEAR[freq], groups,
                             rows if config.peers_of(freq) else None,
                         )  # fmt: skip
                         levels = list(dict.fromkeys(hist.keys["geo_level"]))
-                        shifted = recent_shift(ctx, hist.n_periods - 1)
+                        shifted = recent_shift(ctx, hist.n_periods - 1, groups)
                         blob = {"frame": bt.scored, "levels": levels, "shifted": shifted}
                         path.write_bytes(pickle.dumps(blob))
                         print(f"backtest {name}", file=sys.stderr, flush=True)

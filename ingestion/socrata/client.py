@@ -40,6 +40,7 @@ from ingestion.errors import IngestError
 from ingestion.pages import CountChanged, Counted, NotAnArray, Page, PageParser
 from ingestion.socrata import settings as cfg
 from ingestion.socrata.helpers import redact, socrata_message, split_token
+from ingestion.socrata.http_body import mount_page_adapter
 from ingestion.socrata.settings import DatasetSettings
 
 log = logging.getLogger("blotter.ingestion")
@@ -164,6 +165,7 @@ class SodaClient:
             respect_retry_after_header=True,
         )
         self._session = session = self._http.session
+        mount_page_adapter(session)  # pages read in 1 MiB reads, see http_body
         session.headers["Accept"] = "application/json"
         if app_token:  # on the session, so dlt's debug log of request headers never shows it
             session.headers["X-App-Token"] = app_token

@@ -39,42 +39,45 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group took on one worker: s26's run of main at 36b5043 (2026-11-30 12:26-13:11
-# UTC, `pytest tests/python --group-times=FILE`, 577 passed, 2,060 CPU s) beside two other
-# helpers (load 5-8), so only the proportions count; groups under 10 s left out.
+# Seconds each group took on one worker: s30's run of main at 65668d1 (2026-11-30 21:39-22:41
+# UTC, `pytest tests/python --junitxml`, setup + call + teardown per test; 646 passed, 2,395 CPU
+# s) beside two other helpers' benchmarks (load 5-9), so only the proportions count; groups under
+# 10 s left out.
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "dbt": 1215,
-    "bigquery/test_bq_daily_run.py": 944,
-    "orchestration/test_end_to_end.py": 659,
-    "trust/test_operator_scenarios.py": 488,
-    "dashboard": 422,
-    "bench/test_bench_quick.py": 221,
-    "ml/test_ml_engine.py": 151,
-    "ml/pipeline_run": 148,
-    "bigquery": 121,
-    "realdata/test_real_cities.py[buffalo_2019]": 116,
-    # Measured alone on a quiet machine (coordinator, 2026-11-30), not in the loaded run above.
-    "orchestration/test_parse_reuse.py": 70,
-    "ml/test_ml_cost_same.py": 11,
-    "ingestion/test_faults.py": 105,
-    "realdata/test_real_cities.py[chicago]": 82,
-    "realdata/test_real_cities.py[chicago_homicides]": 73,
-    "orchestration/test_dbt_manifest.py": 72,
-    "ml/test_ml_forecast_file.py": 68,
-    "realdata/test_real_cities.py[sf]": 65,
-    "ingestion/test_cli.py": 58,
-    "ingestion/test_incremental.py": 55,
-    "ingestion/test_real_samples.py": 50,
-    "ingestion/test_operator_errors.py": 39,
-    "ingestion/test_drift.py": 17,
-    "ingestion/test_pages.py": 13,
+    "dbt": 1945,
+    "bigquery/test_bq_daily_run.py": 1230,
+    "orchestration/test_end_to_end.py": 911,
+    "trust/test_operator_scenarios.py": 849,
+    "dashboard": 562,
+    "bench/test_bench_quick.py": 238,
+    "orchestration/test_parse_reuse.py": 220,
+    "ml/pipeline_run": 183,
+    "ml/test_ml_engine.py": 129,
+    "realdata/test_real_cities.py[sf]": 105,
+    "ingestion/test_faults.py": 90,
+    "bigquery": 80,
+    "realdata/test_real_cities.py[chicago_homicides]": 71,
+    "ingestion/test_cli.py": 53,
+    "ml/test_ml_forecast_file.py": 48,
+    "realdata/test_real_cities.py[buffalo_2019]": 47,
+    "realdata/test_real_cities.py[chicago]": 46,
+    "ingestion/test_incremental.py": 42,
+    "orchestration/test_dbt_manifest.py": 40,
+    "ingestion/test_operator_errors.py": 38,
+    "ingestion/test_real_samples.py": 33,
+    "ingestion/test_pages.py": 26,
+    "orchestration/test_t28_dbt_overhead.py": 24,
+    "replay/test_replay_cli.py": 23,
+    "ml/test_ml_replay.py": 23,
+    "ingestion/test_drift.py": 21,
+    "ml/test_ml_cost_same.py": 18,
+    "orchestration/test_ingest_errors_in_run.py": 15,
+    "ingestion/test_lineage.py": 13,
+    "settings/test_settings.py": 13,
     "replay/test_replay_faults.py": 13,
-    "replay/test_replay_cli.py": 12,
-    "ml/test_ml_replay.py": 12,
-    "orchestration/test_ingest_errors_in_run.py": 12,
-    "ml/test_ml_horizons.py": 11,
+    "ml/test_ml_horizons.py": 12,
 }
 
 

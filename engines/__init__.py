@@ -18,9 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from engines.base import Engine, LedgerStore, PublishBlocked, PublishResult, WarehouseError
+from engines.errors import DestinationError
 
 TARGETS = ("dev", "ci", "prod")
 __all__ = [
+    "DestinationError",
     "Engine",
     "LedgerStore",
     "PublishBlocked",
@@ -52,15 +54,13 @@ def engine_for(
         DestinationError: an unknown target, or incomplete BigQuery settings for ``prod``
             (one line naming the setting).
     """
-    from engines.bigquery.target import BigQueryTarget, DestinationError
-
     if target in ("dev", "ci"):
         from engines.duckdb import DuckDBEngine
 
         return DuckDBEngine(Path(duckdb_path), target)
     if target != "prod":
         raise DestinationError(f"unknown target {target!r}; use {', '.join(TARGETS)}")
-    from engines.bigquery import BigQueryEngine
+    from engines.bigquery import BigQueryEngine, BigQueryTarget
 
     bq = BigQueryTarget(
         project=gcp_project or "",

@@ -14,6 +14,12 @@ from __future__ import annotations
 import re
 
 
+class DestinationError(ValueError):
+    """The target cannot be built or landed to as configured; the message says which setting to
+    fix. Here, not in ``engines/bigquery/``, so that resolving a DuckDB target imports no
+    BigQuery module (dlt and the BigQuery client are ~1 CPU s of every command's start)."""
+
+
 class TransientError(RuntimeError):
     """A failure that may pass on its own (network, rate limit, a short lock); worth a retry."""
 

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engines.errors import DestinationError
+
 AUTH_METHODS = ("oauth", "service-account")
 RAW_DATASET = "raw"
-
-
-class DestinationError(ValueError):
-    """The target cannot be landed to as configured; the message says which setting to fix."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import dlt
-
 # DuckDB's buffer pool would otherwise grow with a big backfill's insert (1.5 GiB at 1M rows):
 # capped, it spills blocks to the warehouse file instead.
 LOAD_MEMORY = "512MB"
@@ -24,12 +22,16 @@ LOAD_THREADS = 1
 
 def duckdb_destination(duckdb_path: Path) -> Any:
     """dlt's DuckDB destination writing into the warehouse file ``duckdb_path``."""
+    import dlt  # here: ~1 CPU s, paid only by commands that land (not by `blotter runs`, …)
+
     return dlt.destinations.duckdb(str(duckdb_path))
 
 
 @contextmanager
 def landing(duckdb_path: Path) -> Iterator[Any]:
     """The destination for ``Engine.landing()``: load memory and threads capped (see above)."""
+    import dlt
+
     dlt.config["destination.duckdb.credentials.global_config"] = {
         "memory_limit": LOAD_MEMORY,
         "threads": LOAD_THREADS,

@@ -10,13 +10,16 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ml.config import FREQS, MAX_HORIZON, ForecastConfig
-from ml.engine import FORECAST_COLUMNS, FreqResult, forecast_panel
 from ml.panel import build_panel, future_periods, grid_between, month_rule_of
 from ml.warehouse import TABLES
+
+if TYPE_CHECKING:
+    from ml.engine import FreqResult
 
 REQUIRED = ["period_start", "geo_level", "geo", "incidents"]
 
@@ -182,6 +185,10 @@ def forecast_history(
     frame: pd.DataFrame, freq: str, horizon: int, rule: str | int = "month_start"
 ) -> FreqResult:
     """Forecast a validated history (deterministic)."""
+    # Here, not at the top: the engine's imports (sklearn, scipy, statsforecast; ~3 CPU s) are
+    # paid only once the file has been read and checked, not by a mistake found before.
+    from ml.engine import forecast_panel
+
     config = ForecastConfig(horizons={freq: horizon})
     panel = build_panel(frame, freq, month_rule=rule)
     return forecast_panel(panel, config, horizon)
@@ -212,6 +219,8 @@ def forecast_file(
         result.notes.append(
             f"counted {added:,} missing period(s) in {touched:,} series as 0 incidents"
         )
+    from ml.engine import FORECAST_COLUMNS
+
     digest = hashlib.sha256(history.read_bytes()).hexdigest()[:12]
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     table = result.forecasts[FORECAST_COLUMNS].assign(

@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
         phases.append((name, now - mark))
         mark = now
 
+    import ml.engine  # noqa: F401  (forecast_history imports it on first use; counted here)
     import orchestration.cli  # noqa: F401  (what the command's process imports first)
     from ml import forecast_file as ff
 

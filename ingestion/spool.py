@@ -25,6 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# The files are read once, whole, by the insert: no statistics (nothing filters on them) and no
+# dictionaries (one write of 1M rows 1.0-1.1 -> 0.6-0.7 CPU s, the same insert; 130 MiB of disk
+# instead of 87 until the load, against ~700 MiB for the Arrow IPC spool before).
+WRITE_OPTIONS = {"use_dictionary": False, "write_statistics": False}
+
 
 @dataclass
 class SpooledPage:
@@ -62,7 +67,7 @@ class PageSpool:
             self.finish()
         if self._writer is None:
             path = self.workdir / f"pages-{len(self.files):04d}.parquet"
-            self._writer = pq.ParquetWriter(str(path), table.schema)
+            self._writer = pq.ParquetWriter(str(path), table.schema, **WRITE_OPTIONS)
             self.files.append(path)
             self._groups = 0
         ordered = table.select(self._writer.schema.names)
@@ -106,7 +111,7 @@ class PageSpool:
         fresh = path.with_suffix(".rewrite")
         reader = pq.ParquetFile(str(path), memory_map=True)
         groups = 0
-        with pq.ParquetWriter(str(fresh), reader.schema_arrow) as writer:
+        with pq.ParquetWriter(str(fresh), reader.schema_arrow, **WRITE_OPTIONS) as writer:
             for page_no, spooled in enumerate(self.pages):
                 if spooled.file != file_no or spooled.group is None:
                     continue

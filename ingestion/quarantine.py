@@ -82,7 +82,8 @@ class FetchQuarantine:
 
     A later page can hold a newer version of a key already seen: the newest ``cursor`` wins,
     ties keep the first. Pages wait on disk in ``spool`` (a fresh directory inside it, removed
-    by :meth:`close`, or when the object is collected) until :meth:`tables` knows the winners.
+    by :meth:`close`, or when the object is collected) until :meth:`files` (the load's path)
+    or :meth:`tables` knows the winners.
 
     Args:
         dataset: Fetch settings of the dataset.
@@ -94,13 +95,14 @@ class FetchQuarantine:
 
     Attributes:
         fetched: Records received from the API.
-        rejections: Records that failed validation (duplicates are added by :meth:`tables`).
+        rejections: Records that failed validation (duplicates are added by :meth:`files` or
+            :meth:`tables`).
         duplicates: Records superseded by another version of their key in this fetch.
         future: Records quarantined because their incident time is after the as-of day.
         value_kinds: API name -> JSON type of columns that held non-string values.
         max_cursor: Highest cursor value among accepted records (the next run's bookmark).
-        pages_in_memory: Validated pages currently held in memory (at most one, while it is
-            handed on).
+        pages_in_memory: Validated pages currently held in memory by :meth:`tables` (at most
+            one, while it is handed on; :meth:`files` hands on files, not pages).
     """
 
     def __init__(

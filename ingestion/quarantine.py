@@ -6,9 +6,10 @@ Arrow (every column as text) is the fast path into dlt: dicts with a nested ``lo
 go through dlt's row-by-row normalizer at ~1.6k rows/s, Arrow tables at ~35k rows/s.
 
 Memory follows the page, not the fetch: a validated page is written to a spool directory on
-disk (Arrow IPC) and only its keys and cursors go to a key index (a DuckDB file in the same
-directory, memory-capped), which resolves duplicates across the whole fetch in one query at
-the end. The pages are then read back one at a time, without their superseded rows.
+disk (parquet, :mod:`ingestion.spool`) and only its keys and cursors go to a key index (a DuckDB
+file in the same directory, memory-capped), which resolves duplicates across the whole fetch in
+one query at the end. The load then takes the spooled files as they are (:meth:`files`), the
+files holding superseded rows rewritten without them; :meth:`tables` reads the pages back.
 
 Environment variables read here: none.
 """
@@ -19,7 +20,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ import pyarrow.compute as pc
 
 from engines.lockfile import pid_alive
 from ingestion.pages import Page, from_records, payload
+from ingestion.spool import PageSpool
 from ingestion.validation import api_name, column_name, from_text, problem_masks
 
 if TYPE_CHECKING:  # ingestion.socrata imports this module
@@ -80,27 +82,35 @@ class FetchQuarantine:
 
     A later page can hold a newer version of a key already seen: the newest ``cursor`` wins,
     ties keep the first. Pages wait on disk in ``spool`` (a fresh directory inside it, removed
-    by :meth:`close`, or when the object is collected) until :meth:`tables` knows the winners.
+    by :meth:`close`, or when the object is collected) until :meth:`files` (the load's path)
+    or :meth:`tables` knows the winners.
 
     Args:
         dataset: Fetch settings of the dataset.
         bounds: The as-of bounds: records that happened or changed after the as-of day are
             quarantined (None: no bound, only for tests of the other rules).
         spool: Directory for the spooled pages (default: the system's temporary directory).
+        landed: Appends the columns every landed row carries besides the record's (source,
+            lineage) to a validated page before it is spooled; the record's columns stay first.
 
     Attributes:
         fetched: Records received from the API.
-        rejections: Records that failed validation (duplicates are added by :meth:`tables`).
+        rejections: Records that failed validation (duplicates are added by :meth:`files` or
+            :meth:`tables`).
         duplicates: Records superseded by another version of their key in this fetch.
         future: Records quarantined because their incident time is after the as-of day.
         value_kinds: API name -> JSON type of columns that held non-string values.
         max_cursor: Highest cursor value among accepted records (the next run's bookmark).
-        pages_in_memory: Validated pages currently held in memory (at most one, while it is
-            handed on).
+        pages_in_memory: Validated pages currently held in memory by :meth:`tables` (at most
+            one, while it is handed on; :meth:`files` hands on files, not pages).
     """
 
     def __init__(
-        self, dataset: DatasetSettings, bounds: Bounds | None = None, spool: Path | None = None
+        self,
+        dataset: DatasetSettings,
+        bounds: Bounds | None = None,
+        spool: Path | None = None,
+        landed: Callable[[pa.Table], pa.Table] | None = None,
     ) -> None:
         self.dataset = dataset
         self.bounds = bounds
@@ -115,7 +125,9 @@ class FetchQuarantine:
             spool.mkdir(parents=True, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"fetch-{os.getpid()}-", dir=spool))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
-        self._pages: list[Path | None] = []  # spooled page files, by page number
+        self._landed = landed
+        self._added: set[str] = set()  # the columns ``landed`` appends
+        self._spool = PageSpool(self.workdir)
         self._index: duckdb.DuckDBPyConnection | None = None
 
     def close(self) -> None:
@@ -123,6 +135,7 @@ class FetchQuarantine:
         if self._index is not None:
             self._index.close()
             self._index = None
+        self._spool.finish()
         self._cleanup()
 
     def add_page(self, page: Page | list[Any]) -> None:
@@ -136,7 +149,7 @@ class FetchQuarantine:
         if not page.table.num_rows:
             return
         table = self._drop_invalid(page.table, page)
-        self._spool(table)
+        self._add(table)
 
     def _drop_invalid(self, table: pa.Table, page: Page) -> pa.Table:
         masks = problem_masks(table, self.dataset, self.bounds)
@@ -167,32 +180,30 @@ class FetchQuarantine:
             self._index.execute("create table keys (k varchar, c varchar, p integer, r integer)")
         return self._index
 
-    def _spool(self, table: pa.Table) -> None:
-        page_no = len(self._pages)
+    def _add(self, table: pa.Table) -> None:
+        page_no = len(self._spool.pages)
         cursors = table.column(column_name(self.dataset.cursor))
         if table.num_rows:
             top = pc.max(cursors).as_py()
             if self.max_cursor is None or top > self.max_cursor:
                 self.max_cursor = top
-        if not table.num_rows:
-            self._pages.append(None)
-            return
-        keys = pa.table(
-            {
-                "k": table.column(column_name(self.dataset.key)),
-                "c": cursors,
-                "p": pa.repeat(pa.scalar(page_no, pa.int32()), table.num_rows),
-                "r": pa.array(np.arange(table.num_rows, dtype=np.int32)),
-            }
-        )
-        index = self._key_index()
-        index.register("page_keys", keys)
-        index.execute("insert into keys select * from page_keys")
-        index.unregister("page_keys")
-        path = self.workdir / f"page-{page_no:06d}.arrow"
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        self._pages.append(path)
+            keys = pa.table(
+                {
+                    "k": table.column(column_name(self.dataset.key)),
+                    "c": cursors,
+                    "p": pa.repeat(pa.scalar(page_no, pa.int32()), table.num_rows),
+                    "r": pa.array(np.arange(table.num_rows, dtype=np.int32)),
+                }
+            )
+            index = self._key_index()
+            index.register("page_keys", keys)
+            index.execute("insert into keys select * from page_keys")
+            index.unregister("page_keys")
+        if self._landed is not None:
+            landed = self._landed(table)
+            self._added.update(set(landed.column_names).difference(table.column_names))
+            table = landed
+        self._spool.add(table)
 
     def _losers(self) -> dict[int, list[int]]:
         """(page -> rows) superseded by another version of their key anywhere in the fetch."""
@@ -210,37 +221,53 @@ class FetchQuarantine:
         self.duplicates = len(found)
         return losers
 
+    def files(self) -> Iterator[tuple[Path, int, pa.Schema]]:
+        """Yield each spooled file without superseded duplicates (which become rejections):
+        its path, its rows and the schema of every landed column (see
+        :meth:`~ingestion.spool.PageSpool.landing_schema`); the spool goes after the last."""
+        try:
+            self._spool.drop(self._losers(), self._reject_page_rows)
+            schema = self._spool.landing_schema()
+            for path, rows in self._spool.written():
+                yield path, rows, schema
+        finally:
+            self.close()
+
+    def pages_kept(self) -> Iterator[tuple[int, list[str]]]:
+        """Rows and record columns of each spooled page (after :meth:`files`: without losers)."""
+        for spooled in self._spool.pages:
+            yield spooled.rows, [n for n in spooled.schema.names if n not in self._added]
+
     def tables(self) -> Iterator[pa.Table]:
         """Yield the spooled pages without superseded duplicates (which become rejections).
 
-        Pages come back last first, one at a time; each one's file is removed once handed on.
+        Pages come back last first, one at a time; the spool goes after the last.
         """
         try:
             losers = self._losers()
-            for page_no in reversed(range(len(self._pages))):
-                path = self._pages[page_no]
-                if path is None:
+            self._spool.finish()
+            for page_no in reversed(range(len(self._spool.pages))):
+                if not self._spool.pages[page_no].rows:
                     continue
-                # Mapped, not read: the columns point into the page cache instead of a copy
-                # of every page (~700 MB at 1M rows); the mapping goes with the table.
-                with pa.memory_map(str(path)) as source:
-                    table = pa.ipc.open_file(source).read_all()
+                table = self._spool.page(page_no)
                 rows = losers.pop(page_no, [])
                 if rows:
-                    self._reject_duplicates(table.take(rows))
+                    self._reject_page_rows(page_no, table.take(rows))
                     mask = np.ones(table.num_rows, dtype=bool)
                     mask[rows] = False
                     table = table.filter(pa.array(mask))
-                self._pages[page_no] = None
                 if table.num_rows:
                     self.pages_in_memory = 1
                     yield table
                     self.pages_in_memory = 0
                 del table
-                path.unlink()
         finally:
             self.pages_in_memory = 0
             self.close()
+
+    def _reject_page_rows(self, page_no: int, rows: pa.Table) -> None:
+        record = [name for name in rows.column_names if name not in self._added]
+        self._reject_duplicates(rows.select(record))
 
     def _reject_duplicates(self, rows: pa.Table) -> None:
         key = self.dataset.key

@@ -201,7 +201,13 @@ def socrata_source(
         where = build_where(dataset, plan.start_date, since=since, until=until)
         stats.source, stats.where, stats.cursor_before = redact(url), where, last
 
-        quarantine = FetchQuarantine(dataset, plan.bounds, spool=plan.spool)
+        def landed(table: pa.Table) -> pa.Table:
+            # At spool time (the load id exists: this runs inside dlt's extract), so the
+            # spooled pages are the very files the load inserts.
+            source = pa.repeat(pa.scalar(plan.source_id, pa.string()), table.num_rows)
+            return with_lineage(table.append_column(SOURCE_COLUMN, source))
+
+        quarantine = FetchQuarantine(dataset, plan.bounds, spool=plan.spool, landed=landed)
         client = SodaClient(url, dataset, app_token=app_token, workdir=quarantine.workdir)
         fetched_columns: set[str] = set()
         try:
@@ -230,11 +236,13 @@ def socrata_source(
         after = max(filter(None, (quarantine.max_cursor, stored)), default=None)
         updated.advance(after)  # type: ignore[arg-type]  # None: no new cursor, still no filter
         stats.cursor_after = after
-        for table in quarantine.tables():
-            stats.accepted += table.num_rows
-            fetched_columns.update(map(api_name, table.column_names))
-            source = pa.repeat(pa.scalar(plan.source_id, pa.string()), table.num_rows)
-            yield with_lineage(table.append_column(SOURCE_COLUMN, source))
+        for path, rows, schema in quarantine.files():
+            stats.accepted += rows
+            # The schema's empty table gives dlt the columns it inferred from the Arrow pages.
+            yield dlt.mark.with_file_import(str(path), "parquet", rows, hints=schema.empty_table())
+        for rows, names in quarantine.pages_kept():
+            if rows:
+                fetched_columns.update(map(api_name, names))
         stats.duplicates = quarantine.duplicates
         stats.rejected = len(quarantine.rejections)
         stats.quarantined_future = quarantine.future

@@ -129,12 +129,22 @@ def build_manifest(manifest: Any, prefixes: Mapping[str, str]) -> Any:
     Custom schemas that are not published (a test's) stay under ``audit_``.
 
     Raises:
-        RuntimeError: nothing moved although a prefix differs from ``audit_``.
+        RuntimeError: a relation is still in ``audit_<schema>`` of a re-pointed schema (a place
+            this module does not know): the build would write where nothing is published.
     """
-    if all(p == AUDIT_PREFIX for p in prefixes.values()):
+    moving = {s: p for s, p in prefixes.items() if p != AUDIT_PREFIX}
+    if not moving:
         return manifest
-    if not _repoint_all(manifest, {}, dict(prefixes)):
-        raise RuntimeError("dbt's manifest has no relation in an audit_* schema to re-point")
+    _repoint_all(manifest, {}, moving)
+    left = sorted(
+        {
+            str(resource.schema)
+            for resource in (*manifest.nodes.values(), *manifest.sources.values())
+            if _split(str(getattr(resource, "schema", "")), {}, moving) is not None
+        }
+    )
+    if left:
+        raise RuntimeError(f"dbt's manifest still builds in {', '.join(left)} after re-pointing")
     return manifest
 
 

@@ -101,9 +101,8 @@ def seed_source(con: duckdb.DuckDBPyConnection, schema: str, live: str | None) -
     if live is not None:
         if live + schema not in present:
             raise RuntimeError(
-                f"{live + schema} is recorded live for {schema} but does not exist: restore it, "
-                f"or delete the {schema!r} row of {RECORD_SCHEMA}.{RECORD_TABLE} and rerun with "
-                "--full-refresh (blotter rekey)"
+                f"{live + schema}, the live copy of {schema} ({RECORD_SCHEMA}.{RECORD_TABLE}), "
+                "does not exist: nothing was changed; restore the warehouse file from a backup"
             )
         return live + schema
     return schema if schema in present else None

@@ -216,3 +216,18 @@ def test_a_warehouse_published_by_copies_moves_to_colours(tmp_path: Path) -> Non
         assert con.execute("select day from ml.forecasts").fetchall() == [(4,)]
         assert not [k for k in _base_tables(con) if k[0] in PUBLISHED_SCHEMAS]
         assert live_prefixes(con) == {"marts": "blue_", "ml": "blue_"}
+
+
+def test_a_missing_live_copy_stops_the_next_run_loudly(tmp_path: Path) -> None:
+    """Views onto a dropped colour cannot be re-seeded from: refuse, change nothing."""
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("drop schema blue_ml cascade")
+    with pytest.raises(RuntimeError, match="blue_ml, the live copy of ml .* does not exist"):
+        prepare_audit(path)
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select sum(incidents) from marts.fct_incident_counts").fetchone() == (
+            10,
+        )

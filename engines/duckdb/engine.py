@@ -99,7 +99,7 @@ class DuckDBEngine:
     ) -> PublishResult:
         """One transaction: the published views flipped to the build colour, the fingerprint.
 
-        ``recreate_views`` is not needed: DuckDB returns each view's SQL, rewritten here.
+        ``recreate_views`` is not needed: the published views are made here, onto the colour.
         """
 
         def in_transaction(con: Any) -> None:

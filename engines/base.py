@@ -199,12 +199,21 @@ class Engine(Protocol):
         """The forecaster's store for ``tables`` (``counts_table`` is the mart it reads)."""
         ...
 
+    def build_prefixes(self) -> dict[str, str]:
+        """``{published schema: prefix}`` of the schemas this command builds in.
+
+        ``audit_`` on BigQuery (copied over the published datasets); on DuckDB the colour of
+        each schema that is not live (blue/green, the publish flips views). The same for the
+        whole command.
+        """
+        ...
+
     def prepare_audit(
         self,
         schemas: Sequence[str] = PUBLISHED_SCHEMAS,
         tables: Collection[tuple[str, str]] | None = None,
     ) -> int:
-        """Reset the audit schemas of ``schemas``, seeded with copies of published tables.
+        """Reset the build schemas of ``schemas``, seeded with copies of published tables.
 
         ``tables``: the ``(schema, table)`` pairs a full build continues from (incremental
         models, snapshots, the ML store); None copies every published table of ``schemas``.
@@ -213,7 +222,7 @@ class Engine(Protocol):
         ...
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
-        """Remove the audit schemas of ``schemas``."""
+        """Remove the build schemas of ``schemas``."""
         ...
 
     def publish(
@@ -224,7 +233,7 @@ class Engine(Protocol):
         fingerprint: tuple[str, StoredFingerprint] | None = None,
         recreate_views: Callable[[], None] | None = None,
     ) -> PublishResult:
-        """Swap the audit schemas in; record ``fingerprint`` as ``(scope, fingerprint)``.
+        """Publish the build schemas; record ``fingerprint`` as ``(scope, fingerprint)``.
 
         ``recreate_views`` recreates the views in the published schemas (dbt), for engines
         that cannot copy a view's definition; others ignore it. Raises PublishBlocked when

@@ -6,10 +6,13 @@ environment from the run's engine (``Engine.dbt_env()``; ``profiles.yml`` reads 
 (``orchestration.pseudonym``), so no compiled SQL, manifest or log can hold it (CONTRACTS.md A).
 
 dbt vars passed (CONTRACTS.md B): ``schema_prefix`` ('audit_' for audited builds, '' where the
-published schemas are addressed) and ``data_start`` (BLOTTER_START_DATE). The run's as-of, dbt's
-``data_cutoff``, goes in the environment as ``BLOTTER_DBT_DATA_CUTOFF`` (the ``date_var`` macro
-reads ``--vars`` first, then that): vars that change every day would make dbt parse the whole
-project again every day, a changed env var re-parses only the two files that read it.
+published schemas are addressed) and ``data_start`` (BLOTTER_START_DATE). dbt fixes schemas at
+parse time only: a build's relations are then moved to the schemas the engine builds in
+(:func:`project`; DuckDB's blue/green colours), so the var and the saved parse never change.
+The run's as-of, dbt's ``data_cutoff``, goes in the environment as ``BLOTTER_DBT_DATA_CUTOFF``
+(the ``date_var`` macro reads ``--vars`` first, then that): vars that change every day would
+make dbt parse the whole project again every day, a changed env var re-parses only the two
+files that read it.
 
 dbt parses the project once per run (:func:`project`): every later call gets that manifest, so
 the docs step and BigQuery's view recreation (published schemas, other vars) parse nothing.
@@ -44,7 +47,7 @@ from typing import Any
 
 from engines.base import AUDIT_PREFIX, PublishBlocked
 from engines.duckdb import dbt as duckdb_dbt
-from orchestration.dbt_manifest import published_manifest, repoint_catalog
+from orchestration.dbt_manifest import build_manifest, published_manifest, repoint_catalog
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext
@@ -225,11 +228,13 @@ def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
 
 
 def project(ctx: RunContext, audit: bool = True) -> Any:
-    """The run's parsed dbt project (a ``Manifest``) for the audit or the published schemas.
+    """The run's parsed dbt project (a ``Manifest``) for the build or the published schemas.
 
-    dbt parses once per run, with the audit vars; the published schemas' manifest is that one
-    re-pointed (``orchestration.dbt_manifest``), because parsing with other vars restarts
-    partial parsing from scratch.
+    dbt parses once per run, with the audit vars (one saved parse whatever the colours); that
+    parse is re-pointed at the schemas this command builds in (``Engine.build_prefixes``: DuckDB's
+    colour not live, per schema), and a copy at the published schemas
+    (``orchestration.dbt_manifest``), because parsing with other vars restarts partial parsing
+    from scratch.
 
     Raises:
         RuntimeError: the project does not parse (dbt's error).
@@ -239,9 +244,10 @@ def project(ctx: RunContext, audit: bool = True) -> Any:
         result = saved or _call(ctx, "parse", audit=True)
         if not result.success or result.manifest is None:
             raise RuntimeError(result.error or "dbt could not parse the project")
-        ctx.dbt_manifests[True] = result.manifest
+        ctx.dbt_manifests[True] = build_manifest(result.manifest, ctx.engine.build_prefixes())
     if audit not in ctx.dbt_manifests:
-        ctx.dbt_manifests[audit] = published_manifest(ctx.dbt_manifests[True], AUDIT_PREFIX)
+        built = ctx.engine.build_prefixes()  # the same for the whole command
+        ctx.dbt_manifests[audit] = published_manifest(ctx.dbt_manifests[True], built)
     return ctx.dbt_manifests[audit]
 
 

@@ -7,6 +7,8 @@
   for the dbt calls that address them (``docs generate``, BigQuery's view recreation). dbt fixes
   every relation's schema at parse time from ``var('schema_prefix')``, so calling dbt with other
   vars would parse the whole project again (partial parsing restarts when vars change).
+- :func:`build_manifest`: the same parse re-pointed at the schemas this command builds in
+  (DuckDB's blue/green colours, ``engines.duckdb.colours``), again without parsing.
 - :func:`repoint_catalog`: a DuckDB parse made against one file re-pointed at another file's
   catalog, so that every warehouse reuses one saved parse (``orchestration.dbt_invoke``).
 
@@ -16,7 +18,7 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS
@@ -42,15 +44,21 @@ def continued_tables(manifest: Any, schemas: Sequence[str]) -> set[tuple[str, st
     return found
 
 
-def _published_schema(schema: str, prefix: str, names: Iterable[str]) -> str | None:
-    """``marts`` for ``audit_marts`` (and ``p_marts`` for ``p_audit_marts``), else None."""
+def _split(
+    schema: str, prefixes: Mapping[str, str], names: Iterable[str]
+) -> tuple[str, str] | None:
+    """``("", "marts")`` for ``audit_marts`` (``("p_", "marts")`` for ``p_audit_marts``) when
+    ``marts`` is built under ``audit_`` (``prefixes``, default ``audit_``), else None."""
     for name in names:
-        if schema.endswith(prefix + name):
-            return schema[: -len(prefix + name)] + name
+        built = (prefixes[name] if name in prefixes else AUDIT_PREFIX) + name
+        if schema.endswith(built):
+            return schema[: -len(built)], name
     return None
 
 
-def _repoint(nodes: Iterable[Any], prefix: str) -> int:
+def _repoint(nodes: Iterable[Any], old: Mapping[str, str], new: Mapping[str, str]) -> int:
+    """Move relations from ``<old prefix><schema>`` to ``<new prefix><schema>`` (per schema;
+    a schema absent from ``new`` stays where it is)."""
     moved = 0
     for node in nodes:
         schema = getattr(node, "schema", None)
@@ -58,37 +66,86 @@ def _repoint(nodes: Iterable[Any], prefix: str) -> int:
         # ``generate_schema_name`` prefixed; a source's schema is one of the published ones.
         custom = getattr(getattr(node, "config", None), "schema", None)
         names = (*PUBLISHED_SCHEMAS, *([custom.strip()] if isinstance(custom, str) else []))
-        new = _published_schema(schema, prefix, names) if isinstance(schema, str) else None
-        if new is None:
+        found = _split(schema, old, names) if isinstance(schema, str) else None
+        if found is None or found[1] not in new:
             continue
+        target = found[0] + new[found[1]] + found[1]
         relation = getattr(node, "relation_name", None)
         if relation:
             for quote in ('"', "`"):  # DuckDB and BigQuery quoting of the schema part
-                relation = relation.replace(f"{quote}{schema}{quote}", f"{quote}{new}{quote}")
+                relation = relation.replace(f"{quote}{schema}{quote}", f"{quote}{target}{quote}")
             node.relation_name = relation
-        node.schema = new
+        node.schema = target
         moved += 1
     return moved
 
 
-def published_manifest(manifest: Any, prefix: str = AUDIT_PREFIX) -> Any:
+def _repoint_all(manifest: Any, old: Mapping[str, str], new: Mapping[str, str]) -> int:
+    moved = _repoint(manifest.nodes.values(), old, new)
+    moved += _repoint(manifest.sources.values(), old, new)
+    _repoint(getattr(manifest, "unit_tests", {}).values(), old, new)
+    manifest.build_flat_graph()  # the `graph` context variable carries schemas too
+    return moved
+
+
+class _Everything(dict):
+    """``{any schema: value}``: custom schemas (a test's) move with the published ones."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return self.value
+
+
+def published_manifest(manifest: Any, prefix: str | Mapping[str, str] = AUDIT_PREFIX) -> Any:
     """A copy of ``manifest`` whose relations in ``<prefix><schema>`` point at ``<schema>``.
 
-    Models, snapshots, seeds, tests and sources (the ML sources are prefixed too) move; the
-    audit manifest itself is left as it was.
+    ``prefix``: the one every schema was built under, or ``{schema: prefix}`` (blue/green:
+    :func:`build_manifest`'s; a schema absent from it is under ``audit_``). Models,
+    snapshots, seeds, tests and sources (the ML sources are prefixed too) move; ``manifest``
+    itself is left as it was.
 
     Raises:
-        RuntimeError: no relation lives in an audit schema (the manifest was not parsed with
-            ``schema_prefix`` = ``prefix``).
+        RuntimeError: no relation lives in a build schema (the manifest was not parsed or
+            re-pointed with ``prefix``).
     """
+    old = _Everything(prefix) if isinstance(prefix, str) else dict(prefix)
     published = manifest.deepcopy()  # dbt's own copy: nodes, sources, macros, fresh lookups
-    moved = _repoint(published.nodes.values(), prefix)
-    moved += _repoint(published.sources.values(), prefix)
-    _repoint(getattr(published, "unit_tests", {}).values(), prefix)
-    if not moved:
-        raise RuntimeError(f"dbt's manifest has no relation in a {prefix}* schema to re-point")
-    published.build_flat_graph()  # the `graph` context variable carries schemas too
+    if not _repoint_all(published, old, _Everything("")):
+        where = f"{prefix}*" if isinstance(prefix, str) else "build"
+        raise RuntimeError(f"dbt's manifest has no relation in a {where} schema to re-point")
     return published
+
+
+def build_manifest(manifest: Any, prefixes: Mapping[str, str]) -> Any:
+    """``manifest`` (parsed with ``schema_prefix='audit_'``) re-pointed IN PLACE so that each
+    published schema's relations are built under ``prefixes[schema]`` (DuckDB's colours).
+
+    Custom schemas that are not published (a test's) stay under ``audit_``.
+
+    Raises:
+        RuntimeError: a relation is still in ``audit_<schema>`` of a re-pointed schema (a place
+            this module does not know): the build would write where nothing is published.
+    """
+    moving = {s: p for s, p in prefixes.items() if p != AUDIT_PREFIX}
+    if not moving:
+        return manifest
+    _repoint_all(manifest, {}, moving)
+    left = sorted(
+        {
+            str(resource.schema)
+            for resource in (*manifest.nodes.values(), *manifest.sources.values())
+            if _split(str(getattr(resource, "schema", "")), {}, moving) is not None
+        }
+    )
+    if left:
+        raise RuntimeError(f"dbt's manifest still builds in {', '.join(left)} after re-pointing")
+    return manifest
 
 
 def _cataloged(manifest: Any) -> Iterable[Any]:

@@ -1,8 +1,9 @@
 """The steps of every publishing command. Thin calls into ingestion/, dbt and ml/.
 
 Every step takes the :class:`orchestration.run.RunContext` and returns a dict of outputs for the
-ledger. dbt builds into the audit schemas (var ``schema_prefix='audit_'``, see
-``orchestration.dbt_invoke``); ``publish`` then swaps them in. Everything engine-specific goes
+ledger. dbt and ``ml/`` build into the engine's build schemas (``Engine.build_prefixes``:
+``audit_*`` on BigQuery, the colour not live on DuckDB; see ``orchestration.dbt_invoke``);
+``publish`` then swaps them in. Everything engine-specific goes
 through ``ctx.engine`` (``engines.base.Engine``): no step asks which engine it runs on.
 The graphs at the end put the steps together: the daily run, ``blotter rekey``, ``blotter
 forecast`` and ``blotter model approve|rollback``.
@@ -16,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, landing_state_dir
+from engines.base import PUBLISHED_SCHEMAS, landing_state_dir
 from orchestration import dbt_invoke, dbt_manifest, pseudonym
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
@@ -34,8 +35,13 @@ def ml_warehouse(ctx: RunContext) -> Any:
     return open_warehouse(ctx.engine)
 
 
+def build_schema(ctx: RunContext, schema: str) -> str:
+    """Where this command builds the published schema ``schema`` (``audit_ml``, ``green_ml``)."""
+    return ctx.engine.build_prefixes()[schema] + schema
+
+
 def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> int:
-    """Reset the audit schemas of ``schemas`` to copies of every published table.
+    """Reset the build schemas of ``schemas`` to copies of every published table.
 
     For commands that rebuild only part of a schema (forecasting, the registry): what they do
     not rebuild must be in the audit schema when it is published.
@@ -56,7 +62,7 @@ def continued_tables(ctx: RunContext) -> set[tuple[str, str]]:
 
 
 def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> None:
-    """Remove the audit schemas of ``schemas`` again (the command stopped before building)."""
+    """Remove the build schemas of ``schemas`` again (the command stopped before building)."""
     ctx.engine.drop_audit(schemas)
 
 
@@ -97,9 +103,9 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
 
 
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
-    """Reset the audit schemas, then build and test everything but ML.
+    """Reset the build schemas, then build and test everything but ML.
 
-    The audit schemas are seeded with copies of the published tables the build continues from
+    The build schemas are seeded with copies of the published tables the build continues from
     only (:func:`continued_tables`): the build rewrites every other table, so copying it would
     cost a pass over the history for nothing. ``ctx.full_refresh`` (``blotter rekey``) rebuilds
     every incremental model from scratch.
@@ -110,18 +116,18 @@ def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
 
 
 def step_prepare_ml_audit(ctx: RunContext) -> dict[str, Any]:
-    """Copy the published marts and ml tables into the audit schemas (forecasting commands)."""
+    """Copy the published marts and ml tables into the build schemas (forecasting commands)."""
     return {"audit_tables_seeded": prepare_audit(ctx, ML_SCHEMAS)}
 
 
 def step_forecast(ctx: RunContext, counts_schema: str | None = None) -> dict[str, Any]:
-    """Train, backtest and forecast from ``audit_marts`` (or ``counts_schema``) to ``audit_ml``."""
+    """Train, backtest and forecast from the build's marts (or ``counts_schema``) to its ml."""
     from ml.pipeline import run_pipeline
 
     result = run_pipeline(
         ml_warehouse(ctx),
-        marts_schema=counts_schema or AUDIT_PREFIX + "marts",
-        ml_schema=AUDIT_PREFIX + "ml",
+        marts_schema=counts_schema or build_schema(ctx, "marts"),
+        ml_schema=build_schema(ctx, "ml"),
         as_of=ctx.as_of,
     )
     return {
@@ -152,12 +158,12 @@ def step_forecast_when_complete(ctx: RunContext) -> dict[str, Any]:
 
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
-    """Build and test the forecasting marts and the tests on ``audit_ml`` sources."""
+    """Build and test the forecasting marts and the tests on the build's ``ml`` sources."""
     return build(ctx, select=[FORECASTING])
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:
-    """Swap the audit schemas in (only reached when every test passed; checked again here).
+    """Publish the build schemas (only reached when every test passed; checked again here).
 
     The fingerprint of the key that built what is published changes with it (atomically where
     the engine can).
@@ -227,7 +233,7 @@ def forecast_steps(counts_schema: str | None = None) -> list[tuple[str, Step]]:
     """``blotter forecast``: a new model run through audit → build → publish of marts and ml.
 
     Run with ``ctx.publish_schemas = ML_SCHEMAS``. ``counts_schema``: read the counts there
-    instead of ``audit_marts`` (a copy of the published marts).
+    instead of the build's marts (a copy of the published marts).
     """
     return [
         ("prepare_audit", step_prepare_ml_audit),
@@ -238,7 +244,7 @@ def forecast_steps(counts_schema: str | None = None) -> list[tuple[str, Step]]:
 
 
 def registry_steps(change: Step) -> list[tuple[str, Step]]:
-    """``blotter model approve|rollback`` after ``change`` edited ``audit_ml``'s registry.
+    """``blotter model approve|rollback`` after ``change`` edited the build's ml registry.
 
     The forecasting marts are rebuilt and published, so fct_forecasts serves the new champion.
     The caller prepares the audit schemas and makes the change first (a mistake such as an

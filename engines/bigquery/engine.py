@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
+from engines.base import AUDIT_PREFIX, PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
 from engines.bigquery import publish
 from engines.bigquery.key_store import BigQueryKeyStore
 from engines.bigquery.landing import landing
@@ -82,6 +82,10 @@ class BigQueryEngine:
         return BigQueryMLStore(
             self.client, tables, counts_table, self.bq.dataset_prefix, self.bq.location
         )
+
+    def build_prefixes(self) -> dict[str, str]:
+        """``audit_`` for every schema: the audit datasets are copied over the published ones."""
+        return {schema: AUDIT_PREFIX for schema in PUBLISHED_SCHEMAS}
 
     def prepare_audit(
         self,

@@ -1,7 +1,9 @@
 """The DuckDB engine: the embedded default (targets ``dev`` and ``ci``), one warehouse file.
 
 Everything lives in the file ``BLOTTER_DUCKDB_PATH`` names: raw landing, dbt's schemas, the ML
-tables, the key store and the run ledger; the run lock is ``<file>.lock`` next to it.
+tables, the key store and the run ledger; the run lock is ``<file>.lock`` next to it. Builds
+write the colour of each schema that is not live, and publishing flips the published views
+(blue/green, ``engines.duckdb.colours``).
 
 Environment variables read here: none (the path is passed in).
 """
@@ -16,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 
 from engines.base import PUBLISHED_SCHEMAS, PublishResult, StoredFingerprint
-from engines.duckdb import dbt, publish
+from engines.duckdb import colours, dbt, publish
+from engines.duckdb.connect import connect
 from engines.duckdb.key_store import DuckDBKeyStore, record_in
 from engines.duckdb.landing import landing
 from engines.duckdb.ledger import DuckDBLedger
@@ -33,6 +36,22 @@ class DuckDBEngine:
         self.local_path = Path(path)
         self.target = target
         self.where = str(self.local_path)
+        self._build_prefixes: dict[str, str] | None = None
+
+    def build_prefixes(self) -> dict[str, str]:
+        """The colour each published schema is built in by this command: the one not live.
+
+        Read once and kept, so that every step of the command (dbt's relations, ``ml/``'s
+        schemas, the publish) names the same schemas. Each command builds a new engine, and
+        ``prepare_audit`` and ``publish`` refuse a colour that has become live since.
+        """
+        if self._build_prefixes is None:
+            if not self.local_path.is_file():
+                self._build_prefixes = {s: colours.BLUE for s in PUBLISHED_SCHEMAS}
+            else:
+                with connect(self.local_path) as con:  # the configuration every write uses
+                    self._build_prefixes = colours.build_prefixes(con)
+        return dict(self._build_prefixes)
 
     def landing(self) -> AbstractContextManager[Any]:
         """dlt's DuckDB destination on the warehouse file."""
@@ -63,12 +82,12 @@ class DuckDBEngine:
         schemas: Sequence[str] = PUBLISHED_SCHEMAS,
         tables: Collection[tuple[str, str]] | None = None,
     ) -> int:
-        """Copy the published ``tables`` (None: all) into fresh audit schemas (one transaction)."""
-        return publish.prepare_audit(self.local_path, schemas, tables=tables)
+        """Copy the live ``tables`` (None: all) into the emptied build colour (one transaction)."""
+        return publish.prepare_audit(self.local_path, schemas, self.build_prefixes(), tables)
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
-        """Drop the audit schemas of ``schemas``."""
-        publish.drop_audit(self.local_path, schemas)
+        """Drop the build colour of ``schemas``."""
+        publish.drop_audit(self.local_path, schemas, self.build_prefixes())
 
     def publish(
         self,
@@ -78,9 +97,9 @@ class DuckDBEngine:
         fingerprint: tuple[str, StoredFingerprint] | None = None,
         recreate_views: Callable[[], None] | None = None,
     ) -> PublishResult:
-        """One transaction: the schemas, their views (SQL rewritten) and the fingerprint.
+        """One transaction: the published views flipped to the build colour, the fingerprint.
 
-        ``recreate_views`` is not needed: DuckDB returns each view's SQL, rewritten here.
+        ``recreate_views`` is not needed: the published views are made here, onto the colour.
         """
 
         def in_transaction(con: Any) -> None:
@@ -88,7 +107,11 @@ class DuckDBEngine:
                 record_in(con, *fingerprint)
 
         return publish.publish(
-            self.local_path, failing_tests, schemas, in_transaction=in_transaction
+            self.local_path,
+            failing_tests,
+            schemas,
+            self.build_prefixes(),
+            in_transaction=in_transaction,
         )
 
     def key_store(self) -> DuckDBKeyStore:

@@ -62,13 +62,13 @@ class DuckDBKeyStore:
             con.execute("commit")
 
     def has_marts(self, schema_prefix: str) -> bool:
-        """True when ``<schema_prefix>marts`` holds a table."""
+        """True when ``<schema_prefix>marts`` holds a table (or, published: a view onto one)."""
         if not self.path.exists():
             return False
         with connect(self.path, read_only=True) as con:
             row = con.execute(
-                "select count(*) from duckdb_tables() where database_name = current_database() "
-                "and schema_name = ?",
+                "select count(*) from information_schema.tables "
+                "where table_catalog = current_database() and table_schema = ?",
                 [f"{schema_prefix}marts"],
             ).fetchone()
         return bool(row and row[0])

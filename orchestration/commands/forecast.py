@@ -1,8 +1,9 @@
 """``blotter forecast`` and ``blotter model list|approve|rollback``.
 
 ``forecast``, ``model approve`` and ``model rollback`` change what planners read, so by default
-they go through write-audit-publish like ``blotter run``: the change is made in ``audit_ml``,
-the forecasting marts are rebuilt and tested in ``audit_marts``, then ``marts`` and ``ml`` are
+they go through write-audit-publish like ``blotter run``: the change is made in the build's
+``ml`` schema (``audit_ml``, or on DuckDB the colour of ``ml`` not live, e.g. ``green_ml``), the
+forecasting marts are rebuilt and tested in the build's marts, then ``marts`` and ``ml`` are
 published, under the run lock and recorded in the run ledger. With ``--ml-schema`` naming
 another (unpublished) schema they work on that schema directly and publish nothing. Every
 command here takes ``--target`` (default ``BLOTTER_TARGET``) and works on that target's engine.
@@ -186,7 +187,7 @@ def _registry_change(
 ) -> str:
     """Apply ``change(warehouse, schema)`` (returns a one-line outcome) to the registry.
 
-    On the published registry the change is made in ``audit_ml`` and published with the
+    On the published registry the change is made in the build's ml and published with the
     rebuilt forecasting marts, so fct_forecasts serves the new champion at once.
     """
     from ml.registry import RegistryError
@@ -200,6 +201,7 @@ def _registry_change(
 
     from orchestration.steps import (
         ML_SCHEMAS,
+        build_schema,
         drop_audit,
         ml_warehouse,
         prepare_audit,
@@ -211,7 +213,7 @@ def _registry_change(
     def before(ctx: Any) -> None:
         prepare_audit(ctx, ML_SCHEMAS)
         try:  # an unknown run id is the operator's mistake: exit 2, no ledger row
-            outcome["registry"] = change(ml_warehouse(ctx), "audit_ml")
+            outcome["registry"] = change(ml_warehouse(ctx), build_schema(ctx, "ml"))
         except (RegistryError, WarehouseError) as exc:
             drop_audit(ctx, ML_SCHEMAS)
             raise OperatorError(str(exc)) from None

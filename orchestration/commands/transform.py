@@ -18,8 +18,9 @@ from orchestration.commands.target import Target, engine_or_exit
 
 DEV_PREFIX = "dev_"
 PSEUDONYMISED = "fct_incidents"
-# Schema prefixes transform refuses: the published schemas, and the run's audit schemas.
-_RESERVED = ("", "audit_")
+# Schema prefixes transform refuses: the published schemas, and the run's build schemas
+# (audit_ on BigQuery, DuckDB's blue/green colours: the published views read one of them).
+_RESERVED = ("", "audit_", "blue_", "green_")
 
 
 def _parse_vars(raw: str | None) -> dict[str, object]:
@@ -74,7 +75,7 @@ def transform_command(
     if not isinstance(prefix, str) or prefix in _RESERVED:
         fail(
             f"blotter transform does not build into schema_prefix {prefix!r} (the published "
-            "or audit schemas); use `blotter run` to publish, or another prefix such as dev_"
+            "or build schemas); use `blotter run` to publish, or another prefix such as dev_"
         )
 
     from orchestration import pseudonym, session

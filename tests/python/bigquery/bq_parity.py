@@ -22,6 +22,8 @@ import duckdb
 import pandas as pd
 from bq_emulator import Emulator
 
+from engines.duckdb.colours import live_prefixes
+
 REPO = Path(__file__).resolve().parents[3]
 PSEUDONYM_KEY = "bigquery-parity-test-key"  # prod refuses the dev key; both runs use this one
 # A hang guard, not a speed check: on the shared 2-core box at load 14 one BigQuery day took over
@@ -100,11 +102,16 @@ class Deployment:
     # ---- reading published tables
 
     def tables(self, schema: str) -> list[str]:
-        """Base tables of a published schema (or dataset)."""
+        """Base tables of a published schema (or dataset).
+
+        On DuckDB those of the schema's live colour (blue/green): the published schema holds
+        one view onto each of them.
+        """
         if self.emulator is None:
             with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+                physical = live_prefixes(con).get(schema, "") + schema
                 rows = con.execute(
-                    "select table_name from duckdb_tables() where schema_name = ?", [schema]
+                    "select table_name from duckdb_tables() where schema_name = ?", [physical]
                 ).fetchall()
             return sorted(r[0] for r in rows)
         client = self.emulator.client()

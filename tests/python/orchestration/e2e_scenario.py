@@ -31,6 +31,7 @@ from orch_helpers import Receiver, schema_digest
 from typer.testing import CliRunner
 
 from engines.base import PUBLISHED_SCHEMAS
+from engines.duckdb.colours import live_prefixes
 from orchestration.cli import app
 
 # Where `blotter transform` writes its dbt artefacts (DBT_TARGET_PATH), under the scenario's base.
@@ -122,6 +123,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
                     "select schema_name from duckdb_schemas() where not internal"
                 ).fetchall()
             }
+            sc.facts["live_colours"] = live_prefixes(con)
             # The merge on case_number broke: one incident landed twice.
             con.execute(
                 "insert into raw.incidents select * replace ('dup' || _dlt_id as _dlt_id) "

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import duckdb
 
+from engines.duckdb.colours import live_prefixes
+from engines.duckdb.publish import rewrite_view_sql
+
 
 class Receiver:
     """A Slack-like webhook on 127.0.0.1 that records every JSON body it is sent."""
@@ -52,17 +55,29 @@ class Receiver:
         self.server.server_close()
 
 
+def _physical(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, str]:
+    """``{physical schema: published schema}``: a published schema's live colour (blue/green,
+    ``engines.duckdb.colours``) holds its rows; the published schema itself holds views."""
+    live = live_prefixes(con)
+    return {live.get(s, "") + s: s for s in schemas}
+
+
 def schema_digest(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
     """Content hash of every table (columns + order-independent row hashes) and view (its SQL).
 
-    Views are hashed by definition: their rows follow ``raw``, which is never rolled back.
+    Keyed by published name: what a published view reads is hashed where it physically is (the
+    live colour), views with colour names read back as published names, so a flip to an equal
+    copy changes nothing here and any changed row or definition does. Views are hashed by
+    definition: their rows follow ``raw``, which is never rolled back.
     """
     digests: dict[str, str] = {}
     with duckdb.connect(str(path), read_only=True) as con:
+        physical = _physical(con, schemas)
+        renames = {p: s for p, s in physical.items() if p != s}
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() "
             "where list_contains(?, schema_name) order by 1, 2",
-            [list(schemas)],
+            [list(physical)],
         ).fetchall()
         for schema, name in tables:
             rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
@@ -72,16 +87,27 @@ def schema_digest(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
                 "where table_schema = ? and table_name = ? order by ordinal_position",
                 [schema, name],
             ).fetchall()
-            digests[f"{schema}.{name}"] = hashlib.sha256(
+            digests[f"{physical[schema]}.{name}"] = hashlib.sha256(
                 repr((cols, row_hashes)).encode()
             ).hexdigest()
         views = con.execute(
             "select schema_name, view_name, sql from duckdb_views() "
             "where not internal and list_contains(?, schema_name)",
-            [list(schemas)],
+            [list(physical)],
         ).fetchall()
         for schema, name, sql in views:
-            digests[f"{schema}.{name}"] = hashlib.sha256(sql.encode()).hexdigest()
+            sql = rewrite_view_sql(sql, renames)
+            digests[f"{physical[schema]}.{name}"] = hashlib.sha256(sql.encode()).hexdigest()
+        # What readers see: the published views onto the colour (names and definitions).
+        published = con.execute(
+            "select schema_name, view_name, sql from duckdb_views() "
+            "where not internal and list_contains(?, schema_name) order by 1, 2",
+            [[s for p, s in physical.items() if p != s]],
+        ).fetchall()
+        for schema, name, sql in published:
+            key = f"{schema}.{name}"
+            seen = digests.get(key, "missing") + rewrite_view_sql(sql, renames)
+            digests[key] = hashlib.sha256(seen.encode()).hexdigest()
     return digests
 
 

@@ -36,6 +36,7 @@ from e2e_life import (
 )
 from e2e_scenario import TRANSFORM_TARGET
 
+from engines.base import PUBLISHED_SCHEMAS
 from ml.tables import ML_TABLES
 from orchestration.dbt_manifest import CONTINUED
 
@@ -68,9 +69,15 @@ def test_two_days_publish(scenario: Scenario) -> None:
 
 
 def test_published_schemas_only_no_audit_copies(scenario: Scenario) -> None:
-    """Issue 12 item 13: after a publish a reader sees every table once."""
+    """Issue 12 item 13: after a publish a reader sees every table once (published views) plus
+    its one physical copy (the live colour of each schema, blue/green; the other is dropped)."""
     requested = {s for s in scenario.facts["schemas"] if s.startswith("dev_")}
-    assert scenario.facts["schemas"] - requested <= VISIBLE, scenario.facts["schemas"]
+    live = scenario.facts["live_colours"]
+    # Every published schema there is reads one recorded colour.
+    assert set(live) == {s for s in PUBLISHED_SCHEMAS if s in scenario.facts["schemas"]}, live
+    physical = {prefix + schema for schema, prefix in live.items()}
+    visible = VISIBLE | physical
+    assert scenario.facts["schemas"] - requested <= visible, scenario.facts["schemas"]
     assert {"marts", "ml", "raw", "ops"} <= scenario.facts["schemas"]
 
 

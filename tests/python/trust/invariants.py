@@ -11,7 +11,7 @@ can record them at the moment it ends and a test can show all of them at once:
    published incidents with a date, and their calendar ends on the as-of;
 3. no published incident is dated after the as-of;
 4. ``ops.run_ledger`` has no ``running`` row unless that process holds the run lock now;
-5. no ``audit_*`` schema is left next to the published ones;
+5. no build schema (``audit_*``, a colour not live) is left next to the published ones;
 6. no pseudonym key used so far appears in dbt's artefacts and logs, dlt's working files, the
    run summaries, the lock file, the ledger, the catalog's SQL or the CLI's output.
 """
@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from engines.base import PUBLISHED_SCHEMAS
+from engines.duckdb.colours import COLOURS, live_prefixes
 from engines.lockfile import pid_alive
 from orchestration.lock import Holder, is_held, lock_path
 
@@ -127,15 +129,22 @@ def ledger_violations(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[s
 
 
 def audit_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Invariant 5: only the published schemas (plus raw, ops, restricted) are visible."""
-    left = [
+    """Invariant 5: only the published schemas (plus raw, ops, restricted) are visible, and the
+    one physical copy each reads (its live colour, blue/green): no build schema is left."""
+    present = {
         r[0]
         for r in con.execute(
-            "select schema_name from duckdb_schemas() "
-            "where database_name = current_database() and starts_with(schema_name, 'audit_')"
+            "select schema_name from duckdb_schemas() where database_name = current_database()"
         ).fetchall()
-    ]
-    return [f"audit schemas left after the run: {', '.join(sorted(left))}"] if left else []
+    }
+    live = live_prefixes(con)
+    left = {s for s in present if s.startswith("audit_")} | {
+        colour + schema
+        for schema in PUBLISHED_SCHEMAS
+        for colour in COLOURS
+        if colour + schema in present and live.get(schema) != colour
+    }
+    return [f"build schemas left after the run: {', '.join(sorted(left))}"] if left else []
 
 
 def _catalog_text(con: duckdb.DuckDBPyConnection) -> str:

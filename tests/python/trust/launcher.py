@@ -13,9 +13,9 @@ a run while a second one starts). A forgotten process gives up after ``TRUST_HOL
 Hold points (each in the middle of its step, after it has changed something):
 
 - ``ingest``: dlt is extracting, the first page fetched, nothing loaded yet;
-- ``build_warehouse``: dbt has built ``audit_marts.fct_incidents``, the rest not yet;
-- ``forecast``: ``audit_ml.forecasts`` is written, the performance and registry rows are not;
-- ``build_ml``: dbt has built ``audit_marts.fct_forecasts``, its tests not yet;
+- ``build_warehouse``: dbt has built the build colour's ``fct_incidents``, the rest not yet;
+- ``forecast``: the build's ``ml.forecasts`` is written, the performance and registry rows not;
+- ``build_ml``: dbt has built the build's ``fct_forecasts``, its tests not yet;
 - ``publish``: inside the publish transaction, staging, intermediate and marts replaced;
 - ``docs``: ``dbt docs generate`` about to run (everything is published).
 """

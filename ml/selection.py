@@ -262,3 +262,20 @@ def assemble(
             out[np.ix_(rows, cols)] = block
             served.setdefault(str(level), {})[bucket] = method
     return out, served
+
+
+def fell_back(
+    preds: dict[str, np.ndarray], served: Selection, levels: np.ndarray, buckets: list[str]
+) -> np.ndarray:
+    """Series (row indices) the method serving their level left without a forecast in some
+    bucket: ``assemble`` gave them the default (the run's notes name them)."""
+    out: set[int] = set()
+    bucket_arr = np.array(buckets)
+    for level, cells in served.items():
+        rows = np.flatnonzero(levels == level)
+        for bucket, method in cells.items():
+            values = combine(preds, members(method))
+            if values is not None:
+                cols = np.flatnonzero(bucket_arr == bucket)
+                out.update(rows[~np.isfinite(values[np.ix_(rows, cols)]).all(axis=1)].tolist())
+    return np.array(sorted(out), dtype=int)

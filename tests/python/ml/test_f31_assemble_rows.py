@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.selection import assemble
+from ml.selection import assemble, fell_back
 
 LEVELS = np.array(["city", "area", "area", "area"])
 
@@ -49,3 +49,12 @@ def test_a_method_no_series_has_serves_nothing() -> None:
     out, served = assemble(preds, selection, LEVELS, ["1-3m"] * 3, "seasonal_naive")
     np.testing.assert_allclose(out[1:], 5.0)
     assert served["area"]["1-3m"] == "seasonal_naive"
+
+
+def test_the_series_that_fell_back_are_named() -> None:
+    selection = {"city": {"1-3m": "season_trend"}, "area": {"1-3m": "auto_ets"}}
+    preds = _preds()
+    _, served = assemble(preds, selection, LEVELS, ["1-3m"] * 3, "seasonal_naive")
+    assert fell_back(preds, served, LEVELS, ["1-3m"] * 3).tolist() == [3]
+    preds["auto_ets"][3] = 1.0
+    assert fell_back(preds, served, LEVELS, ["1-3m"] * 3).tolist() == []

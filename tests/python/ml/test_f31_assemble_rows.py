@@ -2,9 +2,8 @@
 
 Issue 14's new-geography stress case, monthly: a peer (AutoETS) is NaN on a history shorter
 than ``ml.peers.MIN_POINTS``, so one geography too new for it made ``assemble`` serve the
-default (seasonal naive) to every series of its level. At the 2021-12 bench origin that cost
-the three other areas 127 of the cell's absolute error (384 against AutoTheta's 257).
-"""
+default (seasonal naive) to every series of its level. At the 2021-12 bench origin the three
+other areas' summed absolute error was 384 against AutoTheta's 257 (after the fix: 262)."""
 
 from __future__ import annotations
 

@@ -64,7 +64,9 @@ def pooled_level(  # noqa: PLR0913
     trailing = np.broadcast_to(np.maximum(t - window + 1, 0), y.shape)
     last_shift = np.maximum.accumulate(np.where(shifted, t, -1), axis=1)
     start = np.maximum(trailing, last_shift + 1)
-    share_counts = _sums(y, start)
+    # Counts of the periods where a series has a level (the group's level sums those levels).
+    counted = np.where(np.isfinite(level), y, np.nan)
+    share_counts = _sums(counted, start)
     group_level = np.full_like(level, np.nan)
     group_counts = np.full_like(level, np.nan)
     for g in np.unique(group_of):
@@ -72,10 +74,10 @@ def pooled_level(  # noqa: PLR0913
         if rows.sum() < 2:
             continue
         group_level[rows] = np.nansum(np.where(np.isfinite(level[rows]), level[rows], 0.0), axis=0)
-        # The level's counts over the periods each series was observed in (a series that
+        # The level's counts over the periods each series was counted in (a series that
         # began inside the window has its share of the periods it existed in).
-        total = np.nansum(y[rows], axis=0)
-        group_counts[rows] = _sums(np.where(np.isnan(y[rows]), np.nan, total), start[rows])
+        total = np.nansum(counted[rows], axis=0)
+        group_counts[rows] = _sums(np.where(np.isnan(counted[rows]), np.nan, total), start[rows])
     with np.errstate(invalid="ignore", divide="ignore"):
         share_estimate = share_counts / group_counts * group_level
         var_recent = 1.0 / (level * spec.level_window)

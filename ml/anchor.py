@@ -30,7 +30,7 @@ def log_gap(ctx: FeatureContext, level_index: np.ndarray, annual, growth) -> np.
     spec = ctx.spec
     total, count = annual
     with np.errstate(invalid="ignore", divide="ignore"):
-        recent = ctx.level / level_index
+        recent = ctx.pooled / level_index
         year_mean = total / count
         # The year's mean is centred half a year back, the recent level half its window back.
         centre_gap = (spec.year - spec.level_window) / 2 / spec.year

@@ -14,7 +14,7 @@ from ml.intervals import FALLBACK, apply_rows, calibrate_buckets, loo_coverage
 from ml.models import forecast_methods, has_ml_history, reconcile, reconcile_groups
 from ml.panel import Panel
 from ml.peers import peer_rows
-from ml.selection import assemble, members, select
+from ml.selection import assemble, fell_back, members, select
 
 FORECAST_COLUMNS = [
     "freq",
@@ -233,6 +233,13 @@ def forecast_panel(panel: Panel, config: ForecastConfig, horizon: int) -> FreqRe
     single = methods.pop() if len(methods) == 1 else "blotter"
     method = "blotter" if "*" in single else single  # a weighted combination is Blotter's
     notes = []
+    lost = fell_back(preds, served, levels, buckets_of(panel.freq, horizon))
+    if len(lost):
+        names = ", ".join(f"{levels[i]}/{panel.keys['geo'].iloc[i]}" for i in lost[:5])
+        notes.append(
+            f"{panel.freq}: {len(lost)} series too short for the method serving their level, "
+            f"forecast by {default} instead: {names}{' …' if len(lost) > 5 else ''}"
+        )
     gone = np.flatnonzero(ctx.stopped[:, origin])
     if len(gone):
         names = ", ".join(f"{levels[i]}/{panel.keys['geo'].iloc[i]}" for i in gone[:5])

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
 from ml.panel import Panel
+from ml.pooled_level import pooled_level
 
 RATIO_CLIP = 10.0
 # A geography has stopped when, besides a whole level window without an incident, the zeros
@@ -217,6 +218,8 @@ class FeatureContext:
         y = self.panel.y
         self.level, self.shifted = shifted_level(y, spec, self.config)
         self.stopped = stopped(y, spec)
+        codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
+        self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)
         self.short = trailing_mean(y, spec.short_window)
         # level_forecast's fallback; column t equals that of y[:, : t + 1] (cumsum prefixes)
         self.season_mean = trailing_mean(y, spec.season, min_frac=0.0)
@@ -230,7 +233,6 @@ class FeatureContext:
             self.profile = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         dates = self.panel.extended_periods(self.max_h)
         self.calendar = calendar_features(dates, self.panel.freq, self.config)
-        self.level_codes = self._codes(self.panel.keys["geo_level"])
         geo_keys = self.panel.keys["geo_level"] + "/" + self.panel.keys["geo"]
         # HGB categoricals need < 255 levels.
         self.use_geo = self.config.geo_feature and self.panel.n_series <= 250

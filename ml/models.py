@@ -48,8 +48,9 @@ def seasonal_naive(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray
 
 
 def level_forecast(ctx: FeatureContext, origin: int, horizon: int) -> np.ndarray:
-    """Flat forecast at the (shift-aware) recent level; mean of what exists for short series."""
-    lvl = ctx.level[:, origin]
+    """Flat forecast at the (shift-aware, pooled) recent level; mean of what exists for short
+    series."""
+    lvl = ctx.pooled[:, origin]
     lvl = np.where(np.isnan(lvl), ctx.season_mean[:, origin], lvl)
     return np.repeat(np.nan_to_num(lvl)[:, None], horizon, axis=1)
 

@@ -218,19 +218,11 @@ def method_for(selection: Selection, level: str, bucket: str, default: str) -> s
     return chosen[earlier[-1]] if earlier else default
 
 
-def combine(
-    preds: dict[str, np.ndarray], weights: dict[str, float], rows: np.ndarray, cols: np.ndarray
-) -> np.ndarray | None:
-    """The weighted sum of the members' forecasts (full size; None when one is missing or not
-    finite on the cell's rows and columns)."""
-    total = None
-    for name, weight in weights.items():
-        values = preds.get(name)
-        if values is None or not np.isfinite(values[np.ix_(rows, cols)]).all():
-            return None
-        total = weight * values if total is None else total + weight * values
-    if total is None:
+def combine(preds: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray | None:
+    """The weighted sum of the members' forecasts (full size; None when one is missing)."""
+    if not weights or any(name not in preds for name in weights):
         return None
+    total = np.sum([weight * preds[name] for name, weight in weights.items()], axis=0)
     return total / sum(weights.values())
 
 
@@ -244,7 +236,11 @@ def assemble(
     """The forecast (series x h) taking each cell from its method, and what served each cell.
 
     A method missing from ``preds`` (e.g. the GBM where the history got too short) falls back
-    to ``default``.
+    to ``default``. So does a series where the method has no forecast (a peer is NaN on a
+    history shorter than ``ml.peers.MIN_POINTS``, e.g. a geography that began a few periods
+    ago): that series alone, not its whole level (before f31, one new geography sent its
+    level's cell to ``default``). ``served`` names the method that served the cell's other
+    series.
     """
     n, horizon = len(levels), len(buckets)
     out = np.full((n, horizon), np.nan)
@@ -255,9 +251,31 @@ def assemble(
         for bucket in dict.fromkeys(buckets):
             cols = np.flatnonzero(bucket_arr == bucket)
             method = method_for(selection, str(level), bucket, default)
-            values = combine(preds, members(method), rows, cols)
+            values = combine(preds, members(method))
             if values is None:
                 method, values = default, preds[default]
-            out[np.ix_(rows, cols)] = values[np.ix_(rows, cols)]
+            block = values[np.ix_(rows, cols)]
+            missing = ~np.isfinite(block).all(axis=1)
+            if missing.all():
+                method = default
+            block[missing] = preds[default][np.ix_(rows[missing], cols)]
+            out[np.ix_(rows, cols)] = block
             served.setdefault(str(level), {})[bucket] = method
     return out, served
+
+
+def fell_back(
+    preds: dict[str, np.ndarray], served: Selection, levels: np.ndarray, buckets: list[str]
+) -> np.ndarray:
+    """Series (row indices) the method serving their level left without a forecast in some
+    bucket: ``assemble`` gave them the default (the run's notes name them)."""
+    out: set[int] = set()
+    bucket_arr = np.array(buckets)
+    for level, cells in served.items():
+        rows = np.flatnonzero(levels == level)
+        for bucket, method in cells.items():
+            values = combine(preds, members(method))
+            if values is not None:
+                cols = np.flatnonzero(bucket_arr == bucket)
+                out.update(rows[~np.isfinite(values[np.ix_(rows, cols)]).all(axis=1)].tolist())
+    return np.array(sorted(out), dtype=int)

@@ -148,6 +148,9 @@ class SeasonTrend:
         # Annual means for the trend, and the trend at every (series, origin).
         self.annual = trailing_sum_count(y, self.year)
         self.growth = self.trend(s_all, t_all).reshape(panel.n_series, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pool = ctx.pooled / ctx.level
+        self.pool = np.where(np.isfinite(pool) & (pool > 0), pool, 1.0)
         memory = ctx.config.level_memory
         self.gap = log_gap(ctx, self.level_index, self.annual, self.growth) if memory else None
         self.weekday = None
@@ -257,7 +260,7 @@ class SeasonTrend:
         path = self.growth[s, o] * (1 - TREND_DAMPING**x) / -np.log(TREND_DAMPING)
         if self.gap is not None:  # far leads revert towards the year's level (ml.anchor)
             path = path + reversion(h, self.year, self.ctx.config.level_memory) * self.gap[s, o]
-        out = idx * np.exp(path)
+        out = idx * np.exp(path) * self.pool[s, o]
         if self.weekday is not None:
             out = out * self.weekday[self.dows[t], s, o]
             factors = self._holiday_factors(int(cutoff if cutoff is not None else np.max(o)))

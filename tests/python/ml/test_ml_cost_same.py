@@ -35,12 +35,12 @@ def test_level_fallback_equals_the_mean_of_the_history_up_to_each_origin(
     ctx = FeatureContext(panel, ForecastConfig(), 12)
     for origin in range(panel.n_periods):
         before = trailing_mean(panel.y[:, : origin + 1], ctx.spec.season, min_frac=0.0)[:, -1]
-        lvl = ctx.level[:, origin]
+        lvl = ctx.pooled[:, origin]  # the level the flat forecast starts from (f31)
         expected = np.nan_to_num(np.where(np.isnan(lvl), before, lvl))
         got = models.level_forecast(ctx, origin, 4)
         assert np.array_equal(got, np.repeat(expected[:, None], 4, axis=1)), origin
     # The fallback was exercised: a late series without a level yet, forecast at its mean.
-    used = [o for o in range(panel.n_periods) if np.isnan(ctx.level[3, o]) and o >= 10]
+    used = [o for o in range(panel.n_periods) if np.isnan(ctx.pooled[3, o]) and o >= 10]
     assert used and models.level_forecast(ctx, used[0], 1)[3, 0] > 0
 
 

@@ -264,7 +264,8 @@ def _run(
     if loaded != stats.accepted:
         # Each accepted row has a unique key, so the merge writes exactly that many rows.
         raise IngestError(
-            f"accounting mismatch: {stats.accepted} rows accepted but {loaded} written by {load_id}"
+            f"accounting mismatch: {stats.accepted} rows accepted but {loaded} written by "
+            f"{load_id}: inspect raw.incidents where _dlt_load_id = '{load_id}' before rerunning"
         )
     for line in stats.drift:
         log.warning("schema drift at %s: %s", safe_url, line)

@@ -165,9 +165,13 @@ def _remove_copies(pipeline: Any, load_id: str, rows: dict[str, int | None]) -> 
     return Recovered(load_id, rows, removed)
 
 
+def _load_column(column: str) -> str:
+    return "load_id" if column == "load_id" else "_dlt_load_id"  # dlt's loads table: load_id
+
+
 def _counts(client: Any, name: str, column: str, load_id: str) -> tuple[int, int]:
     """Rows of ``load_id`` in table ``name`` and distinct values of ``column`` among them."""
-    key = "load_id" if column == "load_id" else "_dlt_load_id"  # dlt's loads table: load_id
+    key = _load_column(column)
     query = f"select count(*), count(distinct {column}) from {name} where {key} = %s"
     with client.execute_query(query, load_id) as cursor:
         found, distinct = cursor.fetchall()[0]
@@ -183,7 +187,7 @@ def _dedupe(client: Any, name: str, column: str, load_id: str, repairable: bool)
     found, distinct = _counts(client, name, column, load_id)
     if found == distinct or not repairable:
         return 0
-    key = "load_id" if column == "load_id" else "_dlt_load_id"
+    key = _load_column(column)
     client.execute_sql(
         f"delete from {name} where {key} = %s and rowid not in "
         f"(select min(rowid) from {name} where {key} = %s group by {column})",

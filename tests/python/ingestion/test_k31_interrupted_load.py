@@ -123,8 +123,9 @@ def test_a_kill_after_the_load_finished_but_before_the_copies_went_is_repaired_n
         ((load_id, files),) = pending_rows(path).items()
         kill_at(url, path, DAY, "repair")  # dlt finished the package: no longer pending
         assert pending_rows(path) == {}
-        (rows,) = query(path, "select count(*) from raw.incidents where _dlt_load_id = ?", load_id)[0]
-        assert rows == 2 * files["incidents"]  # the copies are in raw now, only the marker knows
+        per_load = "select count(*) from raw.incidents where _dlt_load_id = ?"
+        # The copies are in raw now: only the marker knows.
+        assert query(path, per_load, load_id)[0][0] == 2 * files["incidents"]
         result = ingest_duckdb(url, path, START, as_of=DAY, show_progress=False)
     assert len(result.recovered) == 1 and load_id in result.recovered[0]
     accounting_holds(path, result)

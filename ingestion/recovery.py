@@ -116,7 +116,9 @@ def finish_interrupted_loads(pipeline: Any, state_dir: Path) -> list[Recovered]:
             f"cannot finish the load an interrupted run left pending: {root_cause(exc)}; "
             "fix that and rerun (the pending load is kept and retried first)"
         ) from exc
-    recovered = [_remove_copies(pipeline, load_id, rows) for load_id, rows in sorted(loads.items())]
+    recovered = [
+        _remove_copies(pipeline, load, rows, marker) for load, rows in sorted(loads.items())
+    ]
     if loads:
         marker.unlink()
     for done in recovered:
@@ -129,7 +131,9 @@ def can_remove_copies(pipeline: Any) -> bool:
     return bool(pipeline.destination.destination_type.endswith(".duckdb"))
 
 
-def _remove_copies(pipeline: Any, load_id: str, rows: dict[str, int | None]) -> Recovered:
+def _remove_copies(
+    pipeline: Any, load_id: str, rows: dict[str, int | None], marker: Path
+) -> Recovered:
     """Keep one copy of each row of ``load_id`` in every table of its package, checked."""
     repairable = can_remove_copies(pipeline)
     removed: dict[str, int] = {}
@@ -137,23 +141,21 @@ def _remove_copies(pipeline: Any, load_id: str, rows: dict[str, int | None]) -> 
         with pipeline.sql_client() as client, client.begin_transaction():
             for table, expected in sorted(rows.items()):
                 name = client.make_qualified_table_name(table)
-                removed[table] = _dedupe(client, name, "_dlt_id", load_id, repairable)
-                found, distinct = _counts(client, name, "_dlt_id", load_id)
-                if found != distinct or expected not in (None, found):
-                    files = "one per _dlt_id" if expected is None else f"{expected:,}"
+                removed[table] = _dedupe(client, name, load_id, repairable)
+                found, distinct = _counts(client, name, load_id)
+                if found < (expected or 0):
+                    raise IngestError(
+                        f"raw.{table} holds {found:,} of the {expected:,} rows of load {load_id}, "
+                        f"which an interrupted run left pending: delete {marker} and run "
+                        "`blotter ingest --full-refresh` to re-read them"
+                    )
+                if found != distinct or found != (expected or found):
                     raise IngestError(
                         f"raw.{table} holds {found:,} rows ({distinct:,} distinct) of load "
-                        f"{load_id}, which an interrupted run left pending and whose files held "
-                        f"{files}: delete the extra copies (that load's rows sharing _dlt_id), "
-                        "then rerun"
+                        f"{load_id}, which an interrupted run left pending: delete the extra "
+                        "copies (that load's rows sharing _dlt_id), then rerun"
                     )
-            loads = client.make_qualified_table_name(LOADS_TABLE)
-            removed[LOADS_TABLE] = _dedupe(client, loads, "load_id", load_id, repairable)
-            if _counts(client, loads, "load_id", load_id)[0] != 1:
-                raise IngestError(
-                    f"raw.{LOADS_TABLE} does not record load {load_id} exactly once after "
-                    "dlt finished it: delete all but one of its rows, then rerun"
-                )
+            removed[LOADS_TABLE] = _dedupe_loads(client, load_id)
     except Exception as exc:
         own = find_own(exc, IngestError)
         if own is not None:
@@ -165,33 +167,53 @@ def _remove_copies(pipeline: Any, load_id: str, rows: dict[str, int | None]) -> 
     return Recovered(load_id, rows, removed)
 
 
-def _load_column(column: str) -> str:
-    return "load_id" if column == "load_id" else "_dlt_load_id"  # dlt's loads table: load_id
-
-
-def _counts(client: Any, name: str, column: str, load_id: str) -> tuple[int, int]:
-    """Rows of ``load_id`` in table ``name`` and distinct values of ``column`` among them."""
-    key = _load_column(column)
-    query = f"select count(*), count(distinct {column}) from {name} where {key} = %s"
+def _counts(client: Any, name: str, load_id: str) -> tuple[int, int]:
+    """Rows of ``load_id`` in table ``name`` and distinct ``_dlt_id`` among them."""
+    query = f"select count(*), count(distinct _dlt_id) from {name} where _dlt_load_id = %s"
     with client.execute_query(query, load_id) as cursor:
         found, distinct = cursor.fetchall()[0]
     return int(found), int(distinct)
 
 
-def _dedupe(client: Any, name: str, column: str, load_id: str, repairable: bool) -> int:
-    """Delete all but the first copy of each ``column`` value among ``load_id``'s rows.
+def _dedupe(client: Any, name: str, load_id: str, repairable: bool) -> int:
+    """Delete all but the first copy of each ``_dlt_id`` among ``load_id``'s rows in ``name``.
 
     Returns the rows deleted. Where equal rows cannot be told apart (not DuckDB, whose
     ``rowid`` can), nothing is deleted and the caller's count check stops the ingest.
     """
-    found, distinct = _counts(client, name, column, load_id)
+    found, distinct = _counts(client, name, load_id)
     if found == distinct or not repairable:
         return 0
-    key = _load_column(column)
     client.execute_sql(
-        f"delete from {name} where {key} = %s and rowid not in "
-        f"(select min(rowid) from {name} where {key} = %s group by {column})",
+        f"delete from {name} where _dlt_load_id = %s and rowid not in "
+        f"(select min(rowid) from {name} where _dlt_load_id = %s group by _dlt_id)",
         load_id,
         load_id,
     )
     return found - distinct
+
+
+def _dedupe_loads(client: Any, load_id: str) -> int:
+    """Keep the first of dlt's records of ``load_id`` (a kill after dlt recorded the load, before
+    it filed the package, makes dlt record it again, later); checks exactly one is left."""
+    name = client.make_qualified_table_name(LOADS_TABLE)
+
+    def count() -> int:
+        with client.execute_query(f"select count(*) from {name} where load_id = %s", load_id) as c:
+            return int(c.fetchall()[0][0])
+
+    found = count()
+    if found > 1:
+        client.execute_sql(
+            f"delete from {name} where load_id = %s and inserted_at > "
+            f"(select min(inserted_at) from {name} where load_id = %s)",
+            load_id,
+            load_id,
+        )
+    left = count() if found > 1 else found
+    if left != 1:
+        raise IngestError(
+            f"raw.{LOADS_TABLE} records load {load_id} {left} times after dlt finished it: "
+            "keep exactly one of its rows, then rerun"
+        )
+    return found - left

@@ -51,6 +51,8 @@ def pending_rows(path: Path) -> dict[str, dict[str, int]]:
     packages = landing_state_dir(path) / PIPELINE_NAME / "load" / "normalized"
     found: dict[str, dict[str, int]] = {}
     for package in sorted(packages.iterdir()) if packages.exists() else ():
+        if not package.is_dir():  # a kill can leave dlt's empty scratch files here
+            continue
         rows = found.setdefault(package.name, {})
         for file in package.glob("*_jobs/*.parquet"):
             table = file.name.split(".")[0]

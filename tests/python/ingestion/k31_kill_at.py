@@ -3,6 +3,8 @@
 Usage: k31_kill_at.py URL DB START AS_OF POINT, POINT one of
     inserted:<table>  right after dlt's DuckDB copy job for <table> committed its insert,
                       before dlt marks the job done (the at-least-once window);
+    recorded          right after dlt recorded the load in _dlt_loads, before it filed the
+                      package as loaded;
     repair            after the pending load was finished, before its copies are removed.
 """
 
@@ -36,6 +38,16 @@ def arm(point: str) -> None:
                 die()
 
         DuckDbCopyJob.run = run_then_die  # type: ignore[method-assign]
+    elif point == "recorded":
+        from dlt.destinations.job_client_impl import SqlJobClientBase
+
+        complete = SqlJobClientBase.complete_load
+
+        def complete_then_die(self: SqlJobClientBase, load_id: str) -> None:
+            complete(self, load_id)
+            die()
+
+        SqlJobClientBase.complete_load = complete_then_die  # type: ignore[method-assign]
     elif point == "repair":
         import ingestion.recovery
 

@@ -135,6 +135,19 @@ def test_a_kill_after_the_load_finished_but_before_the_copies_went_is_repaired_n
     assert records(path) == uninterrupted[DAY]
 
 
+def test_a_kill_after_dlt_recorded_the_load_leaves_one_record_of_it(tmp_path, uninterrupted):
+    path = tmp_path / "blotter.duckdb"
+    with running_replay(as_of=DAY, start=REPLAY_START, faults=("duplicates",)) as url:
+        kill_at(url, path, DAY, "recorded")
+        ((load_id, _),) = pending_rows(path).items()  # every job done, the package not filed
+        assert query(path, "select count(*) from raw._dlt_loads")[0][0] == 1
+        result = ingest_duckdb(url, path, START, as_of=DAY, show_progress=False)
+    assert len(result.recovered) == 1 and load_id in result.recovered[0]
+    accounting_holds(path, result)
+    assert_each_row_once(path)  # dlt recorded the finished load again: one record is kept
+    assert records(path) == uninterrupted[DAY]
+
+
 def test_copies_that_cannot_be_removed_stop_every_run_until_they_are(tmp_path, monkeypatch):
     path = tmp_path / "blotter.duckdb"
     with running_replay(as_of=DAY, start=REPLAY_START, faults=("duplicates",)) as url:

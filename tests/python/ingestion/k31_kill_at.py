@@ -21,7 +21,7 @@ from engines.duckdb import DuckDBEngine
 from ingestion.pipeline import ingest
 
 
-def die(*_: object) -> None:
+def die(*_: object, **__: object) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 

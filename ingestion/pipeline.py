@@ -36,6 +36,7 @@ from ingestion.profiles import ProfileError, SourceProfile, load_profile
 from ingestion.profiles.loader import DEMO_PROFILE
 from ingestion.progress import progress_line
 from ingestion.quarantine import clear_stale_spools
+from ingestion.recovery import finish_interrupted_loads
 from ingestion.socrata import INCIDENTS_TABLE, FetchPlan, FetchStats, socrata_source
 from ingestion.socrata.client import SourceError
 from ingestion.socrata.helpers import redact
@@ -79,6 +80,7 @@ class IngestResult:
     full_refresh: bool = False
     new_warehouse: bool = False
     drift: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # loads an interrupted run left pending
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -213,6 +215,8 @@ def _run(
         dataset_name=DATASET_NAME,
     )
     where = describe_destination(pipeline)
+    # First, so that the landing read below (append or merge?) sees the finished load.
+    recovered = finish_interrupted_loads(pipeline, state_dir)
     try:
         landing = read_landing(pipeline)
     except Exception as exc:
@@ -244,6 +248,8 @@ def _run(
             # skips the staging-table merge, which is most of a big backfill's load time.
             source.resources[INCIDENTS_TABLE].apply_hints(write_disposition="append")
         try:
+            if pipeline.has_pending_data:  # dlt would load it instead of extracting: refuse
+                raise IngestError(f"a load is still pending in {state_dir}: rerun the ingest")
             info = pipeline.run(source)
             say(f"loaded; counting rows in {DATASET_NAME}.{INCIDENTS_TABLE}")
             load_id = info.loads_ids[-1] if info.loads_ids else None
@@ -258,7 +264,8 @@ def _run(
     if loaded != stats.accepted:
         # Each accepted row has a unique key, so the merge writes exactly that many rows.
         raise IngestError(
-            f"accounting mismatch: {stats.accepted} rows accepted but {loaded} written by {load_id}"
+            f"accounting mismatch: {stats.accepted} rows accepted but {loaded} written by "
+            f"{load_id}: inspect raw.incidents where _dlt_load_id = '{load_id}' before rerunning"
         )
     for line in stats.drift:
         log.warning("schema drift at %s: %s", safe_url, line)
@@ -286,4 +293,5 @@ def _run(
         full_refresh=full_refresh,
         new_warehouse=landing.is_new,
         drift=stats.drift,
+        recovered=[done.describe() for done in recovered],
     )

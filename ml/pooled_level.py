@@ -8,12 +8,15 @@ holds few counts: a Chicago district with 1-2 homicides a week has ~12 in 8 week
 A second estimate of the same level is the geography level's recent level (the sum of its
 series' levels, measured on all their counts) times the series' share of the level's counts
 over the last two years. The two are combined by precision: the recent level's relative
-variance is 1 / (its window's counts); the share's is 1 / (the share window's counts) plus
-τ², how far the series' recent share really strays from its two-year share, measured on the
-series' own history (the mean squared log gap between the two estimates over the last two
-years, less its Poisson part; at least 0). A series whose share strays no further than its
-noise takes most of its level from its share; one whose share moves keeps its recent level.
-No constant is tuned: every weight is a variance.
+variance is 1 / (the counts its window should hold at the share estimate's rate); the share's
+is 1 / (the share window's counts) plus τ², how far the series' recent share really strays
+from its two-year share, measured on the series' own history (the mean squared relative gap
+level / share estimate - 1 over the last two years, less its Poisson part; at least 0). A
+series whose share strays no further than its noise takes most of its level from its share;
+one whose share moves keeps its recent level. No constant is tuned: every weight is a
+variance. (f32: the variance at the draw's own count trusted a window that was high by chance
+more than one low by chance, and the log gap of a few counts varies more than 1 / counts, so
+τ² came out too large; the relative gap's Poisson part is exact.)
 
 Left alone: a series without a level or with a zero level (ended, silent), one re-based on a
 detected shift (its share counts only from the shift on, so it re-enters once that share has
@@ -43,8 +46,9 @@ def pooled_level(  # noqa: PLR0913
     stopped: np.ndarray,
     group_of: np.ndarray,
     spec: FreqSpec,
-) -> np.ndarray:
-    """``level`` (series x periods) with each series' level pooled with its share estimate.
+) -> tuple[np.ndarray, np.ndarray]:
+    """``level`` (series x periods) with each series' level pooled with its share estimate,
+    and that share (NaN where it spans under a year of the series' levels, or alone).
 
     Args:
         y: Counts (series x periods, NaN before a series begins).
@@ -67,6 +71,7 @@ def pooled_level(  # noqa: PLR0913
     # Counts of the periods where a series has a level (the group's level sums those levels).
     counted = np.where(np.isfinite(level), y, np.nan)
     share_counts = _sums(counted, start)
+    share_periods = _sums(np.isfinite(level).astype(float), start)
     group_level = np.full_like(level, np.nan)
     group_counts = np.full_like(level, np.nan)
     for g in np.unique(group_of):
@@ -78,17 +83,23 @@ def pooled_level(  # noqa: PLR0913
         # began inside the window has its share of the periods it existed in).
         total = np.nansum(counted[rows], axis=0)
         group_counts[rows] = _sums(np.where(np.isnan(counted[rows]), np.nan, total), start[rows])
+    measured = np.isfinite(level) & (level >= 0) & ~shifted & ~stopped
     with np.errstate(invalid="ignore", divide="ignore"):
         share_estimate = share_counts / group_counts * group_level
-        var_recent = 1.0 / (level * spec.level_window)
+        var_recent = 1.0 / (share_estimate * spec.level_window)
         var_share = 1.0 / share_counts
-        gap = np.log(level / share_estimate)
-    ok &= np.isfinite(gap) & np.isfinite(var_recent) & np.isfinite(var_share)
-    gap2 = _sums(np.where(ok, gap * gap, 0.0), trailing)
-    noise = _sums(np.where(ok, var_recent + var_share, 0.0), trailing)
-    n = _sums(ok.astype(float), trailing)
+        gap = level / share_estimate - 1.0
+    finite = np.isfinite(gap) & np.isfinite(var_recent) & np.isfinite(var_share)
+    measured &= finite
+    ok &= finite
+    gap2 = _sums(np.where(measured, gap * gap, 0.0), trailing)
+    noise = _sums(np.where(measured, var_recent + var_share, 0.0), trailing)
+    n = _sums(measured.astype(float), trailing)
     with np.errstate(invalid="ignore", divide="ignore"):
         tau2 = np.maximum(gap2 - noise, 0.0) / n
         weight = var_recent / (var_recent + var_share + tau2)  # on the share estimate
     weight = np.where(ok & (n >= spec.year) & np.isfinite(weight), weight, 0.0)
-    return np.where(weight > 0, (1.0 - weight) * level + weight * share_estimate, level)
+    pooled = np.where(weight > 0, (1.0 - weight) * level + weight * share_estimate, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = share_counts / group_counts
+    return pooled, np.where((share_periods >= spec.year) & np.isfinite(share), share, np.nan)

@@ -65,6 +65,9 @@ VARIANTS: dict[str, dict[str, object]] = {
     "thin-pool": {"select_thin": "pool"},  # a thin cell pools levels only (before f24)
     # f26: the peers as candidates on every level up to 24 series (Chicago's 22 districts)
     "peers24": {"peer_max_series": 24},
+    # f32: the default config under a distinct cache key, so one code's backtests can be
+    # cached under this name and compared with another code's "current" (same settings).
+    "same-config": {"random_state": 0},
 }
 REFERENCE = "base"
 

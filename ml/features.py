@@ -219,9 +219,7 @@ class FeatureContext:
         self.level, self.shifted = shifted_level(y, spec, self.config)
         self.stopped = stopped(y, spec)
         codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
-        self.pooled, self.share = pooled_level(
-            y, self.level, self.shifted, self.stopped, codes, spec
-        )
+        self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)[0]
         self.short = trailing_mean(y, spec.short_window)
         # level_forecast's fallback; column t equals that of y[:, : t + 1] (cumsum prefixes)
         self.season_mean = trailing_mean(y, spec.season, min_frac=0.0)

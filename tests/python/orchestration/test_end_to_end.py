@@ -23,17 +23,7 @@ from __future__ import annotations
 import json
 
 import duckdb
-from e2e_life import (
-    DAY1,
-    DAY2,
-    DAY3,
-    KEY_A,
-    KEY_B,
-    START,
-    TOKEN,
-    VISIBLE,
-    Scenario,
-)
+from e2e_life import DAY1, DAY2, DAY3, KEY_A, KEY_B, START, TOKEN, VISIBLE, Scenario
 from e2e_scenario import TRANSFORM_TARGET
 
 from engines.base import PUBLISHED_SCHEMAS

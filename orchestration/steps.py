@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engines.base import PUBLISHED_SCHEMAS, landing_state_dir
 from orchestration import dbt_invoke, dbt_manifest, pseudonym
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step
+
+if TYPE_CHECKING:  # ingestion imports dlt: only the ingest step loads it
+    from ingestion.pipeline import IngestResult
 
 # Forecasting commands republish only these: fct_forecasts lives in marts, the registry in ml.
 ML_SCHEMAS = ("marts", "ml")
@@ -84,8 +87,19 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
             destination=destination,
             profile=None if is_url else s.source,
         )
-    # Worth a look, not a failure (ingestion already logged each at WARNING): the ledger keeps
-    # schema drift, future-dated records held back and a warehouse created by this run.
+    return {
+        "rows_fetched": result.fetched,
+        "rows_loaded": result.loaded,
+        "rows_rejected": result.rejected,
+        "load_id": result.load_id,
+        "notes": ingest_notes(result),
+    }
+
+
+def ingest_notes(result: IngestResult) -> list[str]:
+    """Worth a look, not a failure (ingestion already logged each at WARNING): the ledger keeps
+    schema drift, future-dated records held back, a warehouse created by this run and a load an
+    interrupted run left pending that this run finished."""
     notes = [f"source drift: {line}" for line in result.drift]
     if result.quarantined_future:
         notes.append(
@@ -93,13 +107,8 @@ def step_ingest(ctx: RunContext) -> dict[str, Any]:
         )
     if result.new_warehouse:
         notes.append(f"raw landing created in a new warehouse ({result.source_id})")
-    return {
-        "rows_fetched": result.fetched,
-        "rows_loaded": result.loaded,
-        "rows_rejected": result.rejected,
-        "load_id": result.load_id,
-        "notes": notes,
-    }
+    notes.extend(f"recovered: {line}" for line in result.recovered)
+    return notes
 
 
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from orchestration.steps import ingest_notes
 
 
 def _result(**fields: object) -> IngestResult:
-    base = {"fetched": 10, "loaded": 9, "rejected": 1, "load_id": "1.2", "seconds": 0.1, "source": "http://replay"}
+    base = {
+        "fetched": 10,
+        "loaded": 9,
+        "rejected": 1,
+        "load_id": "1.2",
+        "seconds": 0.1,
+        "source": "http://replay",
+    }
     return IngestResult(**{**base, **fields})  # type: ignore[arg-type]
 
 

@@ -63,7 +63,30 @@ def live_prefixes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             f"{RECORD_SCHEMA}.{RECORD_TABLE} names no colour for {wrong}: set each to "
             f"{BLUE!r} or {GREEN!r} (the schema the published views read)"
         )
+    _check_views_agree(con, live)
     return live
+
+
+def _check_views_agree(con: duckdb.DuckDBPyConnection, live: dict[str, str]) -> None:
+    """Refuse a record that the published views contradict (a hand edit, a partial restore).
+
+    A build writes, after dropping it, the colour NOT recorded live: if the views read that
+    colour, the build would empty what readers see and seed from the other colour, which may
+    hold a failed, never-published build.
+    """
+    for schema, prefix in live.items():
+        other_schema = other(prefix) + schema
+        row = con.execute(
+            "select count(*) from duckdb_views() where database_name = current_database() "
+            "and schema_name = ? and (contains(sql, ?) or contains(sql, ?))",
+            [schema, other_schema + ".", q(other_schema) + "."],  # DuckDB may drop the quotes
+        ).fetchone()
+        if row and row[0]:
+            raise RuntimeError(
+                f"{RECORD_SCHEMA}.{RECORD_TABLE} says {schema} reads {prefix + schema}, but its "
+                f"published views read {other_schema}: nothing was changed; set its "
+                f"colour_prefix to {other(prefix)!r}, then rerun"
+            )
 
 
 def other(live: str | None) -> str:

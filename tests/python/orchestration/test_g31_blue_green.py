@@ -231,3 +231,22 @@ def test_a_missing_live_copy_stops_the_next_run_loudly(tmp_path: Path) -> None:
         assert con.execute("select sum(incidents) from marts.fct_incident_counts").fetchone() == (
             10,
         )
+
+
+def test_a_record_the_published_views_contradict_stops_every_command(tmp_path: Path) -> None:
+    """A hand-edited colour record would make the next build drop the schema readers see and
+    seed from the other colour (perhaps a failed build): refuse it, change nothing."""
+    path = tmp_path / "w.duckdb"
+    _build_audit(path, day=1)
+    publish(path)
+    with duckdb.connect(str(path)) as con:
+        before = _values(con)
+        con.execute("update ops.published_colours set colour_prefix = 'green_'")
+    with pytest.raises(
+        RuntimeError, match="published views read blue_.*set its colour_prefix to 'blue_'"
+    ):
+        prepare_audit(path)
+    with pytest.raises(RuntimeError, match="published views read blue_"):
+        publish(path)
+    with duckdb.connect(str(path)) as con:
+        assert _values(con) == before

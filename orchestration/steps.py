@@ -13,6 +13,7 @@ Environment variables read here: ``DBT_TARGET_PATH`` (where dbt writes the docs 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -67,17 +68,27 @@ def continued_tables(ctx: RunContext) -> set[tuple[str, str]]:
 
 def build_basis(ctx: RunContext) -> str | None:
     """What the continued tables' rows depend on besides the data, for this build: dbt's code
-    and vars, the pseudonym key's fingerprint, dbt's version (``dbt_manifest.code_basis``).
-    None for a full refresh (``blotter rekey``): its rows derive from no earlier state, so no
-    colour built before it may be continued against it."""
+    and vars, dbt's version (``dbt_manifest.code_basis``) and the pseudonym key. None for a full
+    refresh (``blotter rekey``): its rows derive from no earlier state, so no colour built
+    before it may be continued against it.
+
+    The key enters as a slow salted hash (``pseudonym.Fingerprint``, salted with the code
+    digest so that it is the same every run), never as itself.
+    """
     if ctx.full_refresh:
         return None
     from dbt.version import __version__ as dbt_version
 
-    key = pseudonym.Fingerprint.of(ctx.settings.pseudonym_key.get_secret_value()).stored()
-    extra = [json.dumps(dbt_invoke.run_vars(ctx, audit=True), sort_keys=True), str(key)]
-    project_file = (PROJECT_DIR / "dbt_project.yml").read_text()
-    return dbt_manifest.code_basis(dbt_invoke.project(ctx), [*extra, project_file, dbt_version])
+    parts = [
+        json.dumps(dbt_invoke.run_vars(ctx, audit=True), sort_keys=True),
+        (PROJECT_DIR / "dbt_project.yml").read_text(),
+        dbt_version,
+    ]
+    code = dbt_manifest.code_basis(dbt_invoke.project(ctx), parts)
+    key = pseudonym.Fingerprint.of(
+        ctx.settings.pseudonym_key.get_secret_value(), salt=bytes.fromhex(code)[:16]
+    )
+    return hashlib.sha256(f"{code} {key.digest}".encode()).hexdigest()
 
 
 def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> None:

@@ -11,6 +11,7 @@ Environment variables read here: none.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -204,15 +205,22 @@ def _keep_for_catch_up(
 
 def with_source_profile(con: duckdb.DuckDBPyConnection, basis: str | None) -> str | None:
     """``basis`` with the landed source profile folded in: dbt compiles the city's columns and
-    geography levels from ``raw.source_profile``, so a changed profile is changed code."""
+    geography levels from ``raw.source_profile``, so a changed profile is changed code. Its
+    ``url`` is left out: no SQL reads it, and the demo replay's port changes every run."""
     if basis is None:
         return None
     found = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
         "and schema_name = 'raw' and table_name = 'source_profile'"
     ).fetchone()
-    rows = con.execute("select * from raw.source_profile").fetchall() if found and found[0] else []
-    return hashlib.sha256(repr((basis, sorted(map(repr, rows)))).encode()).hexdigest()
+    query = "select profile_json from raw.source_profile"
+    profiles = []
+    for (text,) in con.execute(query).fetchall() if found and found[0] else []:
+        profile = json.loads(text) if text else {}
+        if isinstance(profile, dict):
+            profile.pop("url", None)
+        profiles.append(json.dumps(profile, sort_keys=True))
+    return hashlib.sha256(repr((basis, sorted(profiles))).encode()).hexdigest()
 
 
 def _live_basis(con: duckdb.DuckDBPyConnection, schema: str, live: str | None) -> str | None:

@@ -4,15 +4,18 @@ The DuckDB engine's ``prepare_audit`` / ``drop_audit`` / ``publish`` (``engines.
 Each published schema holds views onto its live colour schema (``engines.duckdb.colours``).
 
 dbt and ``ml/`` build into the colour that is NOT live, per schema (``green_marts`` while
-``blue_marts`` is published). Before the build, :func:`prepare_audit` empties those schemas and
-seeds them with copies of the live tables the build continues from only (incremental models,
-snapshots, the ML store: orchestration reads them from dbt's manifest); the build rewrites every
-other table. Only when every error-severity test passed does :func:`publish`, in ONE
-transaction, point each published schema's views at the new colour, record it live and drop the
-other colour: readers see the previous run or this one, never a mix, and the cost is one
-``create view`` per object whatever the warehouse's size. A failed build is not published and
-stays in the non-live colour schemas (``ops.published_colours`` names the live one) until the
-next command resets them.
+``blue_marts`` is published). Before the build, :func:`prepare_audit` (``engines.duckdb.seed``)
+leaves in those schemas only the tables the build continues from (incremental models, snapshots,
+the ML store: orchestration reads them from dbt's manifest): continued as they are where the
+colour holds a published state the build may catch up from, else copied from the live colour.
+The build rewrites every other table. Only when every error-severity test passed does
+:func:`publish`, in ONE transaction, point each published schema's views at the new colour and
+record it live: readers see the previous run or this one, never a mix, and the cost is one
+``create view`` per object whatever the warehouse's size. The previous live colour is KEPT
+(recorded published in ``ops.colour_contents``, ``engines.duckdb.colour_state``): the next
+build continues from it. A failed build is not published and stays in the non-live colour
+schemas, recorded dirty, until the next command re-seeds them; a publish drops a non-live
+colour that holds no published state.
 
 Environment variables read here: none (the warehouse path is passed in).
 """
@@ -92,9 +95,10 @@ def publish(
     """Point each published schema at its build colour, all in one transaction.
 
     Each published schema is re-created as one view per table and view of the build colour
-    (with dbt's descriptions), the colour is recorded live, and every colour that is not live
-    is dropped: after a publish a reader sees each object once in the published schemas plus
-    its one physical copy. No row is copied or read.
+    (with dbt's descriptions), the colour is recorded live and published, and every colour
+    that is not live and holds no published state is dropped: after a publish a reader sees
+    each object once in the published schemas; its physical copy is the live colour, and the
+    previous live colour stays for the next build to continue from. No row is copied or read.
 
     Args:
         duckdb_path: the warehouse file.

@@ -14,8 +14,8 @@ record it live: readers see the previous run or this one, never a mix, and the c
 ``create view`` per object whatever the warehouse's size. The previous live colour is KEPT
 (recorded published in ``ops.colour_contents``, ``engines.duckdb.colour_state``): the next
 build continues from it. A failed build is not published and stays in the non-live colour
-schemas, recorded dirty, until the next command re-seeds them; a publish drops a non-live
-colour that holds no published state.
+schemas, recorded dirty, until the next command re-seeds them; a publish drops every non-live
+colour the next build could not continue from (dirty, of another basis, unrecorded).
 
 Environment variables read here: none (the warehouse path is passed in).
 """
@@ -84,6 +84,12 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, source: str, schema: str) -> 
         con.execute(f"comment on column {q(schema)}.{q(name)}.{q(column)} is {_literal(comment)}")
 
 
+def _basis(con: duckdb.DuckDBPyConnection, schema: str, live: Mapping[str, str]) -> str | None:
+    """The basis of ``schema``'s live colour (None: unknown)."""
+    state = colour_state.read(con, schema, live.get(schema))
+    return state[1] if state else None
+
+
 def publish(
     duckdb_path: Path,
     failing_tests: Sequence[str] = (),
@@ -96,9 +102,10 @@ def publish(
 
     Each published schema is re-created as one view per table and view of the build colour
     (with dbt's descriptions), the colour is recorded live and published, and every colour
-    that is not live and holds no published state is dropped: after a publish a reader sees
-    each object once in the published schemas; its physical copy is the live colour, and the
-    previous live colour stays for the next build to continue from. No row is copied or read.
+    that is not live is dropped unless the next build may continue from it (a published state
+    of the live colour's basis, ``colour_state.continuable``; not after ``blotter rekey``, so
+    no copy made with the old key stays): a reader sees each object once in the published
+    schemas, its physical copy is the live colour. No row is copied or read.
 
     Args:
         duckdb_path: the warehouse file.
@@ -151,10 +158,13 @@ def publish(
                 result.schemas.append(schema)
                 if on_schema is not None:
                     on_schema(schema)
-            for schema in PUBLISHED_SCHEMAS:  # the live copy, and a published one to continue
+            for schema in PUBLISHED_SCHEMAS:  # the live copy, and one the next build continues
                 for colour in colours.COLOURS:
-                    state = colour_state.read(con, schema, colour)
-                    if live.get(schema) != colour and (state or ("",))[0] != "published":
+                    if live.get(schema) == colour:
+                        continue
+                    if not colour_state.continuable(
+                        con, schema, colour, live.get(schema), _basis(con, schema, live)
+                    ):
                         con.execute(f"drop schema if exists {q(colour + schema)} cascade")
                         colour_state.forget(con, schema, colour)
             if in_transaction is not None:

@@ -64,6 +64,11 @@ def rows(path: Path, relation: str) -> list[int]:
         return [r[0] for r in con.execute(f"select day from {relation} order by day").fetchall()]
 
 
+def schemas(path: Path) -> set[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+
+
 def states(path: Path) -> dict[tuple[str, str], tuple[str, str | None]]:
     with duckdb.connect(str(path), read_only=True) as con:
         found = con.execute(
@@ -115,12 +120,22 @@ def test_another_basis_or_unknown_provenance_is_reseeded(tmp_path: Path) -> None
         target = plant(path)
         assert prepare(path, basis) == 3
         assert MARKER not in rows(path, f"{target}.fct")
-    # The live colour of another basis (code changed since it was built): copied again.
+    # A build of another basis (code changed): copied, and its publish drops the colour of the
+    # old basis (it could not be continued).
     path = tmp_path / "w.duckdb"
     for day in (1, 2, 3):
         daily(path, day)
-    daily(path, 4, basis="code-2")  # copied: green is of code-1
-    target = plant(path)  # blue: of code-1, published; the live green is of code-2
+    assert daily(path, 4, basis="code-2") == 3
+    assert ("marts", "blue_") not in states(path) and schemas(path) >= {"green_marts"}
+    assert "blue_marts" not in schemas(path)
+    daily(path, 5, basis="code-2")  # blue: no record, copied; green (code-2) kept
+    # A kept colour whose record names another basis than the live one (a hand edit): copied.
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update ops.colour_contents set basis = 'edited' where colour_prefix = 'green_'"
+        )
+    target = plant(path)
+    assert target == "green_marts"
     assert prepare(path, "code-2") == 3
     assert MARKER not in rows(path, f"{target}.fct")
     # No record (a warehouse published before w32, a colour made by hand): copied.
@@ -158,15 +173,14 @@ def test_a_forecast_only_command_keeps_the_live_basis_and_dirties_on_failure(
     assert MARKER not in rows(path, f"{target}.fct")
 
 
-def test_the_publish_keeps_a_published_colour_and_drops_a_dirty_one(tmp_path: Path) -> None:
+def test_the_publish_keeps_a_continuable_colour_and_drops_a_dirty_one(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     for day in (1, 2, 3):
         daily(path, day)
     prepare_audit(path, ("ml",))  # a forecasting command on ml that failed: green_ml dirty
     prepare(path, schemas=("marts",))
     publish(path, schemas=("marts",))  # marts flips to green; blue_marts stays, published
-    with duckdb.connect(str(path), read_only=True) as con:
-        left = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    left = schemas(path)
     assert {"blue_marts", "green_marts", "blue_ml"} <= left
     assert "green_ml" not in left
     assert ("ml", "green_") not in states(path)

@@ -212,12 +212,17 @@ class Engine(Protocol):
         self,
         schemas: Sequence[str] = PUBLISHED_SCHEMAS,
         tables: Collection[tuple[str, str]] | None = None,
+        *,
+        catch_up: Collection[tuple[str, str]] = (),
+        basis: str | None = None,
     ) -> int:
         """Reset the build schemas of ``schemas``, seeded with copies of published tables.
 
         ``tables``: the ``(schema, table)`` pairs a full build continues from (incremental
         models, snapshots, the ML store); None copies every published table of ``schemas``.
-        Returns the number of tables copied.
+        ``catch_up``: those of ``tables`` an engine that keeps the previous published state
+        (DuckDB) may leave as they are there, when that state is of ``basis`` (the build's code,
+        vars and key; None: never). Returns the number of tables copied.
         """
         ...
 

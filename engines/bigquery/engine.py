@@ -91,8 +91,14 @@ class BigQueryEngine:
         self,
         schemas: Sequence[str] = PUBLISHED_SCHEMAS,
         tables: Collection[tuple[str, str]] | None = None,
+        *,
+        catch_up: Collection[tuple[str, str]] = (),
+        basis: str | None = None,
     ) -> int:
-        """Copy the published ``tables`` (None: all) into fresh audit datasets (copy jobs)."""
+        """Copy the published ``tables`` (None: all) into fresh audit datasets (copy jobs).
+
+        ``catch_up`` and ``basis`` are not used: the audit datasets are deleted at publish, so
+        there is no previous state to continue from."""
         return publish.prepare_audit(self.client, self.bq, schemas, tables=tables)
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:

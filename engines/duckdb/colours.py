@@ -8,6 +8,9 @@ in one transaction, so its cost follows the number of objects, never their rows.
 flipped one by one (``blotter forecast`` publishes ``marts`` and ``ml`` only), so the colours of
 two schemas may differ.
 
+The colour not live holds the previous published state (kept for the next build to continue
+from, ``engines.duckdb.colour_state``), a failed build, or nothing.
+
 A warehouse published before blue/green has tables in its published schemas and no record:
 its first build writes blue and is seeded from those tables (:func:`seed_source`).
 

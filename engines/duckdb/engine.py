@@ -81,9 +81,20 @@ class DuckDBEngine:
         self,
         schemas: Sequence[str] = PUBLISHED_SCHEMAS,
         tables: Collection[tuple[str, str]] | None = None,
+        *,
+        catch_up: Collection[tuple[str, str]] = (),
+        basis: str | None = None,
     ) -> int:
-        """Copy the live ``tables`` (None: all) into the emptied build colour (one transaction)."""
-        return publish.prepare_audit(self.local_path, schemas, self.build_prefixes(), tables)
+        """The build colour ready (one transaction): ``catch_up`` tables kept where it holds a
+        published state of ``basis``, the other ``tables`` (None: all) copied from the live one."""
+        return publish.prepare_audit(
+            self.local_path,
+            schemas,
+            self.build_prefixes(),
+            tables,
+            catch_up=catch_up,
+            basis=basis,
+        )
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:
         """Drop the build colour of ``schemas``."""

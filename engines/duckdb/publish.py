@@ -4,169 +4,43 @@ The DuckDB engine's ``prepare_audit`` / ``drop_audit`` / ``publish`` (``engines.
 Each published schema holds views onto its live colour schema (``engines.duckdb.colours``).
 
 dbt and ``ml/`` build into the colour that is NOT live, per schema (``green_marts`` while
-``blue_marts`` is published). Before the build, :func:`prepare_audit` empties those schemas and
-seeds them with copies of the live tables the build continues from only (incremental models,
-snapshots, the ML store: orchestration reads them from dbt's manifest); the build rewrites every
-other table. Only when every error-severity test passed does :func:`publish`, in ONE
-transaction, point each published schema's views at the new colour, record it live and drop the
-other colour: readers see the previous run or this one, never a mix, and the cost is one
-``create view`` per object whatever the warehouse's size. A failed build is not published and
-stays in the non-live colour schemas (``ops.published_colours`` names the live one) until the
-next command resets them.
+``blue_marts`` is published). Before the build, :func:`prepare_audit` (``engines.duckdb.seed``)
+leaves in those schemas only the tables the build continues from (incremental models, snapshots,
+the ML store: orchestration reads them from dbt's manifest): continued as they are where the
+colour holds a published state the build may catch up from, else copied from the live colour.
+The build rewrites every other table. Only when every error-severity test passed does
+:func:`publish`, in ONE transaction, point each published schema's views at the new colour and
+record it live: readers see the previous run or this one, never a mix, and the cost is one
+``create view`` per object whatever the warehouse's size. The previous live colour is KEPT
+(recorded published in ``ops.colour_contents``, ``engines.duckdb.colour_state``): the next
+build continues from it. A failed build is not published and stays in the non-live colour
+schemas, recorded dirty, until the next command re-seeds them; a publish drops every non-live
+colour the next build could not continue from (dirty, of another basis, unrecorded).
 
 Environment variables read here: none (the warehouse path is passed in).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 
 from engines.base import PUBLISHED_SCHEMAS, PublishBlocked, PublishResult
-from engines.duckdb import colours
+from engines.duckdb import colour_state, colours
 from engines.duckdb.colours import q
 from engines.duckdb.connect import connect
+from engines.duckdb.seed import objects, plan, prepare_audit, rewrite_view_sql
 
-__all__ = ["PublishBlocked", "PublishResult", "drop_audit", "prepare_audit", "publish"]
-
-
-def _objects(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[list[str], list[str]]:
-    """Base tables and views of ``schema`` in the warehouse's own catalog."""
-    tables = [
-        r[0]
-        for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database() "
-            "and schema_name = ? and not temporary order by table_name",
-            [schema],
-        ).fetchall()
-    ]
-    views = [
-        r[0]
-        for r in con.execute(
-            "select view_name from duckdb_views() where database_name = current_database() "
-            "and schema_name = ? and not internal and not temporary order by view_name",
-            [schema],
-        ).fetchall()
-    ]
-    return tables, views
-
-
-def rewrite_view_sql(sql: str, renames: Mapping[str, str]) -> str:
-    """A view definition with schema names replaced (``renames``: old → new schema).
-
-    Example: ``CREATE VIEW blue_marts.v AS SELECT * FROM db.blue_staging.t`` with
-    ``{"blue_marts": "green_marts", "blue_staging": "green_staging"}`` reads green.
-    """
-    if not renames:
-        return sql
-    # `blue_marts.` or `"blue_marts".`, not preceded by an identifier character.
-    names = "|".join(re.escape(s) for s in sorted(renames, key=len, reverse=True))
-    pattern = re.compile(rf'(?<![\w"])"?({names})"?(?=\.)')
-    return pattern.sub(lambda m: q(renames[m.group(1)]), sql)
-
-
-def _order_views(views: dict[str, str]) -> list[str]:
-    """Dependency order (DuckDB binds a view when it is created): referenced views first."""
-    names = list(views)
-    refs = {
-        key: {
-            other
-            for other in names
-            if other != key
-            and re.search(
-                r'(?<![\w"])"?'
-                + re.escape(other.split(".")[0])
-                + r'"?\s*\.\s*"?'
-                + re.escape(other.split(".")[1])
-                + r'"?(?![\w"])',
-                views[key].split(" AS ", 1)[-1],
-                re.IGNORECASE,
-            )
-        }
-        for key in names
-    }
-    ordered: list[str] = []
-    pending = list(names)
-    while pending:
-        ready = [n for n in pending if refs[n] <= set(ordered)] or pending[:1]
-        for n in ready:
-            ordered.append(n)
-            pending.remove(n)
-    return ordered
-
-
-def _view_sql(con: duckdb.DuckDBPyConnection, schema: str, view: str) -> str:
-    row = con.execute(
-        "select sql from duckdb_views() where database_name = current_database() "
-        "and schema_name = ? and view_name = ?",
-        [schema, view],
-    ).fetchone()
-    assert row is not None
-    return row[0]
-
-
-def _plan(
-    con: duckdb.DuckDBPyConnection, schemas: Sequence[str], prefixes: Mapping[str, str] | None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(live colours, build colours of ``schemas``), refusing to build into a live colour."""
-    live = colours.live_prefixes(con)
-    build = {s: (prefixes or {}).get(s) or colours.other(live.get(s)) for s in schemas}
-    colours.check_not_live(con, build)
-    return live, build
-
-
-def prepare_audit(
-    duckdb_path: Path,
-    schemas: Sequence[str] = PUBLISHED_SCHEMAS,
-    prefixes: Mapping[str, str] | None = None,
-    tables: Collection[tuple[str, str]] | None = None,
-) -> int:
-    """Reset the build colour of ``schemas``, seeded with copies of the live tables it continues
-    from: incremental models, snapshots and the ML registry continue from the last *published*
-    state, never from what a failed run left in that colour.
-
-    Args:
-        duckdb_path: the warehouse file.
-        schemas: published schemas whose build colour is reset (code constants).
-        prefixes: the build colour of each schema (``colours.build_prefixes``); None: not live.
-        tables: the ``(schema, table)`` pairs to copy (those a full build continues from, read
-            from dbt's manifest); absent ones are skipped. None copies every table and view of
-            ``schemas`` (commands that rebuild only part of a schema).
-
-    Returns:
-        The number of tables copied.
-    """
-    wanted = None if tables is None else {(s, t) for s, t in tables}
-    copied = 0
-    with connect(duckdb_path) as con:
-        con.execute("begin transaction")
-        live, build = _plan(con, schemas, prefixes)
-        sources = {s: colours.seed_source(con, s, live.get(s)) for s in schemas}
-        renames = {src: build[s] + s for s, src in sources.items() if src is not None}
-        views: dict[str, str] = {}
-        for schema in schemas:
-            target, source = build[schema] + schema, sources[schema]
-            con.execute(f"drop schema if exists {q(target)} cascade")
-            found, found_views = _objects(con, source) if source else ([], [])
-            seeded = [t for t in found if wanted is None or (schema, t) in wanted]
-            kept = found_views if wanted is None else []  # views are re-created: no rows
-            for view in kept:
-                views[f"{target}.{view}"] = rewrite_view_sql(
-                    _view_sql(con, str(source), view), renames
-                )
-            if seeded or kept:
-                con.execute(f"create schema if not exists {q(target)}")
-            for table in seeded:
-                copy = f"select * from {q(str(source))}.{q(table)}"
-                con.execute(f"create table {q(target)}.{q(table)} as {copy}")
-                copied += 1
-        for key in _order_views(views):
-            con.execute(views[key])
-        con.execute("commit")
-    return copied
+__all__ = [
+    "PublishBlocked",
+    "PublishResult",
+    "drop_audit",
+    "prepare_audit",
+    "publish",
+    "rewrite_view_sql",
+]
 
 
 def drop_audit(
@@ -177,9 +51,10 @@ def drop_audit(
     """Drop the build colour of ``schemas`` (a command that stopped before building)."""
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
-        _, build = _plan(con, schemas, prefixes)
+        _, build = plan(con, schemas, prefixes)
         for schema in schemas:
             con.execute(f"drop schema if exists {q(build[schema] + schema)} cascade")
+            colour_state.forget(con, schema, build[schema])
         con.execute("commit")
 
 
@@ -209,6 +84,12 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, source: str, schema: str) -> 
         con.execute(f"comment on column {q(schema)}.{q(name)}.{q(column)} is {_literal(comment)}")
 
 
+def _basis(con: duckdb.DuckDBPyConnection, schema: str, live: Mapping[str, str]) -> str | None:
+    """The basis of ``schema``'s live colour (None: unknown)."""
+    state = colour_state.read(con, schema, live.get(schema))
+    return state[1] if state else None
+
+
 def publish(
     duckdb_path: Path,
     failing_tests: Sequence[str] = (),
@@ -220,9 +101,11 @@ def publish(
     """Point each published schema at its build colour, all in one transaction.
 
     Each published schema is re-created as one view per table and view of the build colour
-    (with dbt's descriptions), the colour is recorded live, and every colour that is not live
-    is dropped: after a publish a reader sees each object once in the published schemas plus
-    its one physical copy. No row is copied or read.
+    (with dbt's descriptions), the colour is recorded live and published, and every colour
+    that is not live is dropped unless the next build may continue from it (a published state
+    of the live colour's basis, ``colour_state.continuable``; not after ``blotter rekey``, so
+    no copy made with the old key stays): a reader sees each object once in the published
+    schemas, its physical copy is the live colour. No row is copied or read.
 
     Args:
         duckdb_path: the warehouse file.
@@ -245,7 +128,7 @@ def publish(
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
         try:
-            live, build = _plan(con, schemas, prefixes)
+            live, build = plan(con, schemas, prefixes)
             present = {
                 r[0]
                 for r in con.execute(
@@ -259,7 +142,7 @@ def publish(
                 raise RuntimeError(f"none of {names} exists to publish: did the build run?")
             for schema in todo:
                 source = build[schema] + schema
-                tables, views = _objects(con, source)
+                tables, views = objects(con, source)
                 con.execute(f"drop schema if exists {q(schema)} cascade")
                 con.execute(f"create schema {q(schema)}")
                 for name in (*tables, *views):
@@ -268,16 +151,22 @@ def publish(
                     )
                 _copy_comments(con, source, schema)
                 colours.record(con, schema, build[schema])
+                colour_state.mark_published(con, schema, build[schema])
                 live[schema] = build[schema]
                 result.tables += len(tables)
                 result.views += len(views)
                 result.schemas.append(schema)
                 if on_schema is not None:
                     on_schema(schema)
-            for schema in PUBLISHED_SCHEMAS:  # one physical copy stays: the live one
+            for schema in PUBLISHED_SCHEMAS:  # the live copy, and one the next build continues
                 for colour in colours.COLOURS:
-                    if live.get(schema) != colour:
+                    if live.get(schema) == colour:
+                        continue
+                    if not colour_state.continuable(
+                        con, schema, colour, live.get(schema), _basis(con, schema, live)
+                    ):
                         con.execute(f"drop schema if exists {q(colour + schema)} cascade")
+                        colour_state.forget(con, schema, colour)
             if in_transaction is not None:
                 in_transaction(con)
             con.execute("commit")

@@ -11,7 +11,9 @@ can record them at the moment it ends and a test can show all of them at once:
    published incidents with a date, and their calendar ends on the as-of;
 3. no published incident is dated after the as-of;
 4. ``ops.run_ledger`` has no ``running`` row unless that process holds the run lock now;
-5. no build schema (``audit_*``, a colour not live) is left next to the published ones;
+5. no build schema (``audit_*``, a colour not live) is left next to the published ones, but
+   the previous published state the next build continues from (w32: a colour recorded
+   published with the live colour's basis, ``engines.duckdb.colour_state.continuable``);
 6. no pseudonym key used so far appears in dbt's artefacts and logs, dlt's working files, the
    run summaries, the lock file, the ledger, the catalog's SQL or the CLI's output.
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from engines.base import PUBLISHED_SCHEMAS
+from engines.duckdb import colour_state
 from engines.duckdb.colours import COLOURS, live_prefixes
 from engines.lockfile import pid_alive
 from orchestration.lock import Holder, is_held, lock_path
@@ -129,8 +132,9 @@ def ledger_violations(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[s
 
 
 def audit_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Invariant 5: only the published schemas (plus raw, ops, restricted) are visible, and the
-    one physical copy each reads (its live colour, blue/green): no build schema is left."""
+    """Invariant 5: only the published schemas (plus raw, ops, restricted) are visible, the
+    one physical copy each reads (its live colour, blue/green), and a previous published state
+    the next build may continue from: no other build schema is left."""
     present = {
         r[0]
         for r in con.execute(
@@ -142,9 +146,17 @@ def audit_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
         colour + schema
         for schema in PUBLISHED_SCHEMAS
         for colour in COLOURS
-        if colour + schema in present and live.get(schema) != colour
+        if colour + schema in present
+        and live.get(schema) != colour
+        and not colour_state.continuable(con, schema, colour, live.get(schema), _basis(con, schema))
     }
     return [f"build schemas left after the run: {', '.join(sorted(left))}"] if left else []
+
+
+def _basis(con: duckdb.DuckDBPyConnection, schema: str) -> str | None:
+    """The basis recorded for ``schema``'s live colour (None: none)."""
+    state = colour_state.read(con, schema, live_prefixes(con).get(schema))
+    return state[1] if state else None
 
 
 def _catalog_text(con: duckdb.DuckDBPyConnection) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import holidays
 import numpy as np
 import pandas as pd
 
+from ml.calendar import calendar_features
 from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
 from ml.panel import Panel
 from ml.pooled_level import pooled_level
+from ml.smooth_season import SmoothSeason
 
 RATIO_CLIP = 10.0
 # A geography has stopped when, besides a whole level window without an incident, the zeros
@@ -172,38 +173,6 @@ def shifted_level(
     return np.where((level > 0) | np.isnan(yearly) | silent, level, yearly), shifted
 
 
-def calendar_features(
-    dates: pd.DatetimeIndex, freq: str, config: ForecastConfig
-) -> dict[str, np.ndarray]:
-    """Calendar features of each target period (holidays from the configured calendar)."""
-    years = range(int(dates.year.min()) - 1, int(dates.year.max()) + 2)
-    cal = holidays.country_holidays(
-        config.holiday_country, subdiv=config.holiday_subdiv, years=years
-    )
-    days = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in cal))
-    month = dates.month.to_numpy(float)
-    if freq == "daily":
-        is_hol = dates.isin(days)
-        near = dates.isin(days + pd.Timedelta(days=1)) | dates.isin(days - pd.Timedelta(days=1))
-        return {
-            "dow": dates.day_of_week.to_numpy(float),
-            "month": month,
-            "day_of_year_4": (dates.day_of_year.to_numpy() // 4).astype(float),
-            "holiday": is_hol.astype(float),
-            "near_holiday": near.astype(float),
-        }
-    if freq == "weekly":
-        n_hol = np.zeros(len(dates))
-        for k in range(7):
-            n_hol += (dates + pd.Timedelta(days=k)).isin(days)
-        return {
-            "week_of_year": dates.isocalendar().week.to_numpy(float),
-            "month": month,
-            "holidays_in_period": n_hol,
-        }
-    return {"month": month, "days_in_month": dates.days_in_month.to_numpy(float)}
-
-
 @dataclass
 class FeatureContext:
     """Precomputed arrays of one panel from which rows for any (origin, h) are gathered."""
@@ -240,6 +209,9 @@ class FeatureContext:
         from ml.structural import SeasonTrend  # (it builds on this context)
 
         self.st = SeasonTrend(self)
+        # Weekly: the season from a multi-year curve, not from single past weeks (f34).
+        weekly = self.panel.freq == "weekly"
+        self.smooth = SmoothSeason(y, codes, dates, spec) if weekly else None
 
     @staticmethod
     def _codes(values: pd.Series) -> np.ndarray:
@@ -249,8 +221,12 @@ class FeatureContext:
     @property
     def feature_names(self) -> list[str]:
         """Column names of ``rows`` output (categoricals last)."""
-        names = ["h", "log_level", "short_ratio", "last_ratio", "year1", "year2", "year1_raw"]
+        names = ["h", "log_level", "short_ratio", "last_ratio"]
+        if self.smooth is None:  # the same period one and two years back (not weekly)
+            names += ["year1", "year2", "year1_raw"]
         names.append("season_trend")
+        if self.smooth is not None:
+            names.append("smooth_season")
         if self.panel.freq == "daily":
             names.append("weekday_profile")
         names += list(self.calendar) + ["geo_level"]
@@ -283,13 +259,16 @@ class FeatureContext:
                 self._take(self.short, s, o, o) / lvl,
                 self._take(self.panel.y, s, o, o) / lvl,
             ]
-            for k in (1, 2):
-                past_lvl = self._take(self.level, s, o - k * year, o)
-                cols.append(self._take(self.centred, s, d - k * year + half, o) / past_lvl)
-            past_lvl = self._take(self.level, s, o - year, o)
-            cols.append(self._take(self.panel.y, s, d - year, o) / past_lvl)
+            if self.smooth is None:  # weekly reads ml.smooth_season instead of single years
+                for k in (1, 2):
+                    past_lvl = self._take(self.level, s, o - k * year, o)
+                    cols.append(self._take(self.centred, s, d - k * year + half, o) / past_lvl)
+                past_lvl = self._take(self.level, s, o - year, o)
+                cols.append(self._take(self.panel.y, s, d - year, o) / past_lvl)
             # Pooled multi-year season, damped trend, weekday and holidays (ml.structural).
             cols.append(self.st.ratio(s, o, h))
+            if self.smooth is not None:
+                cols.append(self.smooth.ratio(self.level_codes[s], o, d))
             if self.panel.freq == "daily":
                 last_same_weekday = d - 7 * int(np.ceil(h / 7))
                 cols.append(self._take(self.profile, s, last_same_weekday, o) / lvl)

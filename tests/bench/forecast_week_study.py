@@ -30,11 +30,12 @@ DIP = 0.4  # the extreme week keeps 40 % of its counts
 EXTREME = pd.Timestamp("2021-01-04")
 
 
-def synthetic(seed: int, dip: float) -> Panel:
-    """Six areas (4-15 a week, mild overdispersion) and their city, 2016-2021."""
+def weekly_panel(seed: int, dip: float = 1.0, amplitude: float = 0.25) -> Panel:
+    """Six areas (4-15 a week, mild overdispersion) and their city, 2016-2021, with a yearly
+    season of ``amplitude`` and ISO week 1 of 2021 scaled by ``dip`` (also the f34 tests')."""
     rng = np.random.default_rng(seed)
     periods = pd.date_range("2016-01-04", "2021-12-27", freq="W-MON")
-    season = 1 + 0.25 * np.sin(2 * np.pi * (periods.day_of_year.to_numpy() - 100) / 365.25)
+    season = 1 + amplitude * np.sin(2 * np.pi * (periods.day_of_year.to_numpy() - 100) / 365.25)
     rates = rng.uniform(4, 15, size=6)
     lam = rates[:, None] * season[None, :] * rng.gamma(50, 1 / 50, size=(6, len(periods)))
     y = rng.poisson(lam).astype(float)
@@ -60,9 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     pulls = []
     for seed in range(args.seeds):
-        origin = synthetic(seed, 1.0).n_periods - 1
-        clean = gbm_path(synthetic(seed, 1.0), origin, 13)[:, 0]
-        dipped = gbm_path(synthetic(seed, DIP), origin, 13)[:, 0]
+        origin = weekly_panel(seed).n_periods - 1
+        clean = gbm_path(weekly_panel(seed), origin, 13)[:, 0]
+        dipped = gbm_path(weekly_panel(seed, DIP), origin, 13)[:, 0]
         pulls.append((1 - dipped / clean) / (1 - DIP))
     p = np.array(pulls)
     print(f"share of a {1 - DIP:.0%} week-1 dip in next year's week-1 gbm forecast")

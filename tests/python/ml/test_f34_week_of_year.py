@@ -18,25 +18,9 @@ from ml.config import FREQ_SPECS, ForecastConfig
 from ml.features import FeatureContext
 from ml.models import fit_gbm, predict_gbm
 from ml.panel import Panel
+from tests.bench.forecast_week_study import EXTREME, weekly_panel
 
 DIP = 0.4  # the extreme week holds 40 % of its counts: a 60 % dip
-EXTREME = pd.Timestamp("2021-01-04")  # ISO week 1 of 2021, a year before the origin
-
-
-def weekly_panel(seed: int, dip: float = 1.0, amplitude: float = 0.25) -> Panel:
-    """Six areas and their city, six years of weekly counts with a ±25 % yearly season."""
-    rng = np.random.default_rng(seed)
-    periods = pd.date_range("2016-01-04", "2021-12-27", freq="W-MON")
-    season = 1 + amplitude * np.sin(2 * np.pi * (periods.day_of_year.to_numpy() - 100) / 365.25)
-    rates = rng.uniform(4, 15, size=6)
-    lam = rates[:, None] * season[None, :] * rng.gamma(50, 1 / 50, size=(6, len(periods)))
-    y = rng.poisson(lam).astype(float)
-    j = periods.get_loc(EXTREME)
-    y[:, j] = np.round(y[:, j] * dip)
-    keys = pd.DataFrame(
-        {"geo_level": ["city"] + ["area"] * 6, "geo": ["C"] + [f"A{i}" for i in range(6)]}
-    )
-    return Panel("weekly", keys, periods, np.vstack([y.sum(axis=0), y]))
 
 
 def week_one_forecast(panel: Panel) -> np.ndarray:

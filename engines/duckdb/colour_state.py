@@ -26,6 +26,7 @@ from __future__ import annotations
 import duckdb
 
 from engines.duckdb.colours import RECORD_SCHEMA
+from engines.duckdb.connect import table_exists
 
 STATE_TABLE = "colour_contents"
 BUILDING, PUBLISHED = "building", "published"
@@ -43,12 +44,7 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [RECORD_SCHEMA, STATE_TABLE],
-    ).fetchone()
-    return bool(row and row[0])
+    return table_exists(con, RECORD_SCHEMA, STATE_TABLE)
 
 
 def read(

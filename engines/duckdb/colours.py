@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import duckdb
 
 from engines.base import PUBLISHED_SCHEMAS
+from engines.duckdb.connect import table_exists
 
 BLUE, GREEN = "blue_", "green_"
 COLOURS = (BLUE, GREEN)
@@ -49,12 +50,7 @@ def live_prefixes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         RuntimeError: the record names something other than a colour (a hand edit): which copy
             is live cannot be known, and guessing could drop the published data.
     """
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [RECORD_SCHEMA, RECORD_TABLE],
-    ).fetchone()
-    if not found or not found[0]:
+    if not table_exists(con, RECORD_SCHEMA, RECORD_TABLE):
         return {}
     rows = con.execute(
         f"select schema_name, colour_prefix from {RECORD_SCHEMA}.{RECORD_TABLE}"

@@ -48,3 +48,13 @@ def connect(
             if _is_lock(exc):
                 raise WarehouseBusy(f"the warehouse {path} is held by another process") from exc
             raise WarehouseError(f"cannot open the warehouse {path}") from exc
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` is a table of the open warehouse (not an attached one)."""
+    row = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from engines.base import StoredFingerprint
-from engines.duckdb.connect import connect
+from engines.duckdb.connect import connect, table_exists
 
 SCHEMA = "restricted"
 KEY_TABLE = "pseudonym_key"
@@ -46,7 +46,7 @@ class DuckDBKeyStore:
         if not self.path.exists():
             return None
         with connect(self.path, read_only=True) as con:
-            if not _table_exists(con, SCHEMA, FINGERPRINT_TABLE):
+            if not table_exists(con, SCHEMA, FINGERPRINT_TABLE):
                 return None
             row = con.execute(
                 f"select salt, digest, algorithm from {SCHEMA}.{FINGERPRINT_TABLE} where scope = ?",
@@ -87,12 +87,3 @@ def record_in(con: duckdb.DuckDBPyConnection, scope: str, fingerprint: StoredFin
         f"({', '.join(_FINGERPRINT_COLUMNS)}) values (?, ?, ?, ?, ?)",
         [scope, fingerprint.algorithm, fingerprint.salt, fingerprint.digest, datetime.now(UTC)],
     )
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])

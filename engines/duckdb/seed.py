@@ -21,7 +21,7 @@ import duckdb
 from engines.base import PUBLISHED_SCHEMAS
 from engines.duckdb import colour_state, colours
 from engines.duckdb.colours import q
-from engines.duckdb.connect import connect
+from engines.duckdb.connect import connect, table_exists
 
 
 def objects(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[list[str], list[str]]:
@@ -209,13 +209,10 @@ def with_source_profile(con: duckdb.DuckDBPyConnection, basis: str | None) -> st
     ``url`` is left out: no SQL reads it, and the demo replay's port changes every run."""
     if basis is None:
         return None
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'raw' and table_name = 'source_profile'"
-    ).fetchone()
     query = "select profile_json from raw.source_profile"
     profiles = []
-    for (text,) in con.execute(query).fetchall() if found and found[0] else []:
+    found = table_exists(con, "raw", "source_profile")
+    for (text,) in con.execute(query).fetchall() if found else []:
         profile = json.loads(text) if text else {}
         if isinstance(profile, dict):
             profile.pop("url", None)

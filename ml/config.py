@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 FREQS = ("daily", "weekly", "monthly")
 MODEL_NAME = "hgb-poisson-ratio"
@@ -172,8 +174,10 @@ class ForecastConfig:
 
     @property
     def model_version(self) -> str:
-        """Stable version id: model name plus a hash of the params (not of the data)."""
-        blob = json.dumps(self.to_params(), sort_keys=True).encode()
+        """Version id: model name plus a hash of the params and of the forecasting code (not
+        of the data). Code changes that keep the params (new features, a new candidate) must
+        not share a version with the code before them."""
+        blob = json.dumps(self.to_params(), sort_keys=True).encode() + code_digest().encode()
         return f"{MODEL_NAME}-{hashlib.sha256(blob).hexdigest()[:10]}"
 
     def peers_of(self, freq: str) -> tuple[str, ...]:
@@ -183,6 +187,22 @@ class ForecastConfig:
     def horizon(self, freq: str) -> int:
         """Horizon of ``freq`` (the default when not configured)."""
         return int(self.horizons.get(freq, DEFAULT_HORIZON[freq]))
+
+
+def code_digest(package: Path | None = None) -> str:
+    """A digest of the forecasting code: every ``*.py`` file of the ``ml`` package (or
+    ``package``), by name and contents. The package's own is read once per process."""
+    if package is None:
+        return _own_digest()
+    h = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _own_digest() -> str:
+    return code_digest(Path(__file__).resolve().parent)
 
 
 def bucket_of(freq: str, h: int) -> str:

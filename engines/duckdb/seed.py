@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def prepare_audit(
         The number of tables copied.
     """
     wanted = None if tables is None else {(s, t) for s, t in tables}
-    copied = 0
+    copied, continued, levelled_keys, started = 0, 0, 0, time.perf_counter()
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
         live, build = plan(con, schemas, prefixes)
@@ -174,6 +175,7 @@ def prepare_audit(
             for table in sorted(kept & set(specs)):
                 moved = level.level(con, target, str(source), table, *specs[table])
                 if moved is not None:
+                    levelled_keys += moved
                     continue
                 if table in found:  # same basis, yet not two states of one table: unexpected
                     log.warning(f"{target}.{table} could not be levelled with {source}: copied")
@@ -182,6 +184,7 @@ def prepare_audit(
             seeded = [
                 t for t in found if (wanted is None or (schema, t) in wanted) and t not in kept
             ]
+            continued += len(kept)
             copied_views = found_views if wanted is None else []  # views: no rows
             for view in copied_views:
                 views[f"{target}.{view}"] = rewrite_view_sql(
@@ -196,6 +199,10 @@ def prepare_audit(
         for key in _order_views(views):
             con.execute(views[key])
         con.execute("commit")
+    log.info(
+        f"build colour ready in {time.perf_counter() - started:.2f} s: {copied} table(s) "
+        f"copied, {continued} continued ({levelled_keys} key(s) moved to level them)"
+    )
     return copied
 
 

@@ -155,7 +155,8 @@ def prepare_audit(
         The number of tables copied.
     """
     wanted = None if tables is None else {(s, t) for s, t in tables}
-    copied, continued, levelled_keys, started = 0, 0, 0, time.perf_counter()
+    copied, continued, levelled_keys = 0, 0, 0
+    started, cpu = time.perf_counter(), time.process_time()
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
         live, build = plan(con, schemas, prefixes)
@@ -200,8 +201,9 @@ def prepare_audit(
             con.execute(views[key])
         con.execute("commit")
     log.info(
-        f"build colour ready in {time.perf_counter() - started:.2f} s: {copied} table(s) "
-        f"copied, {continued} continued ({levelled_keys} key(s) moved to level them)"
+        f"build colour ready in {time.perf_counter() - started:.2f} s "
+        f"({time.process_time() - cpu:.2f} CPU s): {copied} table(s) copied, {continued} "
+        f"continued ({levelled_keys} key(s) moved to level them)"
     )
     return copied
 

@@ -148,12 +148,12 @@ def record_fingerprints(
     con: duckdb.DuckDBPyConnection, schema: str, colour: str, tables: Sequence[str]
 ) -> None:
     """Record the fingerprint of each of ``tables`` in ``colour + schema`` (at its publish,
-    inside the caller's transaction), replacing what was recorded for that colour."""
+    inside the caller's transaction), replacing what was recorded for that colour (so one row
+    per table; no key index: the publish adds as few blocks as it can)."""
     con.execute(
         f"create table if not exists {RECORD_SCHEMA}.{FINGERPRINT_TABLE} ("
         "schema_name varchar not null, colour_prefix varchar not null, "
-        "table_name varchar not null, fingerprint varchar not null, "
-        "primary key (schema_name, colour_prefix, table_name))"
+        "table_name varchar not null, fingerprint varchar not null)"
     )
     con.execute(
         f"delete from {RECORD_SCHEMA}.{FINGERPRINT_TABLE} "

@@ -200,7 +200,7 @@ def prepare_audit(
         for key in _order_views(views):
             con.execute(views[key])
         con.execute("commit")
-    log.info(
+    log.debug(  # commands that refuse print one line: this is for the developer's log
         f"build colour ready in {time.perf_counter() - started:.2f} s "
         f"({time.process_time() - cpu:.2f} CPU s): {copied} table(s) copied, {continued} "
         f"continued ({levelled_keys} key(s) moved to level them)"

@@ -214,6 +214,7 @@ class Engine(Protocol):
         tables: Collection[tuple[str, str]] | None = None,
         *,
         catch_up: Collection[tuple[str, str]] = (),
+        levelled: Mapping[tuple[str, str], tuple[str, tuple[str, ...] | None]] | None = None,
         basis: str | None = None,
     ) -> int:
         """Reset the build schemas of ``schemas``, seeded with copies of published tables.
@@ -222,7 +223,9 @@ class Engine(Protocol):
         models, snapshots, the ML store); None copies every published table of ``schemas``.
         ``catch_up``: those of ``tables`` an engine that keeps the previous published state
         (DuckDB) may leave as they are there, when that state is of ``basis`` (the build's code,
-        vars and key; None: never). Returns the number of tables copied.
+        vars and key; None: never). ``levelled``: those it may bring level with the live state
+        by moving the rows that differ, with their key and compared columns (None: all;
+        ``engines.duckdb.level``). Returns the number of tables copied.
         """
         ...
 

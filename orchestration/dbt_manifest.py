@@ -3,6 +3,8 @@
 - :func:`continued_tables`: the published tables a full build continues from (nodes
   materialized ``incremental`` or ``snapshot``); only these are copied into the audit schemas
   before the build (CONTRACTS16: the ML store in ``ml`` is added by the caller).
+- :func:`levelled_tables`: the snapshots among them, with what identifies their rows, so that
+  DuckDB levels a kept copy with the live one instead of copying it (w33).
 - :func:`published_manifest`: the audit build's manifest re-pointed at the published schemas,
   for the dbt calls that address them (``docs generate``, BigQuery's view recreation). dbt fixes
   every relation's schema at parse time from ``var('schema_prefix')``, so calling dbt with other
@@ -66,6 +68,30 @@ def catch_up_tables(manifest: Any, schemas: Sequence[str]) -> set[tuple[str, str
     """The :func:`continued_tables` that may catch up from an older published state
     (:data:`CATCH_UP`, by alias)."""
     return {(s, t) for s, t in continued_tables(manifest, schemas) if t in CATCH_UP}
+
+
+def levelled_tables(
+    manifest: Any, schemas: Sequence[str]
+) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """The snapshots among :func:`continued_tables`, each with its unique key and the columns
+    that identify a row: the version id and its end (``dbt_scd_id``, ``dbt_valid_to``, or
+    the names ``snapshot_meta_column_names`` gives). A snapshot inserts versions and only ever
+    updates their end, so a kept copy one run behind is made level with the live copy by moving
+    the records whose versions differ (``engines.duckdb.level``). A snapshot keyed on several
+    columns is left out (copied)."""
+    found: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    for node in manifest.nodes.values():
+        config = node.config
+        if getattr(config, "materialized", None) != "snapshot" or not config.enabled:
+            continue
+        schema, key = (config.schema or "").strip(), config.unique_key
+        if schema in schemas and isinstance(key, str) and key.isidentifier():
+            names = config.snapshot_meta_column_names
+            found[(schema, node.alias)] = (
+                key,
+                (names.dbt_scd_id or "dbt_scd_id", names.dbt_valid_to or "dbt_valid_to"),
+            )
+    return found
 
 
 def code_basis(manifest: Any, extra: Iterable[str] = ()) -> str:

@@ -13,14 +13,12 @@ Environment variables read here: ``DBT_TARGET_PATH`` (where dbt writes the docs 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engines.base import PUBLISHED_SCHEMAS, landing_state_dir
-from orchestration import dbt_invoke, dbt_manifest, pseudonym
+from orchestration import continued, dbt_invoke, dbt_manifest, pseudonym
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step
@@ -52,43 +50,6 @@ def prepare_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS)
     not rebuild must be in the audit schema when it is published.
     """
     return ctx.engine.prepare_audit(schemas)
-
-
-def continued_tables(ctx: RunContext) -> set[tuple[str, str]]:
-    """The published tables a full build continues from (CONTRACTS16).
-
-    dbt's incremental models and snapshots (from the run's parsed manifest) and the ML store
-    in ``ml`` (registry, forecasts, backtests); every other table is rebuilt by the build.
-    """
-    from ml.tables import ML_TABLES
-
-    tables = dbt_manifest.continued_tables(dbt_invoke.project(ctx), PUBLISHED_SCHEMAS)
-    return tables | {("ml", name) for name in ML_TABLES}
-
-
-def build_basis(ctx: RunContext) -> str | None:
-    """What the continued tables' rows depend on besides the data, for this build: dbt's code
-    and vars, dbt's version (``dbt_manifest.code_basis``) and the pseudonym key. None for a full
-    refresh (``blotter rekey``): its rows derive from no earlier state, so no colour built
-    before it may be continued against it.
-
-    The key enters as a slow salted hash (``pseudonym.Fingerprint``, salted with the code
-    digest so that it is the same every run), never as itself.
-    """
-    if ctx.full_refresh:
-        return None
-    from dbt.version import __version__ as dbt_version
-
-    parts = [
-        json.dumps(dbt_invoke.run_vars(ctx, audit=True), sort_keys=True),
-        (PROJECT_DIR / "dbt_project.yml").read_text(),
-        dbt_version,
-    ]
-    code = dbt_manifest.code_basis(dbt_invoke.project(ctx), parts)
-    key = pseudonym.Fingerprint.of(
-        ctx.settings.pseudonym_key.get_secret_value(), salt=bytes.fromhex(code)[:16]
-    )
-    return hashlib.sha256(f"{code} {key.digest}".encode()).hexdigest()
 
 
 def drop_audit(ctx: RunContext, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> None:
@@ -142,17 +103,19 @@ def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
     """Reset the build schemas, then build and test everything but ML.
 
     The build schemas hold the published tables the build continues from only
-    (:func:`continued_tables`): the build rewrites every other table, so copying it would
+    (``continued.continued_tables``): the build rewrites every other table, so copying it would
     cost a pass over the history for nothing. Where the build colour still holds a published
     state of this build's code and key (DuckDB keeps the previous one), the nodes that catch
-    up (``dbt_manifest.CATCH_UP``) are continued from it instead of copied. ``ctx.full_refresh``
-    (``blotter rekey``) rebuilds every incremental model from scratch.
+    up (``dbt_manifest.CATCH_UP``) are continued from it, and the snapshots and the ML store
+    are brought level with the live colour (``continued.levelled_tables``), instead of copied.
+    ``ctx.full_refresh`` (``blotter rekey``) rebuilds every incremental model from scratch.
     """
     copied = ctx.engine.prepare_audit(
         PUBLISHED_SCHEMAS,
-        tables=continued_tables(ctx),
+        tables=continued.continued_tables(ctx),
         catch_up=dbt_manifest.catch_up_tables(dbt_invoke.project(ctx), PUBLISHED_SCHEMAS),
-        basis=build_basis(ctx),
+        levelled=continued.levelled_tables(ctx),
+        basis=continued.build_basis(ctx),
     )
     out = build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}

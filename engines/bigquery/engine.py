@@ -93,12 +93,13 @@ class BigQueryEngine:
         tables: Collection[tuple[str, str]] | None = None,
         *,
         catch_up: Collection[tuple[str, str]] = (),
+        levelled: Mapping[tuple[str, str], tuple[str, tuple[str, ...] | None]] | None = None,
         basis: str | None = None,
     ) -> int:
         """Copy the published ``tables`` (None: all) into fresh audit datasets (copy jobs).
 
-        ``catch_up`` and ``basis`` are not used: the audit datasets are deleted at publish, so
-        there is no previous state to continue from."""
+        ``catch_up``, ``levelled`` and ``basis`` are not used: the audit datasets are deleted at
+        publish, so there is no previous state to continue from."""
         return publish.prepare_audit(self.client, self.bq, schemas, tables=tables)
 
     def drop_audit(self, schemas: Sequence[str] = PUBLISHED_SCHEMAS) -> None:

@@ -83,16 +83,19 @@ class DuckDBEngine:
         tables: Collection[tuple[str, str]] | None = None,
         *,
         catch_up: Collection[tuple[str, str]] = (),
+        levelled: Mapping[tuple[str, str], tuple[str, tuple[str, ...] | None]] | None = None,
         basis: str | None = None,
     ) -> int:
-        """The build colour ready (one transaction): ``catch_up`` tables kept where it holds a
-        published state of ``basis``, the other ``tables`` (None: all) copied from the live one."""
+        """The build colour ready (one transaction): where it holds a published state of
+        ``basis``, ``catch_up`` tables kept and ``levelled`` ones brought level with the live
+        colour by moving the rows that differ; the other ``tables`` (None: all) copied."""
         return publish.prepare_audit(
             self.local_path,
             schemas,
             self.build_prefixes(),
             tables,
             catch_up=catch_up,
+            levelled=levelled,
             basis=basis,
         )
 

@@ -12,10 +12,11 @@ The build rewrites every other table. Only when every error-severity test passed
 :func:`publish`, in ONE transaction, point each published schema's views at the new colour and
 record it live: readers see the previous run or this one, never a mix, and the cost is one
 ``create view`` per object whatever the warehouse's size. The previous live colour is KEPT
-(recorded published in ``ops.colour_contents``, ``engines.duckdb.colour_state``): the next
-build continues from it. A failed build is not published and stays in the non-live colour
-schemas, recorded dirty, until the next command re-seeds them; a publish drops every non-live
-colour the next build could not continue from (dirty, of another basis, unrecorded).
+(recorded published in ``ops.colour_contents`` with a fingerprint of each table,
+``engines.duckdb.colour_state``): the next build continues from it. A failed build is not
+published and stays in the non-live colour schemas, recorded dirty, until the next command
+re-seeds them; a publish drops every non-live colour the next build could not continue from
+(dirty, of another basis, unrecorded).
 
 Environment variables read here: none (the warehouse path is passed in).
 """
@@ -126,6 +127,9 @@ def publish(
         raise PublishBlocked(failing_tests)
     result = PublishResult()
     with connect(duckdb_path) as con:
+        # The fingerprints taken below read the storage layout: data still in the WAL would
+        # move to other blocks at the next checkpoint and no longer match.
+        con.execute("checkpoint")
         con.execute("begin transaction")
         try:
             live, build = plan(con, schemas, prefixes)
@@ -152,6 +156,7 @@ def publish(
                 _copy_comments(con, source, schema)
                 colours.record(con, schema, build[schema])
                 colour_state.mark_published(con, schema, build[schema])
+                colour_state.record_fingerprints(con, schema, build[schema], tables)
                 live[schema] = build[schema]
                 result.tables += len(tables)
                 result.views += len(views)

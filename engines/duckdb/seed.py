@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 
 from engines.base import PUBLISHED_SCHEMAS
-from engines.duckdb import colour_state, colours
+from engines.duckdb import colour_state, colours, level
 from engines.duckdb.colours import q
 from engines.duckdb.connect import connect, table_exists
+
+log = logging.getLogger("blotter.engines")
 
 
 def objects(con: duckdb.DuckDBPyConnection, schema: str) -> tuple[list[str], list[str]]:
@@ -116,6 +120,7 @@ def prepare_audit(
     tables: Collection[tuple[str, str]] | None = None,
     *,
     catch_up: Collection[tuple[str, str]] = (),
+    levelled: Mapping[tuple[str, str], level.LevelSpec] | None = None,
     basis: str | None = None,
 ) -> int:
     """Reset the build colour of ``schemas`` to what the build continues from: incremental
@@ -123,10 +128,13 @@ def prepare_audit(
     failed run left in that colour.
 
     A schema whose build colour holds a published state of ``basis``, as its live colour does
-    (``colour_state.continuable``: the previous live colour, kept by :func:`publish`), keeps
-    its ``catch_up`` tables as they are (the build catches up on the runs since); every other
-    continued table is copied from the live colour. Any other build colour is emptied and
-    seeded by copy.
+    (``colour_state.continuable``: the previous live colour, kept by :func:`publish`), and
+    whose kept tables still match their fingerprints taken at that publish, keeps its
+    ``catch_up`` tables as they are (the build catches up on the runs since), brings its
+    ``levelled`` tables level with the live colour by moving the rows that differ
+    (``engines.duckdb.level``), and copies every other continued table from the live colour.
+    Any other build colour is emptied and seeded by copy (one log line when it was
+    continuable but a kept table changed since its publish).
 
     Args:
         duckdb_path: the warehouse file.
@@ -137,6 +145,8 @@ def prepare_audit(
             ``schemas`` (commands that rebuild only part of a schema).
         catch_up: the pairs of ``tables`` whose new work is computed relative to their own rows
             (``orchestration.dbt_manifest.CATCH_UP``), kept in a continuable build colour.
+        levelled: pairs of ``tables`` levelled in a continuable build colour, with their key
+            and compared columns (``level.level``); a table that cannot be levelled is copied.
         basis: what the build's rows depend on besides the data (code, vars, key), recorded
             with the colour; None: unknown (a full refresh), never continued. With ``tables``
             None the copies keep the live colour's basis.
@@ -145,7 +155,8 @@ def prepare_audit(
         The number of tables copied.
     """
     wanted = None if tables is None else {(s, t) for s, t in tables}
-    copied = 0
+    copied, continued, levelled_keys = 0, 0, 0
+    started, cpu = time.perf_counter(), time.process_time()
     with connect(duckdb_path) as con:
         con.execute("begin transaction")
         live, build = plan(con, schemas, prefixes)
@@ -155,13 +166,26 @@ def prepare_audit(
         views: dict[str, str] = {}
         for schema in schemas:
             target, source = build[schema] + schema, sources[schema]
-            kept = _keep_for_catch_up(con, schema, build[schema], live.get(schema), catch_up, basis)
+            specs = {t: spec for (s, t), spec in (levelled or {}).items() if s == schema}
+            kept = _keep_for_catch_up(
+                con, schema, build[schema], live.get(schema), {*catch_up, *(levelled or {})}, basis
+            )
             recorded = basis if wanted is not None else _live_basis(con, schema, live.get(schema))
             colour_state.mark_building(con, schema, build[schema], recorded)
             found, found_views = objects(con, source) if source else ([], [])
+            for table in sorted(kept & set(specs)):
+                moved = level.level(con, target, str(source), table, *specs[table])
+                if moved is not None:
+                    levelled_keys += moved
+                    continue
+                if table in found:  # same basis, yet not two states of one table: unexpected
+                    log.warning(f"{target}.{table} could not be levelled with {source}: copied")
+                con.execute(f"drop table {q(target)}.{q(table)}")
+                kept.discard(table)
             seeded = [
                 t for t in found if (wanted is None or (schema, t) in wanted) and t not in kept
             ]
+            continued += len(kept)
             copied_views = found_views if wanted is None else []  # views: no rows
             for view in copied_views:
                 views[f"{target}.{view}"] = rewrite_view_sql(
@@ -176,6 +200,11 @@ def prepare_audit(
         for key in _order_views(views):
             con.execute(views[key])
         con.execute("commit")
+    log.debug(  # commands that refuse print one line: this is for the developer's log
+        f"build colour ready in {time.perf_counter() - started:.2f} s "
+        f"({time.process_time() - cpu:.2f} CPU s): {copied} table(s) copied, {continued} "
+        f"continued ({levelled_keys} key(s) moved to level them)"
+    )
     return copied
 
 
@@ -188,13 +217,21 @@ def _keep_for_catch_up(
     basis: str | None,
 ) -> set[str]:
     """Empty ``build + schema`` but for the ``catch_up`` tables it may continue from (returned);
-    all of it when it may not be continued."""
+    all of it when it may not be continued, or when one of them changed since its publish."""
     target = build + schema
     wanted = {t for s, t in catch_up if s == schema}
     if not wanted or not colour_state.continuable(con, schema, build, live, basis):
         con.execute(f"drop schema if exists {q(target)} cascade")
         return set()
     tables, views = objects(con, target)
+    changed = colour_state.changed_since_publish(con, schema, build, sorted(wanted & set(tables)))
+    if changed:
+        log.warning(
+            f"{target}: {', '.join(changed)} changed since its publish (a write by hand?) or "
+            f"was published without a fingerprint: {target} is re-seeded by copy, not continued"
+        )
+        con.execute(f"drop schema if exists {q(target)} cascade")
+        return set()
     for view in views:
         con.execute(f"drop view {q(target)}.{q(view)}")
     for table in tables:

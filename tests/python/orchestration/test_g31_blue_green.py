@@ -65,8 +65,9 @@ def test_publish_copies_no_rows_whatever_the_size(tmp_path: Path) -> None:
         assert _base_tables(con) == tables_before  # nothing created, dropped or rewritten
         assert not [k for k in _base_tables(con) if k[0] in PUBLISHED_SCHEMAS]
         assert con.execute("select count(*) from marts.fct_incidents").fetchone() == (BIG_ROWS,)
-    # The 2M rows take dozens of blocks; the publish adds catalog entries only.
-    assert blocks_after - blocks_before <= 2, (blocks_before, blocks_after)
+    # The 2M rows take dozens of blocks; the publish adds catalog entries and the small
+    # record of each table's fingerprint (w33: one block for it when it is first created).
+    assert blocks_after - blocks_before <= 3, (blocks_before, blocks_after)
 
 
 def test_a_reader_sees_the_previous_run_or_this_one_never_a_mix(tmp_path: Path) -> None:

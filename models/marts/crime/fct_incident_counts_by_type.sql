@@ -36,6 +36,12 @@
         "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
+    post_hook=[
+        "{{ counts_record_update('fct_incident_counts_by_type', 'delete',"
+        " counts_by_type_basis()) }}",
+        "{{ counts_record_update('fct_incident_counts_by_type', 'insert',"
+        " counts_by_type_basis()) }}",
+    ],
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -45,7 +51,16 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
+-- depends_on: {{ ref('int_incidents_counted') }}
+{#- After fct_incident_counts: both write int_incidents_counted. #}
+-- depends_on: {{ ref('fct_incident_counts') }}
 {%- set incremental = this is not none and is_incremental() %}
+{#- The newest load counted, when only the changed records' weeks need a
+    recount (counts_record_state); none: compare all history. #}
+{%- set after = counts_record_state(
+    'fct_incident_counts_by_type', counts_by_type_counted_sql(),
+    counts_by_type_basis()
+) %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
@@ -53,36 +68,9 @@
 
 with
 
-areas as (
-
-    select * from {{ ref('int_incident_areas') }}
-    where
-        occurred_date is not null
-        and geo_level != {{ sql_string(city_level()) }}
-
-),
-
 calendar as (
 
     select * from {{ ref('dim_date') }}
-
-),
-
-counted as (
-
-    select
-        calendar.{{ week_start }} as period_start,
-        areas.geo_level,
-        areas.geo,
-        areas.parent_incident_type,
-        count(*) as incidents
-    from areas
-    inner join calendar on areas.occurred_date = calendar.date_day
-    group by
-        calendar.{{ week_start }},
-        areas.geo_level,
-        areas.geo,
-        areas.parent_incident_type
 
 ),
 
@@ -108,6 +96,42 @@ weeks as (
         select distinct {{ week_start }} as period_start from calendar
     ) as week_starts
     cross join data_window
+
+),
+{%- if after is not none %}
+
+{{ counts_changed_days('fct_incident_counts_by_type', after) }},
+
+{{ counts_by_type_touched_weeks_from_changed_days(week_start) }},
+{%- endif %}
+
+areas as (
+
+    select * from {{ ref('int_incident_areas') }}
+    where
+        occurred_date is not null
+        and geo_level != {{ sql_string(city_level()) }}
+        {%- if after is not none %}
+        and occurred_date in (select date_day from recount_days)
+        {%- endif %}
+
+),
+
+counted as (
+
+    select
+        calendar.{{ week_start }} as period_start,
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type,
+        count(*) as incidents
+    from areas
+    inner join calendar on areas.occurred_date = calendar.date_day
+    group by
+        calendar.{{ week_start }},
+        areas.geo_level,
+        areas.geo,
+        areas.parent_incident_type
 
 ),
 
@@ -190,7 +214,7 @@ remainders as (
     group by period_start, geo_level, geo
 
 ),
-{%- if incremental %}
+{%- if incremental and after is none %}
 
 {{ counts_by_type_touched_area_weeks(remainder) }},
 {%- endif %}
@@ -213,6 +237,13 @@ area_weeks as (
         on
             active_areas.geo_level = previous_areas.geo_level
             and active_areas.geo = previous_areas.geo
+    {%- endif %}
+    {%- if after is not none %}
+    {#- Every area of a recounted week; every week of a new area. #}
+    where
+        touched_weeks.period_start is not null
+        or previous_areas.geo is null
+    {%- elif incremental %}
     left join changed_area_weeks
         on
             weeks.period_start = changed_area_weeks.period_start

@@ -23,22 +23,40 @@
         {{ return(cache[key]) }}
     {%- endif -%}
     {%- set parts = [] -%}
-    {%- for name in [
-        'source_incident_types', 'source_parent_incident_types', 'source_geographies',
-    ] -%}
+    {%- set map_columns = {
+        'source_incident_types': ['incident_type', 'parent_incident_type'],
+        'source_parent_incident_types': [
+            'parent_incident_type', 'incident_category', 'is_sensitive',
+        ],
+        'source_geographies': ['geo_level', 'geo'],
+    } -%}
+    {#- The map's own columns, not dlt's: every ingest lands the maps again. -#}
+    {%- for name, columns in map_columns.items() -%}
         {#- Raw (no ref: read at run time only); staging's code is in the basis. -#}
         {%- set relation = source_relation('socrata', name) -%}
         {%- if relation is none -%}
             {%- do parts.append(name ~ ' missing') -%}
         {%- else -%}
             {%- set digest -%}
-                select coalesce(string_agg(cast(t as varchar), ',' order by cast(t as varchar)), '')
-                from {{ relation }} as t
+                with rows as (
+                    select concat_ws('|'
+                        {%- for column in columns -%}
+                        , coalesce(cast({{ column }} as varchar), '<null>')
+                        {%- endfor -%}
+                    ) as row_text
+                    from {{ relation }}
+                )
+                select coalesce(string_agg(row_text, ',' order by row_text), '') from rows
             {%- endset -%}
             {%- do parts.append(run_query(digest).columns[0].values()[0]) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do parts.append(tojson(source_profile(), sort_keys=true)) -%}
+    {#- The profile but where it is fetched from (the URL changes with the host). -#}
+    {%- set profile = {} -%}
+    {%- for name, value in source_profile().items() if name not in ['url', 'title'] -%}
+        {%- do profile.update({name: value}) -%}
+    {%- endfor -%}
+    {%- do parts.append(tojson(profile, sort_keys=true)) -%}
     {%- for name in [
         'stg_socrata__incidents', 'stg_socrata__incident_types',
         'stg_socrata__parent_incident_types', 'int_incidents_deduplicated',

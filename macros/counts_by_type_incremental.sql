@@ -1,5 +1,16 @@
 {#
-    Incremental build of fct_incident_counts_by_type (issue 16 P3). Its
+    Incremental build of fct_incident_counts_by_type (issue 16 P3): an
+    area-week's rows depend only on its cells' counts, its week's
+    is_complete_period and the active types. Suppression is decided on the
+    non-zero cells (a zero cell is never suppressed), so the build compares
+    the published form of every non-zero cell and remainder with the
+    previous build's non-zero rows and emits (zero-filled) only the
+    area-weeks that differ, new or flag-flipped weeks and every week of a
+    new area. No unsuppressed count is stored: they exist only inside the
+    query. A vanished area, week or type (or a type's new category) makes
+    the pre-hook empty the table first (counts_by_type_reset_sql): the build
+    ends as a full rebuild. A changed column needs --full-refresh; a unit
+    test (no this) checks the full build. Its
     published cells are suppressed, so unlike fct_incident_counts it cannot
     compare unsuppressed counts with its previous rows; it compares what it
     would publish instead: an area-week whose published non-zero rows
@@ -172,9 +183,11 @@ previous_areas as (
     With the record (counts_record_state): touched_weeks are the weeks of
     the changed records' days plus new and flag-flipped weeks, recounted
     whole (recount_days) for every area; previous_areas as above. Reads the
-    model's CTEs calendar and weeks and counts_changed_days' changed_days.
+    model's CTEs calendar and weeks.
 -#}
-{% macro counts_by_type_touched_weeks_from_changed_days(week_start) -%}
+{% macro counts_by_type_touched_weeks_from_changed_days(after, week_start) -%}
+{{ counts_changed_days('fct_incident_counts_by_type', after) }},
+
 previous_weeks as (
 
     select distinct
@@ -246,4 +259,23 @@ where
     and counts.geo_level = (
         select min(geo_level) from {{ this }}
     )
+{%- endmacro %}
+
+
+{#- The model's weeks (the calendar's) and their is_complete_period. -#}
+{% macro counts_by_type_weeks(freq, week_start) -%}
+select
+    week_starts.period_start,
+    {# Same rule as fct_incident_counts (int_data_window). #}
+    (
+        cast(week_starts.period_start as date)
+        >= data_window.first_loaded_date
+        and cast(
+            {{ period_end(freq, 'week_starts.period_start') }} as date
+        ) <= data_window.complete_until_date
+    ) as is_complete_period
+from (
+    select distinct {{ week_start }} as period_start from calendar
+) as week_starts
+cross join data_window
 {%- endmacro %}

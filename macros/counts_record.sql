@@ -204,3 +204,20 @@ changed_days as (
         ~ ' where ' ~ changed
     ) }}
 {%- endmacro %}
+
+
+{#- The mart's post-hooks (counts_record_update); `extra` is SQL-free Jinja (its vars). -#}
+{% macro counts_record_hooks(counted_by, extra="''") -%}
+    {{ return([
+        "{{ counts_record_update('" ~ counted_by ~ "', 'delete', " ~ extra ~ ") }}",
+        "{{ counts_record_update('" ~ counted_by ~ "', 'insert', " ~ extra ~ ") }}",
+    ]) }}
+{%- endmacro %}
+
+
+{#- The rows a build recounts: all, or the days of the touched periods (recount_days). -#}
+{% macro counts_recounted_rows(after) -%}
+    {{ return(
+        'occurred_date in (select date_day from recount_days)' if after is not none else 'true'
+    ) }}
+{%- endmacro %}

@@ -31,10 +31,7 @@
         "{{ counts_reset_sql(this, ref('dim_geography'), ref('dim_date'),"
         " frequencies(), 'first_occurred_date is not null') }}"
     ),
-    post_hook=[
-        "{{ counts_record_update('fct_incident_counts', 'delete') }}",
-        "{{ counts_record_update('fct_incident_counts', 'insert') }}",
-    ],
+    post_hook=counts_record_hooks('fct_incident_counts'),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -51,7 +48,10 @@
 {%- set incremental = this is not none and is_incremental() %}
 {#- The newest load counted, when only the changed records' days need a
     recount (counts_record_state); none: compare all history (below). #}
-{%- set after = counts_record_state('fct_incident_counts', counts_counted_sql()) %}
+{%- set after = counts_record_state(
+    'fct_incident_counts', counts_counted_sql()
+) %}
+{%- set recounted = counts_recounted_rows(after) %}
 {%- if 'daily' not in frequencies() %}
     {{ exceptions.raise_compiler_error(
         'fct_incident_counts finds changed periods from its daily rows: '
@@ -136,9 +136,7 @@ areas as (
     select * from {{ ref('int_incident_areas') }}
     where
         occurred_date is not null
-        {%- if after is not none %}
-        and occurred_date in (select date_day from recount_days)
-        {%- endif %}
+        and {{ recounted }}
 
 ),
 

@@ -15,17 +15,10 @@
     reveals no single cell.
 #}
 {#-
-    Incremental by area-week (issue 16): an area-week's rows depend only on
-    its cells' counts, its week's is_complete_period and the active types.
-    Suppression is decided on the non-zero cells (a zero cell is never
-    suppressed), so the build compares the published form of every non-zero
-    cell and remainder with the previous build's non-zero rows and emits
-    (zero-filled) only the area-weeks that differ, new or flag-flipped weeks
-    and every week of a new area. No unsuppressed count is stored: they
-    exist only inside this query, as before. A vanished area, week or type
-    (or a type's new category) makes the pre-hook empty the table first
-    (counts_by_type_reset_sql): the build ends as a full rebuild. A changed
-    column needs --full-refresh; a unit test (no this) checks the full build.
+    Incremental by area-week (issue 16): a daily DuckDB build recounts the
+    weeks its changed records touch (counts_record.sql), else compares
+    every area-week with its previous rows (counts_by_type_incremental.sql
+    says how, and when the pre-hook empties the table first).
 -#}
 {{ config(
     materialized='incremental',
@@ -36,12 +29,7 @@
         "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
-    post_hook=[
-        "{{ counts_record_update('fct_incident_counts_by_type', 'delete',"
-        " counts_by_type_basis()) }}",
-        "{{ counts_record_update('fct_incident_counts_by_type', 'insert',"
-        " counts_by_type_basis()) }}",
-    ],
+    post_hook=counts_record_hooks('fct_incident_counts_by_type', 'counts_by_type_basis()'),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -61,6 +49,7 @@
     'fct_incident_counts_by_type', counts_by_type_counted_sql(),
     counts_by_type_basis()
 ) %}
+{%- set recounted = counts_recounted_rows(after) %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
@@ -82,27 +71,12 @@ data_window as (
 
 weeks as (
 
-    select
-        week_starts.period_start,
-        {# Same rule as fct_incident_counts (int_data_window). #}
-        (
-            cast(week_starts.period_start as date)
-            >= data_window.first_loaded_date
-            and cast(
-                {{ period_end(freq, 'week_starts.period_start') }} as date
-            ) <= data_window.complete_until_date
-        ) as is_complete_period
-    from (
-        select distinct {{ week_start }} as period_start from calendar
-    ) as week_starts
-    cross join data_window
+    {{ counts_by_type_weeks(freq, week_start) }}
 
 ),
 {%- if after is not none %}
 
-{{ counts_changed_days('fct_incident_counts_by_type', after) }},
-
-{{ counts_by_type_touched_weeks_from_changed_days(week_start) }},
+{{ counts_by_type_touched_weeks_from_changed_days(after, week_start) }},
 {%- endif %}
 
 areas as (
@@ -111,9 +85,7 @@ areas as (
     where
         occurred_date is not null
         and geo_level != {{ sql_string(city_level()) }}
-        {%- if after is not none %}
-        and occurred_date in (select date_day from recount_days)
-        {%- endif %}
+        and {{ recounted }}
 
 ),
 

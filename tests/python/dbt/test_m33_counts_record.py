@@ -128,9 +128,10 @@ def test_changed_days_path_equals_a_full_refresh(built_copy: Path, tmp_path: Pat
 
 def test_a_wrong_record_is_caught_by_the_comparison(built_copy: Path, tmp_path: Path) -> None:
     """Mutation: one incident of a mid-history day is re-dated to the newest day (the only
-    change), and the record forgets its old day (its rows say a week later, a day the
-    build does not touch, inside the range the record is checked on). The totals still agree, so the short path is taken, the old day, week and month keep the incident, and the
-    comparison with a full refresh fails: the equality above can fail."""
+    change), and the record forgets its old day: its rows say a week later, a day the build
+    does not touch, inside the range the record is checked on. The totals still agree, so the
+    short path is taken, the old day and week keep the incident, and the comparison with a
+    full refresh fails: the equality above can fail."""
     db = built_copy
     [(case,)] = query(
         db,

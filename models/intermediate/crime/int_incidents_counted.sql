@@ -11,9 +11,10 @@
     of no rows, so dbt never replaces what the counts wrote. DuckDB only:
     BigQuery's counts recount all history and leave it empty.
 #}
+{#- BigQuery has no append; its merge without a key only inserts. #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='merge' if target.type == 'bigquery' else 'append',
     on_schema_change='fail',
 ) }}
 

@@ -1,5 +1,16 @@
 {#
-    Incremental build of fct_incident_counts_by_type (issue 16 P3). Its
+    Incremental build of fct_incident_counts_by_type (issue 16 P3): an
+    area-week's rows depend only on its cells' counts, its week's
+    is_complete_period and the active types. Suppression is decided on the
+    non-zero cells (a zero cell is never suppressed), so the build compares
+    the published form of every non-zero cell and remainder with the
+    previous build's non-zero rows and emits (zero-filled) only the
+    area-weeks that differ, new or flag-flipped weeks and every week of a
+    new area. No unsuppressed count is stored: they exist only inside the
+    query. A vanished area, week or type (or a type's new category) makes
+    the pre-hook empty the table first (counts_by_type_reset_sql): the build
+    ends as a full rebuild. A changed column needs --full-refresh; a unit
+    test (no this) checks the full build. Its
     published cells are suppressed, so unlike fct_incident_counts it cannot
     compare unsuppressed counts with its previous rows; it compares what it
     would publish instead: an area-week whose published non-zero rows
@@ -165,4 +176,106 @@ previous_areas as (
     from {{ this }}
 
 )
+{%- endmacro %}
+
+
+{#-
+    With the record (counts_record_state): touched_weeks are the weeks of
+    the changed records' days plus new and flag-flipped weeks, recounted
+    whole (recount_days) for every area; previous_areas as above. Reads the
+    model's CTEs calendar and weeks.
+-#}
+{% macro counts_by_type_touched_weeks_from_changed_days(after, week_start) -%}
+{{ counts_changed_days('fct_incident_counts_by_type', after) }},
+
+previous_weeks as (
+
+    select distinct
+        period_start,
+        is_complete_period
+    from {{ this }}
+
+),
+
+touched_weeks as (
+
+    select weeks.period_start
+    from weeks
+    left join previous_weeks
+        on weeks.period_start = previous_weeks.period_start
+    where
+        previous_weeks.period_start is null
+        or previous_weeks.is_complete_period != weeks.is_complete_period
+    union
+    {#- From the day itself, as fct_incident_counts (a day the calendar lost). #}
+    select {{ period_start_of('weekly', 'changed_days.date_day') }} as period_start
+    from changed_days
+
+),
+
+recount_days as (
+
+    select calendar.date_day
+    from calendar
+    inner join touched_weeks
+        on calendar.{{ week_start }} = touched_weeks.period_start
+
+),
+
+previous_areas as (
+
+    select distinct
+        geo_level,
+        geo
+    from {{ this }}
+
+)
+{%- endmacro %}
+
+
+{#- The model's vars in its record's basis: k decides its suppression. -#}
+{% macro counts_by_type_basis() -%}
+    {{ return('k=' ~ var('k_anonymity_threshold', 5)) }}
+{%- endmacro %}
+
+
+{#-
+    fct_incident_counts_by_type's side of counts_record_state's check: the
+    dated incidents it counts at one level below the city (published cells
+    and remainders sum to each area-week's total) and the days they cover,
+    all but the last week (the calendar may end inside it).
+-#}
+{% macro counts_by_type_counted_sql() -%}
+with last_week as (
+    select max(period_start) as period_start from {{ this }}
+)
+select
+    sum(coalesce(incidents, 0)) as incidents,
+    min(counts.period_start) as first_day,
+    cast(max(counts.period_start) + interval 6 day as date) as last_day
+from {{ this }} as counts, last_week
+where
+    counts.period_start < last_week.period_start
+    and counts.geo_level = (
+        select min(geo_level) from {{ this }}
+    )
+{%- endmacro %}
+
+
+{#- The model's weeks (the calendar's) and their is_complete_period. -#}
+{% macro counts_by_type_weeks(freq, week_start) -%}
+select
+    week_starts.period_start,
+    {# Same rule as fct_incident_counts (int_data_window). #}
+    (
+        cast(week_starts.period_start as date)
+        >= data_window.first_loaded_date
+        and cast(
+            {{ period_end(freq, 'week_starts.period_start') }} as date
+        ) <= data_window.complete_until_date
+    ) as is_complete_period
+from (
+    select distinct {{ week_start }} as period_start from calendar
+) as week_starts
+cross join data_window
 {%- endmacro %}

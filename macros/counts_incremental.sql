@@ -89,9 +89,12 @@ select
     whose count in some area differs from the previous build's daily rows,
     new periods, and periods whose flag the moved data window flips. Reads
     the model's CTEs daily_counts, calendar, calendar_periods and periods;
-    previous_areas is the previous build's areas.
+    previous_areas is the previous build's areas. With from_changed_days
+    the caller's changed_days (counts_changed_days) replaces the comparison
+    of every daily count.
 -#}
-{% macro counts_touched_periods() -%}
+{% macro counts_touched_periods(from_changed_days=false) -%}
+{%- if not from_changed_days %}
 current_daily as (
 
     {#- The days the previous build's daily rows cover: the calendar. #}
@@ -131,15 +134,30 @@ changed_days as (
         or current_daily.incidents != previous_daily.incidents
 
 ),
+{%- endif %}
 
 changed_periods as (
 
+    {%- if from_changed_days %}
+    {#- From the day itself: a day the calendar lost (a record moved off
+        the first day) still changes its week and month. #}
+    {%- for freq in frequencies() %}
+    select distinct
+        {{ sql_string(freq) }} as freq,
+        {{ period_start_of(freq, 'changed_days.date_day') }} as period_start
+    from changed_days
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- else %}
     select distinct
         calendar_periods.freq,
         calendar_periods.period_start
     from calendar_periods
     inner join changed_days
         on calendar_periods.date_day = changed_days.date_day
+    {%- endif %}
 
 ),
 
@@ -181,4 +199,18 @@ touched_periods as (
         or previous_periods.is_complete_period != periods.is_complete_period
 
 )
+{%- endmacro %}
+
+
+{#-
+    fct_incident_counts' side of counts_record_state's check: the dated
+    incidents it counts (the city's daily rows) and the days they cover.
+-#}
+{% macro counts_counted_sql() -%}
+select
+    sum(incidents) as incidents,
+    min(period_start) as first_day,
+    max(period_start) as last_day
+from {{ this }}
+where freq = 'daily' and geo_level = {{ sql_string(city_level()) }}
 {%- endmacro %}

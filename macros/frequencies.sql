@@ -36,3 +36,17 @@
         {{ return(dbt.dateadd('day', -1, dbt.dateadd('month', 1, period_start))) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The start of the `freq` period holding the date `date_expression`, as dim_date computes it. -#}
+{% macro period_start_of(freq, date_expression) -%}
+    {%- set starts = {
+        'daily': 'cast(' ~ date_expression ~ ' as date)',
+        'weekly': week_start(date_expression),
+        'monthly': month_start(date_expression),
+    } -%}
+    {%- if freq not in starts -%}
+        {{ exceptions.raise_compiler_error('no period start for frequency ' ~ freq) }}
+    {%- endif -%}
+    {{ return(starts[freq]) }}
+{%- endmacro %}

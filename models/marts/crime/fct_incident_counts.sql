@@ -31,6 +31,7 @@
         "{{ counts_reset_sql(this, ref('dim_geography'), ref('dim_date'),"
         " frequencies(), 'first_occurred_date is not null') }}"
     ),
+    post_hook=counts_record_hooks('fct_incident_counts'),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -41,33 +42,22 @@
     ),
 ) }}
 -- depends_on: {{ ref('dim_geography') }}
+-- depends_on: {{ ref('int_incidents_counted') }}
+-- depends_on: {{ ref('int_incidents_classified') }}
 {#- A unit test has no {{ this }}: it checks the full build. #}
 {%- set incremental = this is not none and is_incremental() %}
+{#- The newest load counted, when only the changed records' days need a
+    recount (counts_record_state); none: compare all history (below). #}
+{%- set after = counts_record_state(
+    'fct_incident_counts', counts_counted_sql()
+) %}
+{%- set recounted = counts_recounted_rows(after) %}
 {%- if 'daily' not in frequencies() %}
     {{ exceptions.raise_compiler_error(
         'fct_incident_counts finds changed periods from its daily rows: '
         ~ 'keep daily in frequencies()') }}
 {%- endif %}
 with
-
-areas as (
-
-    select * from {{ ref('int_incident_areas') }}
-    where occurred_date is not null
-
-),
-
-daily_counts as (
-
-    select
-        occurred_date,
-        geo_level,
-        geo,
-        count(*) as incidents
-    from areas
-    group by occurred_date, geo_level, geo
-
-),
 
 calendar as (
 
@@ -122,17 +112,66 @@ periods as (
     cross join data_window
 
 ),
-{%- if incremental %}
+{%- if after is not none %}
+
+{{ counts_changed_days('fct_incident_counts', after) }},
+
+{{ counts_touched_periods(from_changed_days=true) }},
+
+recount_days as (
+
+    {#- Every day of a touched period: its sums are recounted whole. #}
+    select distinct calendar_periods.date_day
+    from calendar_periods
+    inner join touched_periods
+        on
+            calendar_periods.freq = touched_periods.freq
+            and calendar_periods.period_start = touched_periods.period_start
+
+),
+{%- endif %}
+
+areas as (
+
+    select * from {{ ref('int_incident_areas') }}
+    where
+        occurred_date is not null
+        and {{ recounted }}
+
+),
+
+daily_counts as (
+
+    select
+        occurred_date,
+        geo_level,
+        geo,
+        count(*) as incidents
+    from areas
+    group by occurred_date, geo_level, geo
+
+),
+{%- if incremental and after is none %}
 
 {{ counts_touched_periods() }},
 {%- endif %}
 
 active_areas as (
 
+    {%- if after is not none %}
+    {#- daily_counts holds the recounted days only; dim_geography (the
+        counts_reset_sql rule) has every area with a dated incident. #}
+    select
+        geo_level,
+        geo
+    from {{ ref('dim_geography') }}
+    where first_occurred_date is not null
+    {%- else %}
     select distinct
         geo_level,
         geo
     from daily_counts
+    {%- endif %}
 
 ),
 

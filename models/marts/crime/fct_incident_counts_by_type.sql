@@ -15,17 +15,10 @@
     reveals no single cell.
 #}
 {#-
-    Incremental by area-week (issue 16): an area-week's rows depend only on
-    its cells' counts, its week's is_complete_period and the active types.
-    Suppression is decided on the non-zero cells (a zero cell is never
-    suppressed), so the build compares the published form of every non-zero
-    cell and remainder with the previous build's non-zero rows and emits
-    (zero-filled) only the area-weeks that differ, new or flag-flipped weeks
-    and every week of a new area. No unsuppressed count is stored: they
-    exist only inside this query, as before. A vanished area, week or type
-    (or a type's new category) makes the pre-hook empty the table first
-    (counts_by_type_reset_sql): the build ends as a full rebuild. A changed
-    column needs --full-refresh; a unit test (no this) checks the full build.
+    Incremental by area-week (issue 16): a daily DuckDB build recounts the
+    weeks its changed records touch (counts_record.sql), else compares
+    every area-week with its previous rows (counts_by_type_incremental.sql
+    says how, and when the pre-hook empties the table first).
 -#}
 {{ config(
     materialized='incremental',
@@ -36,6 +29,7 @@
         "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
+    post_hook=counts_record_hooks('fct_incident_counts_by_type', 'counts_by_type_basis()'),
     partition_by=(
         {'field': 'period_start', 'data_type': 'date', 'granularity': 'month'}
         if target.type == 'bigquery' else none
@@ -45,7 +39,17 @@
         if target.type == 'bigquery' else none
     ),
 ) }}
+-- depends_on: {{ ref('int_incidents_counted') }}
+{#- After fct_incident_counts: both write int_incidents_counted. #}
+-- depends_on: {{ ref('fct_incident_counts') }}
 {%- set incremental = this is not none and is_incremental() %}
+{#- The newest load counted, when only the changed records' weeks need a
+    recount (counts_record_state); none: compare all history. #}
+{%- set after = counts_record_state(
+    'fct_incident_counts_by_type', counts_by_type_counted_sql(),
+    counts_by_type_basis()
+) %}
+{%- set recounted = counts_recounted_rows(after) %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
@@ -53,18 +57,35 @@
 
 with
 
+calendar as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+data_window as (
+
+    select * from {{ ref('int_data_window') }}
+
+),
+
+weeks as (
+
+    {{ counts_by_type_weeks(freq, week_start) }}
+
+),
+{%- if after is not none %}
+
+{{ counts_by_type_touched_weeks_from_changed_days(after, week_start) }},
+{%- endif %}
+
 areas as (
 
     select * from {{ ref('int_incident_areas') }}
     where
         occurred_date is not null
         and geo_level != {{ sql_string(city_level()) }}
-
-),
-
-calendar as (
-
-    select * from {{ ref('dim_date') }}
+        and {{ recounted }}
 
 ),
 
@@ -83,31 +104,6 @@ counted as (
         areas.geo_level,
         areas.geo,
         areas.parent_incident_type
-
-),
-
-data_window as (
-
-    select * from {{ ref('int_data_window') }}
-
-),
-
-weeks as (
-
-    select
-        week_starts.period_start,
-        {# Same rule as fct_incident_counts (int_data_window). #}
-        (
-            cast(week_starts.period_start as date)
-            >= data_window.first_loaded_date
-            and cast(
-                {{ period_end(freq, 'week_starts.period_start') }} as date
-            ) <= data_window.complete_until_date
-        ) as is_complete_period
-    from (
-        select distinct {{ week_start }} as period_start from calendar
-    ) as week_starts
-    cross join data_window
 
 ),
 
@@ -190,7 +186,7 @@ remainders as (
     group by period_start, geo_level, geo
 
 ),
-{%- if incremental %}
+{%- if incremental and after is none %}
 
 {{ counts_by_type_touched_area_weeks(remainder) }},
 {%- endif %}
@@ -213,6 +209,13 @@ area_weeks as (
         on
             active_areas.geo_level = previous_areas.geo_level
             and active_areas.geo = previous_areas.geo
+    {%- endif %}
+    {%- if after is not none %}
+    {#- Every area of a recounted week; every week of a new area. #}
+    where
+        touched_weeks.period_start is not null
+        or previous_areas.geo is null
+    {%- elif incremental %}
     left join changed_area_weeks
         on
             weeks.period_start = changed_area_weeks.period_start

@@ -51,7 +51,8 @@ class Counted:
         records: Elements in the page's array.
         page: The finished page when counting already made it (reference path, empty page).
         names: API names in landing order (two-pass path), for :meth:`PageParser.finish`.
-        path: The page's own file, read by :meth:`PageParser.finish` and then removed.
+        path: The page's own file, read by :meth:`PageParser.finish` and then removed (the
+            one-pass path writes it in :meth:`PageParser.finish`).
         where: The redacted URL it came from (for the error of a page that fails late).
         fields: Names the response announced (``X-SODA2-Fields``), or None (one-pass path).
     """
@@ -124,11 +125,10 @@ class PageParser:
         counted = None
         if body.lstrip()[:1] == b"[":
             records = count_objects(body)
-            path = self._write(body)
-            if records is not None:
-                counted = Counted(records, body, path=path, fields=list(fields or ()))
+            if records is not None:  # the page's file is written by finish, off the fetch
+                counted = Counted(records, body, fields=list(fields or ()))
             else:
-                counted = self._count(body, path)
+                counted = self._count(body, self._write(body))
         if counted is None:
             page = _reference(body)
             counted = Counted(page.records, body, page=page)
@@ -151,6 +151,8 @@ class PageParser:
     def _finish(self, counted: Counted) -> Page | None:
         if counted.fields is None:
             return self._read(counted)
+        # Written here, in the parse thread: the fetch thread requests the next page sooner.
+        counted.path = self._write(counted.body)
         page = self._read_once(counted)
         if page is None:  # not sure: the two passes, as without a count from the bytes
             assert counted.path is not None

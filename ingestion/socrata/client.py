@@ -39,6 +39,7 @@ from engines.errors import SourceUnavailable
 from ingestion.errors import IngestError
 from ingestion.pages import CountChanged, Counted, NotAnArray, Page, PageParser
 from ingestion.socrata import settings as cfg
+from ingestion.socrata.fetch_ahead import FetchAhead
 from ingestion.socrata.helpers import redact, socrata_message, split_token
 from ingestion.socrata.http_body import mount_page_adapter
 from ingestion.socrata.settings import DatasetSettings
@@ -239,25 +240,22 @@ class SodaClient:
         """Yield every page of ``where``, ordered by cursor then a unique id (stable paging).
 
         Three pages overlap: once a page is counted (its fullness decides whether there is a
-        next one) the next is requested in the fetch thread while this one's values are
-        parsed in the parse thread (DuckDB and Arrow without the GIL) and the caller works on
-        the previous one. A next page is still only requested after a full one.
+        next one) the next is requested in the fetch thread, which runs on its own
+        (:mod:`~ingestion.socrata.fetch_ahead`), while this one's values are parsed in the
+        parse thread (DuckDB and Arrow without the GIL) and the caller works on the previous
+        one. A next page is still only requested after a full one.
         """
         params = {
             "$select": ":*,*",  # system fields (the cursor) come back only when selected
             "$where": where,
             "$order": f"{self.dataset.cursor},{self.dataset.tiebreak}",
         }
-        pager = self._paginate(params)
-        fetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-fetch")
+        fetch: FetchAhead[Counted] = FetchAhead(self._paginate(params))
         parse = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soda-parse")
         try:
-            fetching: Future[Counted | None] = fetch.submit(next, pager, None)
             parsing: Future[Page] | None = None
             while True:
-                counted = fetching.result()
-                if counted is not None:
-                    fetching = fetch.submit(next, pager, None)
+                counted = fetch.get()
                 done = parsing.result() if parsing is not None else None
                 parsing = parse.submit(self._finish, counted) if counted is not None else None
                 if done:
@@ -266,5 +264,5 @@ class SodaClient:
                     return
         finally:
             # On an early exit the pages in flight are not needed: don't wait for them.
-            fetch.shutdown(wait=False, cancel_futures=True)
+            fetch.close()
             parse.shutdown(wait=False, cancel_futures=True)

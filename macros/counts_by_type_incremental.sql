@@ -146,36 +146,16 @@ changed_area_weeks as (
 
 ),
 
-previous_weeks as (
-
-    select distinct
-        period_start,
-        is_complete_period
-    from {{ this }}
-
-),
+{{ counts_by_type_previous_weeks() }}
 
 touched_weeks as (
 
     {#- New weeks, and weeks whose flag the moved data window flips. #}
-    select weeks.period_start
-    from weeks
-    left join previous_weeks
-        on weeks.period_start = previous_weeks.period_start
-    where
-        previous_weeks.period_start is null
-        or previous_weeks.is_complete_period != weeks.is_complete_period
+    {{ counts_by_type_new_or_flipped_weeks() }}
 
 ),
 
-previous_areas as (
-
-    select distinct
-        geo_level,
-        geo
-    from {{ this }}
-
-)
+{{ counts_by_type_previous_areas() }}
 {%- endmacro %}
 
 
@@ -188,24 +168,11 @@ previous_areas as (
 {% macro counts_by_type_touched_weeks_from_changed_days(after, week_start) -%}
 {{ counts_changed_days('fct_incident_counts_by_type', after) }},
 
-previous_weeks as (
-
-    select distinct
-        period_start,
-        is_complete_period
-    from {{ this }}
-
-),
+{{ counts_by_type_previous_weeks() }}
 
 touched_weeks as (
 
-    select weeks.period_start
-    from weeks
-    left join previous_weeks
-        on weeks.period_start = previous_weeks.period_start
-    where
-        previous_weeks.period_start is null
-        or previous_weeks.is_complete_period != weeks.is_complete_period
+    {{ counts_by_type_new_or_flipped_weeks() }}
     union
     {#- From the day itself, as fct_incident_counts (a day the calendar lost). #}
     select {{ period_start_of('weekly', 'changed_days.date_day') }} as period_start
@@ -222,6 +189,37 @@ recount_days as (
 
 ),
 
+{{ counts_by_type_previous_areas() }}
+{%- endmacro %}
+
+
+{#- CTE previous_weeks: the mart's weeks and their completeness flag as built. -#}
+{% macro counts_by_type_previous_weeks() -%}
+previous_weeks as (
+
+    select distinct
+        period_start,
+        is_complete_period
+    from {{ this }}
+
+),
+{%- endmacro %}
+
+
+{#- New weeks, and weeks whose flag the moved data window flips (a select). -#}
+{% macro counts_by_type_new_or_flipped_weeks() -%}
+select weeks.period_start
+    from weeks
+    left join previous_weeks
+        on weeks.period_start = previous_weeks.period_start
+    where
+        previous_weeks.period_start is null
+        or previous_weeks.is_complete_period != weeks.is_complete_period
+{%- endmacro %}
+
+
+{#- CTE previous_areas: the mart's areas as built. -#}
+{% macro counts_by_type_previous_areas() -%}
 previous_areas as (
 
     select distinct

@@ -54,6 +54,7 @@ _GROUP_SECONDS = {
     "bench/test_bench_quick.py": 238,
     "orchestration/test_parse_reuse.py": 220,
     "orchestration/test_w32_catch_up.py": 200,  # measured alone (195 s), not by --group-times
+    "orchestration/test_w33_fingerprint.py": 110,  # measured alone (107 s)
     "ml/pipeline_run": 183,
     "ml/test_ml_engine.py": 129,
     "realdata/test_real_cities.py[sf]": 105,

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+RESOURCE_PATH = "/resource/d6g9-xbgu.json"
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free local port in a daemon thread; yields the dataset's URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}{RESOURCE_PATH}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def query(path: Path, sql: str, *params: Any) -> list[tuple]:

@@ -6,14 +6,14 @@ A scripted local HTTP server serves real SODA-shaped pages; urllib3's own ``read
 
 from __future__ import annotations
 
-import threading
 import types
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import orjson
 import pytest
 import urllib3.response
+from ingest_helpers import local_server
 
 from ingestion.profiles import load_profile
 from ingestion.socrata.client import SodaClient
@@ -54,12 +54,8 @@ def server() -> Iterator[tuple[str, list[bytes], list[int]]]:
                 return
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/resource/d6g9-xbgu.json", bodies, cut
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield url, bodies, cut
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 import types
 from collections.abc import Iterator
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from duckdb_ingest import ingest_duckdb
-from ingest_helpers import query
+from ingest_helpers import local_server, query
 
 from engines.base import landing_state_dir
 from engines.errors import SourceUnavailable, TransientError
@@ -78,12 +77,8 @@ def server() -> Iterator[tuple[str, Script]]:
             self.end_headers()
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/resource/d6g9-xbgu.json", script
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield url, script
 
 
 def test_429_and_5xx_are_retried_honouring_retry_after(server, delays, caplog):

@@ -7,12 +7,12 @@ Against a scripted local HTTP server (the paging rules are test_http.py's: no ex
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from ingest_helpers import local_server
 
 from ingestion.pages import PageParser
 from ingestion.profiles import load_profile
@@ -43,12 +43,8 @@ def server() -> Iterator[tuple[str, list, list]]:
             self.end_headers()
             self.wfile.write(body)
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/resource/d6g9-xbgu.json", responses, requested
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield url, responses, requested
 
 
 def _wait_for(condition, seconds: float = 5.0) -> bool:

@@ -99,7 +99,8 @@ class _Recorder:
     """A connection that keeps the plan of each query that fills a temp table."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con, self.plans = con, []
+        self.con = con
+        self.plans: list[str] = []
 
     def execute(self, sql: str, *args):
         if sql.startswith("create or replace temp table "):

@@ -51,13 +51,13 @@
 {%- set after = counts_record_state(
     'fct_incident_counts', counts_counted_sql()
 ) %}
-{%- set recounted = counts_recounted_rows(after) %}
 {%- if 'daily' not in frequencies() %}
     {{ exceptions.raise_compiler_error(
         'fct_incident_counts finds changed periods from its daily rows: '
         ~ 'keep daily in frequencies()') }}
 {%- endif %}
-with
+{#- The CTEs up to the recounted days, also read alone for their range. #}
+{%- set recount_ctes %}
 
 calendar as (
 
@@ -111,8 +111,8 @@ periods as (
     ) as calendar_periods
     cross join data_window
 
-),
-{%- if after is not none %}
+)
+{%- if after is not none %},
 
 {{ counts_changed_days('fct_incident_counts', after) }},
 
@@ -128,8 +128,17 @@ recount_days as (
             calendar_periods.freq = touched_periods.freq
             and calendar_periods.period_start = touched_periods.period_start
 
-),
+)
 {%- endif %}
+{%- endset %}
+{%- set recounted = counts_recounted_rows(after, recount_ctes, (
+    counts_reset_sql(
+        this, ref('dim_geography'), ref('dim_date'), frequencies(),
+        'first_occurred_date is not null'
+    ) if after is not none else ''
+)) %}
+with
+{{ recount_ctes }},
 
 areas as (
 

@@ -26,7 +26,7 @@
     unique_key=['freq', 'period_start', 'geo_level', 'geo', 'parent_incident_type'],
     on_schema_change='fail',
     pre_hook=(
-        "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
+        "{{ counts_by_type_reset_sql(this, ref('fct_incidents'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
     post_hook=counts_record_hooks('fct_incident_counts_by_type', 'counts_by_type_basis()'),
@@ -40,6 +40,7 @@
     ),
 ) }}
 -- depends_on: {{ ref('int_incidents_counted') }}
+-- depends_on: {{ ref('int_incidents_classified') }}
 {#- After fct_incident_counts: both write int_incidents_counted. #}
 -- depends_on: {{ ref('fct_incident_counts') }}
 {%- set incremental = this is not none and is_incremental() %}
@@ -49,35 +50,19 @@
     'fct_incident_counts_by_type', counts_by_type_counted_sql(),
     counts_by_type_basis()
 ) %}
-{%- set recounted = counts_recounted_rows(after) %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
 {%- set remainder = suppressed_remainder_label() %}
-
+{#- The CTEs up to the recounted days, also read alone for their range. #}
+{%- set recount_ctes = counts_by_type_recount_ctes(after, freq, week_start) %}
+{%- set recounted = counts_recounted_rows(after, recount_ctes, (
+    counts_by_type_reset_sql(
+        this, ref('fct_incidents'), ref('dim_geography'), ref('dim_date')
+    ) if after is not none else ''
+)) %}
 with
-
-calendar as (
-
-    select * from {{ ref('dim_date') }}
-
-),
-
-data_window as (
-
-    select * from {{ ref('int_data_window') }}
-
-),
-
-weeks as (
-
-    {{ counts_by_type_weeks(freq, week_start) }}
-
-),
-{%- if after is not none %}
-
-{{ counts_by_type_touched_weeks_from_changed_days(after, week_start) }},
-{%- endif %}
+{{ recount_ctes }},
 
 areas as (
 
@@ -122,11 +107,11 @@ active_areas as (
 
 active_types as (
 
-    {#- The types of `areas` from one row per incident, not one per level. #}
+    {#- The types of `areas`: one row per incident, from the table. #}
     select distinct
         parent_incident_type,
         incident_category
-    from {{ ref('int_incidents_classified') }}
+    from {{ ref('fct_incidents') }}
     where occurred_date is not null
 
 ),

@@ -34,13 +34,13 @@ COMPARED = [
 def compiled(model: str) -> str:
     """The SQL dbt compiled for ``model`` in the last build (not a unit test's)."""
     target = Path(os.environ["DBT_TARGET_PATH"], "compiled")
-    [path] = [p for p in target.rglob(f"{model}.sql") if "/models/" in p.as_posix()]
+    [path] = [p for p in target.rglob(f"{model}.sql") if ".yml/" not in p.as_posix()]
     return path.read_text()
 
 
 def scans(db: Path, sql: str) -> list[dict]:
     """The table scans of ``sql``'s DuckDB plan: their table and filters."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db))
     try:
         [(_, plan)] = con.execute(f"explain (format json) {sql}").fetchall()
     finally:

@@ -68,3 +68,84 @@ weeks as (
 {{ counts_by_type_touched_weeks_from_changed_days(after, week_start) }}
 {%- endif %}
 {%- endmacro %}
+
+
+{#-
+    fct_incident_counts' first CTEs (calendar, data_window, calendar_periods,
+    periods and, with `after`, those up to recount_days), as SQL:
+    counts_recounted_rows reads them alone for the range of the recounted
+    days.
+-#}
+{% macro counts_recount_ctes(after) -%}
+calendar as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+data_window as (
+
+    select * from {{ ref('int_data_window') }}
+
+),
+
+calendar_periods as (
+
+    {#- Each day of the calendar once per frequency, with its period. #}
+    {%- for freq in frequencies() %}
+    {%- set start_column = period_start_column(freq) %}
+    select
+        {{ sql_string(freq) }} as freq,
+        date_day,
+        {{ start_column }} as period_start,
+        {{ period_end(freq, start_column) }} as period_end
+    from calendar
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+periods as (
+
+    select
+        calendar_periods.freq,
+        calendar_periods.period_start,
+        calendar_periods.period_end,
+        {# Wholly inside the loaded days and outside the reporting lag. #}
+        (
+            cast(calendar_periods.period_start as date)
+            >= data_window.first_loaded_date
+            and cast(calendar_periods.period_end as date)
+            <= data_window.complete_until_date
+        ) as is_complete_period
+    from (
+        select distinct
+            freq,
+            period_start,
+            period_end
+        from calendar_periods
+    ) as calendar_periods
+    cross join data_window
+
+)
+{%- if after is not none %},
+
+{{ counts_changed_days('fct_incident_counts', after) }},
+
+{{ counts_touched_periods(from_changed_days=true) }},
+
+recount_days as (
+
+    {#- Every day of a touched period: its sums are recounted whole. #}
+    select distinct calendar_periods.date_day
+    from calendar_periods
+    inner join touched_periods
+        on
+            calendar_periods.freq = touched_periods.freq
+            and calendar_periods.period_start = touched_periods.period_start
+
+)
+{%- endif %}
+{%- endmacro %}

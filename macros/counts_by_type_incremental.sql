@@ -25,7 +25,7 @@
     type changes every area-week's zero-filled rows, so a rebuild costs no
     more than the merge would. The model then finds no previous rows and
     emits its whole grid. Active types come from `incidents`
-    (fct_incidents) as in the model.
+    (int_incidents_classified) as in the model.
 -#}
 {% macro counts_by_type_reset_sql(relation, incidents, geography, calendar) -%}
     {%- if not execute or this is none or not is_incremental() -%}

@@ -3,11 +3,6 @@
     areas (raw.source_geographies), the areas seen in the data, each level's
     'UNKNOWN' bucket when used, and the city itself (level 0). Levels, labels
     and order come from the profile, so a new city needs no dbt change.
-
-    The observed areas come from fct_incident_areas, the table of
-    int_incident_areas' rows (its merge keeps them equal: see
-    test_incremental_equivalence). A daily build reads three columns of a
-    table instead of running the view chain over every incident (issue 16).
 #}
 {%- set profile = source_profile() -%}
 
@@ -21,11 +16,7 @@ official_areas as (
 
 areas as (
 
-    select
-        geo_level,
-        geo,
-        occurred_date
-    from {{ ref('fct_incident_areas') }}
+    select * from {{ ref('int_incident_areas') }}
 
 ),
 

@@ -26,7 +26,7 @@
     unique_key=['freq', 'period_start', 'geo_level', 'geo', 'parent_incident_type'],
     on_schema_change='fail',
     pre_hook=(
-        "{{ counts_by_type_reset_sql(this, ref('fct_incidents'),"
+        "{{ counts_by_type_reset_sql(this, ref('int_incidents_classified'),"
         " ref('dim_geography'), ref('dim_date')) }}"
     ),
     post_hook=counts_record_hooks('fct_incident_counts_by_type', 'counts_by_type_basis()'),
@@ -40,7 +40,6 @@
     ),
 ) }}
 -- depends_on: {{ ref('int_incidents_counted') }}
--- depends_on: {{ ref('int_incidents_classified') }}
 {#- After fct_incident_counts: both write int_incidents_counted. #}
 -- depends_on: {{ ref('fct_incident_counts') }}
 {%- set incremental = this is not none and is_incremental() %}
@@ -58,7 +57,8 @@
 {%- set recount_ctes = counts_by_type_recount_ctes(after, freq, week_start) %}
 {%- set recounted = counts_recounted_rows(after, recount_ctes, (
     counts_by_type_reset_sql(
-        this, ref('fct_incidents'), ref('dim_geography'), ref('dim_date')
+        this, ref('int_incidents_classified'), ref('dim_geography'),
+        ref('dim_date')
     ) if after is not none else ''
 )) %}
 with
@@ -107,11 +107,11 @@ active_areas as (
 
 active_types as (
 
-    {#- The types of `areas`: one row per incident, from the table. #}
+    {#- The types of `areas` from one row per incident, not one per level. #}
     select distinct
         parent_incident_type,
         incident_category
-    from {{ ref('fct_incidents') }}
+    from {{ ref('int_incidents_classified') }}
     where occurred_date is not null
 
 ),

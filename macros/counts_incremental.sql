@@ -23,18 +23,28 @@
 {#-
     The counts marts' pre-hooks end alike: `query` counts what the previous
     rows hold that the new data no longer has; 0 keeps the table (''),
-    anything else logs the count and `what`, and empties the table.
+    anything else logs the count and `what`, and empties the table. The
+    answer is cached for the invocation: the model asks it at compile time
+    (counts_recounted_rows), before its pre-hook runs, and nothing else
+    writes the relation in between.
 -#}
 {% macro reset_when_counted(relation, query, what) -%}
-    {%- set counted = run_query(query).columns[0].values()[0] -%}
-    {%- if counted | int == 0 -%}
-        {{ return('') }}
+    {%- set cache = invocation_cache() -%}
+    {%- set key = 'reset_when_counted ' ~ relation ~ ' ' ~ local_md5(query) -%}
+    {%- if key in cache -%}
+        {{ return(cache[key]) }}
     {%- endif -%}
-    {%- do log(
-        relation ~ ': ' ~ counted ~ ' ' ~ what ~ '; rebuilding it whole',
-        info=true
-    ) -%}
-    {{ return('delete from ' ~ relation ~ ' where true') }}
+    {%- set counted = run_query(query).columns[0].values()[0] -%}
+    {%- set sql = '' -%}
+    {%- if counted | int != 0 -%}
+        {%- do log(
+            relation ~ ': ' ~ counted ~ ' ' ~ what ~ '; rebuilding it whole',
+            info=true
+        ) -%}
+        {%- set sql = 'delete from ' ~ relation ~ ' where true' -%}
+    {%- endif -%}
+    {%- do cache.update({key: sql}) -%}
+    {{ return(sql) }}
 {%- endmacro %}
 
 

@@ -214,10 +214,3 @@ changed_days as (
     ]) }}
 {%- endmacro %}
 
-
-{#- The rows a build recounts: all, or the days of the touched periods (recount_days). -#}
-{% macro counts_recounted_rows(after) -%}
-    {{ return(
-        'occurred_date in (select date_day from recount_days)' if after is not none else 'true'
-    ) }}
-{%- endmacro %}

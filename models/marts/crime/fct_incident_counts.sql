@@ -51,85 +51,21 @@
 {%- set after = counts_record_state(
     'fct_incident_counts', counts_counted_sql()
 ) %}
-{%- set recounted = counts_recounted_rows(after) %}
 {%- if 'daily' not in frequencies() %}
     {{ exceptions.raise_compiler_error(
         'fct_incident_counts finds changed periods from its daily rows: '
         ~ 'keep daily in frequencies()') }}
 {%- endif %}
+{#- The CTEs up to the recounted days, also read alone for their range. #}
+{%- set recount_ctes = counts_recount_ctes(after) %}
+{%- set recounted = counts_recounted_rows(after, recount_ctes, (
+    counts_reset_sql(
+        this, ref('dim_geography'), ref('dim_date'), frequencies(),
+        'first_occurred_date is not null'
+    ) if after is not none else ''
+)) %}
 with
-
-calendar as (
-
-    select * from {{ ref('dim_date') }}
-
-),
-
-data_window as (
-
-    select * from {{ ref('int_data_window') }}
-
-),
-
-calendar_periods as (
-
-    {#- Each day of the calendar once per frequency, with its period. #}
-    {%- for freq in frequencies() %}
-    {%- set start_column = period_start_column(freq) %}
-    select
-        {{ sql_string(freq) }} as freq,
-        date_day,
-        {{ start_column }} as period_start,
-        {{ period_end(freq, start_column) }} as period_end
-    from calendar
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-
-),
-
-periods as (
-
-    select
-        calendar_periods.freq,
-        calendar_periods.period_start,
-        calendar_periods.period_end,
-        {# Wholly inside the loaded days and outside the reporting lag. #}
-        (
-            cast(calendar_periods.period_start as date)
-            >= data_window.first_loaded_date
-            and cast(calendar_periods.period_end as date)
-            <= data_window.complete_until_date
-        ) as is_complete_period
-    from (
-        select distinct
-            freq,
-            period_start,
-            period_end
-        from calendar_periods
-    ) as calendar_periods
-    cross join data_window
-
-),
-{%- if after is not none %}
-
-{{ counts_changed_days('fct_incident_counts', after) }},
-
-{{ counts_touched_periods(from_changed_days=true) }},
-
-recount_days as (
-
-    {#- Every day of a touched period: its sums are recounted whole. #}
-    select distinct calendar_periods.date_day
-    from calendar_periods
-    inner join touched_periods
-        on
-            calendar_periods.freq = touched_periods.freq
-            and calendar_periods.period_start = touched_periods.period_start
-
-),
-{%- endif %}
+{{ recount_ctes }},
 
 areas as (
 

@@ -49,35 +49,20 @@
     'fct_incident_counts_by_type', counts_by_type_counted_sql(),
     counts_by_type_basis()
 ) %}
-{%- set recounted = counts_recounted_rows(after) %}
 {%- set k = var('k_anonymity_threshold', 5) -%}
 {%- set freq = 'weekly' -%}
 {%- set week_start = period_start_column(freq) -%}
 {%- set remainder = suppressed_remainder_label() %}
-
+{#- The CTEs up to the recounted days, also read alone for their range. #}
+{%- set recount_ctes = counts_by_type_recount_ctes(after, freq, week_start) %}
+{%- set recounted = counts_recounted_rows(after, recount_ctes, (
+    counts_by_type_reset_sql(
+        this, ref('int_incidents_classified'), ref('dim_geography'),
+        ref('dim_date')
+    ) if after is not none else ''
+)) %}
 with
-
-calendar as (
-
-    select * from {{ ref('dim_date') }}
-
-),
-
-data_window as (
-
-    select * from {{ ref('int_data_window') }}
-
-),
-
-weeks as (
-
-    {{ counts_by_type_weeks(freq, week_start) }}
-
-),
-{%- if after is not none %}
-
-{{ counts_by_type_touched_weeks_from_changed_days(after, week_start) }},
-{%- endif %}
+{{ recount_ctes }},
 
 areas as (
 

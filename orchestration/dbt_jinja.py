@@ -105,6 +105,7 @@ def _write(path: Path, used: dict[str, bytes]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".templates-")
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps(entries))
+        os.chmod(tmp, 0o644)  # as a file dbt writes; mkstemp's 0600 would hide it from others
         os.replace(tmp, path)
     except OSError as exc:
         log.info(f"dbt's compiled templates were not saved ({exc})")

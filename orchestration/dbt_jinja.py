@@ -18,6 +18,7 @@ Environment variables read here: none (dbt's ``DBT_MACRO_DEBUGGING`` through dbt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import marshal
@@ -43,6 +44,7 @@ log = get_logger("dbt")
 _lock = threading.Lock()
 
 
+@functools.cache
 def _versions() -> str:
     names = ("jinja2", "dbt-common", "dbt-core")
     versions = [importlib.metadata.version(n) for n in names]

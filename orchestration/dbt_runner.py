@@ -34,7 +34,7 @@ TEST_TYPES = ("test", "unit_test")
 HIDDEN_FROM_DBT = ("BLOTTER_PSEUDONYM_KEY",)
 # The event dbt fires each time it loads the project (full or partial parse).
 PARSE_EVENT = "StateCheckVarsHash"
-# dbt cannot reuse its saved parse (none, other vars or profile, changed config): full parse.
+# Fired when dbt cannot reuse its saved parse (none, other vars/profile, new config): full parse.
 FULL_PARSE_EVENT = "UnableToPartialParse"
 # GC thresholds while dbt runs: at (700, 10, 10) the collector rescans dbt's long-lived objects
 # ~1,570 times per incremental build, ~9 % of its CPU (t28); it still runs, only less often.

@@ -81,3 +81,87 @@
     {%- endif -%}
     {{ return(caches[invocation_id]) }}
 {%- endmacro %}
+
+
+{#-
+    DuckDB's persist_docs (dbt dispatches it here before its default):
+    writes only the comments the relation lacks. dbt's default writes every
+    comment of every model at every run (two `describe`s and two statements
+    per model; t28), though an incremental model keeps its comments between
+    runs. One catalog query reads what the relation holds, so a created,
+    re-created (tables and views lose their comments) or re-documented
+    model still gets every comment; the statements are dbt-duckdb's.
+-#}
+{% macro duckdb__persist_docs(relation, model, for_relation, for_columns) -%}
+    {%- set relation_doc = for_relation and config.persist_relation_docs()
+        and model.description -%}
+    {%- set column_docs = for_columns and config.persist_column_docs()
+        and model.columns -%}
+    {%- if not (relation_doc or column_docs) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set held = catalog_comments(relation) -%}
+    {%- set statements = [] -%}
+    {%- if relation_doc and held.relation != model.description -%}
+        {%- do statements.append(
+            alter_relation_comment(relation, model.description)
+        ) -%}
+    {%- endif -%}
+    {%- if column_docs -%}
+        {#- Warns about documented columns the relation lacks, as dbt does. -#}
+        {%- set documented = validate_doc_columns(
+            relation, model.columns, held.columns.keys() | list
+        ) -%}
+        {%- for name, column in documented.items() -%}
+            {#- dbt-duckdb comments only exact-case names (alter_column_comment). -#}
+            {%- if name in held.columns
+                and held.columns[name] != column.description -%}
+                {%- do statements.append(
+                    'comment on column ' ~ relation ~ '.'
+                    ~ (adapter.quote(name) if column.quote else name) ~ ' is '
+                    ~ duckdb_escape_comment(column.description) ~ ';'
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if statements -%}
+        {%- do run_query(statements | join('\n')) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    {'relation': its comment, 'columns': {name: comment}} of a DuckDB
+    relation (table or view), from one catalog query.
+-#}
+{% macro catalog_comments(relation) -%}
+    {%- set quoted = {} -%}
+    {%- for part, value in [('database', relation.database),
+            ('schema', relation.schema), ('identifier', relation.identifier)] -%}
+        {%- do quoted.update({part: "lower('" ~ (value | replace("'", "''")) ~ "')"}) -%}
+    {%- endfor -%}
+    {%- set names -%}
+        lower(database_name) = {{ quoted.database }}
+        and lower(schema_name) = {{ quoted.schema }}
+    {%- endset -%}
+    {%- set identifier = quoted.identifier -%}
+    {%- set query -%}
+        select null as column_name, comment from duckdb_tables()
+        where {{ names }} and lower(table_name) = {{ identifier }}
+        union all
+        select null, comment from duckdb_views()
+        where {{ names }} and lower(view_name) = {{ identifier }}
+        union all
+        select column_name, comment from duckdb_columns()
+        where {{ names }} and lower(table_name) = {{ identifier }}
+    {%- endset -%}
+    {%- set held = {'relation': none, 'columns': {}} -%}
+    {%- for row in run_query(query) -%}
+        {%- if row[0] is none -%}
+            {%- do held.update({'relation': row[1]}) -%}
+        {%- else -%}
+            {%- do held.columns.update({row[0]: row[1]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(held) }}
+{%- endmacro %}

@@ -3,13 +3,12 @@
 ``run_dbt("build", select=..., vars=..., target=...)`` returns a :class:`DbtRunResult` with one
 :class:`NodeResult` per model, seed, snapshot, test and unit test: status, message, rows (rows
 written for models and seeds, failing rows for tests) and timing. :mod:`orchestration.dbt_report`
-shows it with rich.
+shows it with rich. dbt's Jinja compiles through the project's cache (``dbt_jinja``).
 
 Environment variables read here: none. ``env`` values passed to :func:`run_dbt` (the engine's
-``dbt_env()``) are set for the duration of the dbt call, since ``profiles.yml`` reads
-them with ``env_var``. ``BLOTTER_PSEUDONYM_KEY`` is removed for the call: a secret dbt can read
-with ``env_var`` ends up in its manifest, compiled SQL and logs, so dbt reads the key from the
-restricted table ``orchestration.pseudonym`` writes instead.
+``dbt_env()``) are set for the duration of the dbt call (``profiles.yml`` reads them with
+``env_var``), except ``BLOTTER_PSEUDONYM_KEY``: what dbt can read with ``env_var`` ends up in its
+manifest, compiled SQL and logs, so dbt reads the key from ``orchestration.pseudonym``'s table.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from typing import Any
 
 from engines.env import scoped_env
 from engines.errors import TransientError
+from orchestration.dbt_jinja import compiled_templates
 from orchestration.errors import describe, transient_cause
 
 # The dbt project (dbt_project.yml + profiles.yml) is the repository root.
@@ -34,8 +34,7 @@ TEST_TYPES = ("test", "unit_test")
 HIDDEN_FROM_DBT = ("BLOTTER_PSEUDONYM_KEY",)
 # The event dbt fires each time it loads the project (full or partial parse).
 PARSE_EVENT = "StateCheckVarsHash"
-# The event dbt fires when it cannot reuse its saved parse (no saved parse, other vars or
-# profile, a changed project config): the whole project is parsed again.
+# Fired when dbt cannot reuse its saved parse (none, other vars/profile, new config): full parse.
 FULL_PARSE_EVENT = "UnableToPartialParse"
 # GC thresholds while dbt runs: at (700, 10, 10) the collector rescans dbt's long-lived objects
 # ~1,570 times per incremental build, ~9 % of its CPU (t28); it still runs, only less often.
@@ -271,7 +270,8 @@ def run_dbt(
             full_parses += 1
 
     started = time.perf_counter()
-    with scoped_env(env or {}, hide=HIDDEN_FROM_DBT), gc_thresholds():
+    hidden = scoped_env(env or {}, hide=HIDDEN_FROM_DBT)
+    with hidden, gc_thresholds(), compiled_templates(project_dir):
         runner = dbtRunner(manifest=manifest, callbacks=[*callbacks, count_parses])
         outcome = runner.invoke(args)
     result = DbtRunResult(

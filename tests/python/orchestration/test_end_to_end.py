@@ -28,7 +28,9 @@ from e2e_scenario import TRANSFORM_TARGET
 
 from engines.base import PUBLISHED_SCHEMAS
 from ml.tables import ML_TABLES
+from orchestration import dbt_jinja
 from orchestration.dbt_manifest import CONTINUED
+from orchestration.dbt_runner import PROJECT_DIR
 
 
 def _ok(sc: Scenario, name: str) -> None:
@@ -135,6 +137,10 @@ def test_the_key_is_in_no_artefact_log_ledger_or_query_text(scenario: Scenario) 
                 haystacks[str(file)] = file.read_bytes().decode("utf-8", "replace")
     for file in base.glob("s*.json"):
         haystacks[str(file)] = file.read_text()
+    # dbt's compiled templates (d37) live in the project's target/, whatever DBT_TARGET_PATH says.
+    jinja_cache = dbt_jinja.cache_path(PROJECT_DIR)
+    assert jinja_cache.is_file(), jinja_cache
+    haystacks[str(jinja_cache)] = jinja_cache.read_bytes().decode("utf-8", "replace")
     assert len(haystacks) > 20 and any("manifest.json" in k for k in haystacks)
     for key in (KEY_A, KEY_B):
         leaks = [name for name, text in haystacks.items() if key in text]

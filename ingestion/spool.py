@@ -88,8 +88,11 @@ class PageSpool:
         spooled = self.pages[page_no]
         if spooled.group is None:
             return spooled.schema.empty_table()
-        reader = pq.ParquetFile(str(self.files[spooled.file]), memory_map=True)
-        return reader.read_row_group(spooled.group).select(spooled.schema.names)
+        # One thread: threaded decoding frees its scratch buffers later, on the pool's threads,
+        # so a second page's worth could still be held when the next page is read.
+        with pq.ParquetFile(str(self.files[spooled.file]), memory_map=True) as reader:
+            table = reader.read_row_group(spooled.group, use_threads=False)
+        return table.select(spooled.schema.names)
 
     def drop(self, losers: dict[int, list[int]], taken: Callable[[int, pa.Table], None]) -> None:
         """Rewrite the files holding ``losers`` (page -> rows) without them.
@@ -115,7 +118,7 @@ class PageSpool:
             for page_no, spooled in enumerate(self.pages):
                 if spooled.file != file_no or spooled.group is None:
                     continue
-                table = reader.read_row_group(spooled.group)
+                table = reader.read_row_group(spooled.group, use_threads=False)
                 rows = losers.get(page_no)
                 if rows:
                     taken(page_no, table.take(rows).select(spooled.schema.names))

@@ -164,6 +164,8 @@ def page_of(prefix: str, rows: int = 2000) -> list[dict]:
 def test_memory_follows_the_page_not_the_fetch(tmp_path):
     # Pages wait on disk: Arrow memory after twelve pages (and while they are handed on, one
     # at a time) stays below two pages' worth, where keeping them all would need twelve.
+    # Read back on one thread, nothing of the previous page lingers (threaded decoding
+    # freed its buffers late and once measured 3.2 pages under xdist).
     page_bytes = from_records(page_of("P0")).table.nbytes
     quarantine = FetchQuarantine(DATASET, spool=tmp_path)
     before = pa.total_allocated_bytes()
@@ -175,7 +177,7 @@ def test_memory_follows_the_page_not_the_fetch(tmp_path):
         held.append(pa.total_allocated_bytes() - before)
         assert table.num_rows == 2000
         del table
-    assert len(held) == 12 and max(held) < 3 * page_bytes
+    assert len(held) == 12 and max(held) < 2 * page_bytes
     assert not list(tmp_path.iterdir())  # the spool is removed once the pages are handed on
 
 

@@ -18,6 +18,12 @@
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
+    {%- if where | trim == '__recent_rows__' -%}
+        {%- set read = recent_rows_read(relation) -%}
+        {%- if read -%}
+            {{ return('(' ~ read ~ ') dbt_subquery') }}
+        {%- endif -%}
+    {%- endif -%}
     {%- if '__recent_rows__' in where -%}
         {%- set where = where | replace(
             '__recent_rows__', recent_rows_predicate(relation)
@@ -65,9 +71,25 @@
         {%- endif -%}
         {%- set relation = anchor -%}
     {%- endif -%}
-    {#- Once per relation and invocation: a test compiles after its model
-        (and the anchor, upstream of it) is built, and neither changes again
-        in that invocation, so the 13 windowed tests ask 3 times, not 13. -#}
+    {%- set branches = recent_rows_branches(relation, column, load_column) -%}
+    {{ return('(' ~ (branches | join(' or ')) ~ ')' if branches else 'true') }}
+{%- endmacro %}
+
+
+{#-
+    recent_rows_predicate's window as disjoint predicates (none when the
+    window is every row): `column >= start`, `column is null` and, with load
+    lineage, `load_column >= oldest and column < start`. Once per relation
+    and invocation: a test compiles after its model (and the anchor,
+    upstream of it) is built, and neither changes again in that invocation,
+    so the 13 windowed tests ask 3 times, not 13.
+-#}
+{% macro recent_rows_branches(
+    relation, column='source_updated_at', load_column='dlt_load_id'
+) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set cache = invocation_cache() -%}
     {%- set key = 'recent_rows ' ~ relation ~ ' ' ~ column ~ ' ' ~ load_column -%}
     {%- if key not in cache -%}
@@ -77,17 +99,47 @@
 {%- endmacro %}
 
 
-{#- recent_rows_predicate's window of `relation`, read from the warehouse. -#}
+{#-
+    The rows of `relation` in its recent_rows window as one select per
+    branch, or none to filter with the `or` predicate instead. On DuckDB the
+    union: 1.5 cannot push an `or` across two columns into the scan, so one
+    predicate reads every row (0.44 s for fct_incident_areas' 4M rows at 1M
+    incidents), where each branch skips the row groups outside it (0.03 s).
+    On BigQuery, which prunes nothing here, each branch would bill the
+    columns again.
+-#}
+{% macro recent_rows_read(relation) -%}
+    {{ return(adapter.dispatch('recent_rows_read')(relation)) }}
+{%- endmacro %}
+
+{% macro default__recent_rows_read(relation) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro duckdb__recent_rows_read(relation) -%}
+    {%- set branches = recent_rows_branches(relation) -%}
+    {%- if not branches -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set selects = [] -%}
+    {%- for branch in branches -%}
+        {%- do selects.append('select * from ' ~ relation ~ ' where ' ~ branch) -%}
+    {%- endfor -%}
+    {{ return(selects | join(' union all ')) }}
+{%- endmacro %}
+
+
+{#- recent_rows_branches' list, read from the warehouse. -#}
 {% macro recent_rows_window(relation, column, load_column) -%}
     {%- set latest = column_max(relation, column) -%}
     {%- if latest is none -%}
-        {{ return('true') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set days = var('incidents_lookback_days', 3) | int -%}
     {%- set start = latest - modules.datetime.timedelta(days=days) -%}
     {%- set after = "cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S')
         ~ "' as " ~ dbt.type_timestamp() ~ ')' -%}
-    {%- set predicate = column ~ ' >= ' ~ after ~ ' or ' ~ column ~ ' is null' -%}
+    {%- set branches = [column ~ ' >= ' ~ after, column ~ ' is null'] -%}
     {%- if relation_has_column(relation, load_column) -%}
         {%- set oldest -%}
             select min({{ load_column }}) from {{ relation }}
@@ -96,18 +148,20 @@
         {%- set oldest = run_query(oldest).columns[0].values()[0] -%}
         {#- Inlined (DuckDB then pushes the filter into the scan and its
             statistics skip row groups); a value that is not a dlt load id
-            is read by a subquery instead. None: no load to add. -#}
+            is read by a subquery instead. None: no load to add. The
+            `column < start` keeps the branches disjoint (a null compares
+            to nothing). -#}
         {%- if oldest is none -%}
         {%- elif modules.re.fullmatch('[0-9]{10}([.][0-9]+)?', oldest | string) -%}
-            {%- set predicate = predicate ~ ' or ' ~ load_column ~ " >= '"
-                ~ oldest ~ "'" -%}
+            {%- do branches.append(load_column ~ " >= '" ~ oldest ~ "' and "
+                ~ column ~ ' < ' ~ after) -%}
         {%- else -%}
-            {%- set predicate = predicate ~ ' or ' ~ load_column
-                ~ ' >= (select min(' ~ load_column ~ ') from ' ~ relation
-                ~ ' where ' ~ column ~ ' >= ' ~ after ~ ')' -%}
+            {%- do branches.append(load_column ~ ' >= (select min('
+                ~ load_column ~ ') from ' ~ relation ~ ' where ' ~ column
+                ~ ' >= ' ~ after ~ ') and ' ~ column ~ ' < ' ~ after) -%}
         {%- endif -%}
     {%- endif -%}
-    {{ return('(' ~ predicate ~ ')') }}
+    {{ return(branches) }}
 {%- endmacro %}
 
 

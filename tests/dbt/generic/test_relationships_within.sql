@@ -3,17 +3,16 @@
     row per non-null column_name value of the (where-filtered) model that
     has no row in `to` whose field equals it and that passes to_where.
     to_where '__recent_rows__' is the parent's own daily window
-    (recent_rows_predicate of `to`), read as recent_rows_branches' UNION
-    ALL so that DuckDB reads only the window's rows. A narrower parent can
-    only add failures, never hide one; it is exact when every tested row's
-    parent passes to_where. The model is read in a CTE: with a `where`
+    (recent_rows_predicate of `to`), read through recent_rows_read where
+    the engine has one, so that DuckDB reads only the window's rows. A
+    narrower parent can only add failures, never hide one; it is exact when
+    every tested row's parent passes to_where. The model is read in a CTE: with a `where`
     config dbt passes it as an aliased subquery.
 -#}
 {% test relationships_within(model, column_name, to, field, to_where='true') %}
 
 {%- set to_where = to_where | string | trim -%}
-{%- set branches = recent_rows_branches(to)
-    if to_where == '__recent_rows__' else none -%}
+{%- set read = recent_rows_read(to) if to_where == '__recent_rows__' else none -%}
 {%- if '__recent_rows__' in to_where -%}
     {%- set to_where = to_where | replace(
         '__recent_rows__', recent_rows_predicate(to)
@@ -32,15 +31,10 @@ child as (
 
 parent as (
 
-    {%- if branches %}
-    {%- for branch in branches %}
-    select {{ field }} as to_field from {{ to }} where {{ branch }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-    {%- else %}
     select {{ field }} as to_field
+    {%- if read %}
+    from ({{ read }}) as windowed
+    {%- else %}
     from {{ to }}
     where {{ to_where }}
     {%- endif %}

@@ -94,11 +94,12 @@ def pick(db: Path, relation: str, newest: bool) -> tuple[str, ...]:
     return tuple(r[0] for r in rows)
 
 
-def plant(db: Path, newest: bool) -> None:
+def plant(db: Path, newest: bool, late: bool = False) -> None:
     """Break every restricted test's property on the newest rows or on the oldest ones.
 
     Old rows are moved to a load older than every other, so that only their :updated_at and
-    load decide whether a daily build reads them.
+    load decide whether a daily build reads them; ``late``: to the newest load instead, as a
+    late load brings in rows with an old :updated_at.
     """
     dedup, fct, areas = (
         f"{INT}.int_incidents_deduplicated",
@@ -108,7 +109,9 @@ def plant(db: Path, newest: bool) -> None:
     (twice, nulled) = pick(db, dedup, newest)
     (twice_id, broken_id) = pick(db, fct, newest)
     if not newest:
-        [(latest,)] = query(db, f"select max(source_updated_at) from {dedup}")
+        [(latest, newest_load)] = query(
+            db, f"select max(source_updated_at), max(dlt_load_id) from {dedup}"
+        )
         for relation, key, values in (
             (dedup, "record_key", (twice, nulled)),
             (fct, "incident_id", (twice_id, broken_id)),
@@ -117,7 +120,7 @@ def plant(db: Path, newest: bool) -> None:
             query(
                 db,
                 f"update {relation} set dlt_load_id = ? where {key} in (?, ?)",
-                [OLD_LOAD, *values],
+                [newest_load if late else OLD_LOAD, *values],
             )
             [(updated,)] = query(
                 db,
@@ -158,6 +161,14 @@ def test_bad_rows_of_the_day_fail_the_daily_tests(built_copy: Path) -> None:
         ("incident_id", "expression_is_true: length( incident_id ) = 64", 1),
         ("parent_incident_type", "not_null", 1),
     ]
+
+
+def test_bad_rows_of_a_late_load_fail_the_daily_tests(built_copy: Path) -> None:
+    """Old :updated_at, newest load: the window's load branch (read on its own on DuckDB)."""
+    plant(built_copy, newest=False, late=True)
+    daily = dbt(built_copy, "test", select=TESTS_ONLY)
+    for prefix in (*RESTRICTED, *EVERY_ROW):
+        assert status(daily, prefix) == "fail", prefix
 
 
 def test_bad_old_rows_fail_on_full_refresh(built_copy: Path) -> None:

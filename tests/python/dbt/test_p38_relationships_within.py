@@ -128,7 +128,7 @@ def test_area_relationship_reads_the_incidents_window(
     branches = (
         f"{parent} source_updated_at >= {start} union all",
         f"{parent} source_updated_at is null union all",
-        f"{parent} dlt_load_id >= '{load}' and source_updated_at < {start} )",
+        f"{parent} dlt_load_id >= '{load}' and source_updated_at < {start})",
     )
     for branch in branches:
         assert branch in flat, flat

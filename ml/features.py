@@ -113,15 +113,7 @@ def stopped(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
 def shifted_level(
     y: np.ndarray, spec: FreqSpec, config: ForecastConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``level_shifts``' level and re-based flags."""
-    return level_shifts(y, spec, config)[:2]
-
-
-def level_shifts(
-    y: np.ndarray, spec: FreqSpec, config: ForecastConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Level per series and period, re-based after a detected abrupt level shift; also, where
-    re-based, the post-shift segment's length and its mean over the pre-shift one's.
+    """Level per series and period, re-based after a detected abrupt level shift.
 
     The base level is the trailing mean over ``spec.level_window``. Shifts are searched on
     the seasonally adjusted series inside a window of ``shift_pre + shift_max`` periods: for
@@ -145,8 +137,6 @@ def level_shifts(
     full = count == window
     best_z = np.zeros_like(level)
     best_post = np.full_like(level, np.nan)
-    best_len = np.full_like(level, np.nan)
-    best_jump = np.full_like(level, np.nan)
     step = spec.shift_step
     block = trailing_mean(adj, step, min_frac=1.0)  # whole weeks for daily data
     block_max = np.full_like(level, -np.inf)
@@ -169,9 +159,6 @@ def level_shifts(
         best = full & consistent & (z > best_z)
         candidate = best & (z > config.shift_z) & (rel > config.shift_min_rel)
         best_post = np.where(candidate, post, np.where(best, np.nan, best_post))
-        best_len = np.where(candidate, j, np.where(best, np.nan, best_len))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            best_jump = np.where(candidate, post / pre, np.where(best, np.nan, best_jump))
         best_z = np.where(best, z, best_z)
     rebased = best_post * trailing_mean(factor, spec.level_window)
     shifted = ~np.isnan(rebased)
@@ -183,8 +170,7 @@ def level_shifts(
     # passed: ~6 months after the stop for weekly data).
     yearly = trailing_mean(y, spec.year)
     silent = shifted | stopped(y, spec)
-    level = np.where((level > 0) | np.isnan(yearly) | silent, level, yearly)
-    return level, shifted, np.where(shifted, best_len, np.nan), np.where(shifted, best_jump, np.nan)
+    return np.where((level > 0) | np.isnan(yearly) | silent, level, yearly), shifted
 
 
 @dataclass
@@ -199,9 +185,7 @@ class FeatureContext:
         spec = FREQ_SPECS[self.panel.freq]
         self.spec = spec
         y = self.panel.y
-        self.level, self.shifted, self.shift_len, self.shift_jump = level_shifts(
-            y, spec, self.config
-        )
+        self.level, self.shifted = shifted_level(y, spec, self.config)
         self.stopped = stopped(y, spec)
         codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
         self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)[0]

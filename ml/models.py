@@ -20,11 +20,6 @@ from threadpoolctl import ThreadpoolController
 from ml.config import FREQ_SPECS, ForecastConfig
 from ml.features import FeatureContext
 from ml.peers import PEERS, peer_forecasts
-from ml.shift_rows import ShiftCrossings
-
-import os  # noqa: E402  (scratch switch, f38)
-
-F38_ROWS = os.environ.get("F38_ROWS", "off")
 
 # Candidates in preference order (ties go to the earlier one).
 OWN_METHODS = ("gbm", "ensemble", "season_trend", "seasonal_naive", "level")
@@ -79,7 +74,6 @@ def fit_gbm(
     """Fit the global model on targets at or before ``cutoff`` (None if too little data)."""
     origins = training_origins(ctx, cutoff, horizon, config)
     xs, ys, ws = [], [], []
-    crossings = ShiftCrossings(ctx, cutoff) if F38_ROWS != "off" else None
     for h in range(1, horizon + 1):
         o = origins[origins + h <= cutoff]
         if len(o) == 0:
@@ -89,12 +83,6 @@ def fit_gbm(
         x, lvl = ctx.rows(s, o, h)
         target = ctx.panel.y[s, o + h]
         keep = (lvl > 0) & np.isfinite(target)
-        if crossings is not None:
-            crossed, size = crossings.crossed(s, o, h)
-            if F38_ROWS == "drop":
-                keep &= ~crossed
-            else:
-                x = np.column_stack([x, np.round(size * 50) / 50])
         recency = 0.5 ** ((cutoff - o[keep]) / ctx.spec.halflife)
         xs.append(x[keep])
         ys.append(target[keep] / lvl[keep])
@@ -109,9 +97,7 @@ def fit_gbm(
         max_leaf_nodes=config.max_leaf_nodes,
         min_samples_leaf=config.min_samples_leaf,
         l2_regularization=config.l2_regularization,
-        categorical_features=np.append(ctx.categorical_mask, False)
-        if F38_ROWS == "mark"
-        else ctx.categorical_mask,
+        categorical_features=ctx.categorical_mask,
         early_stopping=False,
         random_state=config.random_state,
     )
@@ -130,8 +116,6 @@ def predict_gbm(
     s = np.arange(n)
     o = np.full(n, origin)
     xs, lvls = zip(*(ctx.rows(s, o, h) for h in range(1, horizon + 1)), strict=True)
-    if F38_ROWS == "mark":  # no shift ahead is known at the origin
-        xs = [np.column_stack([x, np.ones(len(x))]) for x in xs]
     with _threadpools().limit(limits=1, user_api="openmp"):
         ratio = model.predict(np.concatenate(xs)).reshape(horizon, n).T
     lvl = np.stack(lvls, axis=1)

@@ -7,13 +7,12 @@ real marts (the session build).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import dbt
+from conftest import dbt, project_with_models
 
-from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult
+from orchestration.dbt_runner import DbtRunResult
 
 LEAKY_MODELS = {
     "leaky_incidents.sql": """
@@ -150,27 +149,8 @@ EXPECTED_FAILURES = {
 
 @pytest.fixture(scope="module")
 def leaky_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("leaky_project")
-    for name in (
-        "dbt_project.yml",
-        "profiles.yml",
-        "macros",
-        "models",
-        "snapshots",
-        "tests",
-    ):
-        src = PROJECT_DIR / name
-        if src.is_dir():
-            ignore = shutil.ignore_patterns("python", "__pycache__")
-            shutil.copytree(src, project / name, ignore=ignore)
-        else:
-            shutil.copy2(src, project / name)
-    leaky = project / "models" / "leaky"
-    leaky.mkdir()
-    for name, sql in LEAKY_MODELS.items():
-        (leaky / name).write_text(sql)
-    (leaky / "_leaky__models.yml").write_text(LEAKY_YAML)
-    return project
+    files = {**LEAKY_MODELS, "_leaky__models.yml": LEAKY_YAML}
+    return project_with_models(tmp_path_factory.mktemp("leaky_project"), "leaky", files)
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ the narrowing exact only while an area row keeps its incident's window columns.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEV, dbt, query
+from conftest import DEV, dbt, project_with_models, query
 from test_incremental_where import compiled, latest, literal
 
-from orchestration.dbt_runner import PROJECT_DIR, DbtRunResult
+from orchestration.dbt_runner import DbtRunResult
 
 MODELS = {
     # 'a' inside the 3-day window of the newest source_updated_at, 'b' months before it.
@@ -75,19 +74,8 @@ EXPECTED = {
 def within_result(
     tmp_path_factory: pytest.TempPathFactory, built: tuple[Path, DbtRunResult]
 ) -> DbtRunResult:
-    project = tmp_path_factory.mktemp("within_project")
-    for name in ("dbt_project.yml", "profiles.yml", "macros", "models", "snapshots", "tests"):
-        src = PROJECT_DIR / name
-        if src.is_dir():
-            ignore = shutil.ignore_patterns("python", "__pycache__")
-            shutil.copytree(src, project / name, ignore=ignore)
-        else:
-            shutil.copy2(src, project / name)
-    models = project / "models" / "within"
-    models.mkdir()
-    for name, sql in MODELS.items():
-        (models / name).write_text(sql)
-    (models / "_within__models.yml").write_text(YAML)
+    files = {**MODELS, "_within__models.yml": YAML}
+    project = project_with_models(tmp_path_factory.mktemp("within_project"), "within", files)
     return dbt(built[0], project_dir=project, select=["path:models/within"])
 
 

@@ -18,8 +18,11 @@
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- if where | trim == '__recent_rows__' -%}
-        {%- set read = recent_rows_read(relation) -%}
+    {%- set alone = where | trim -%}
+    {%- if alone in ('__recent_rows__', '__recent_incidents__') -%}
+        {%- set read = recent_rows_read(relation, anchor=graph_relation(
+            'int_incidents_deduplicated') or none
+            if alone == '__recent_incidents__' else none) -%}
         {%- if read -%}
             {{ return('(' ~ read ~ ') dbt_subquery') }}
         {%- endif -%}
@@ -100,24 +103,30 @@
 
 
 {#-
-    The rows of `relation` in its recent_rows window as one select per
-    branch, or none to filter with the `or` predicate instead. On DuckDB the
+    The rows of `relation` in its recent_rows window (that of `anchor`, if
+    given, as recent_rows_predicate) as one select per branch, or none to
+    filter with the `or` predicate instead. On DuckDB the
     union: 1.5 cannot push an `or` across two columns into the scan, so one
     predicate reads every row (0.44 s for fct_incident_areas' 4M rows at 1M
-    incidents), where each branch skips the row groups outside it (0.03 s).
+    incidents), where each branch skips the row groups outside it (0.03 s;
+    over the views on int_incidents_deduplicated 0.13 s -> 0.08 s).
     On BigQuery, which prunes nothing here, each branch would bill the
     columns again.
 -#}
-{% macro recent_rows_read(relation) -%}
-    {{ return(adapter.dispatch('recent_rows_read')(relation)) }}
+{% macro recent_rows_read(relation, anchor=none) -%}
+    {{ return(adapter.dispatch('recent_rows_read')(relation, anchor)) }}
 {%- endmacro %}
 
-{% macro default__recent_rows_read(relation) -%}
+{% macro default__recent_rows_read(relation, anchor) -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{% macro duckdb__recent_rows_read(relation) -%}
-    {%- set branches = recent_rows_branches(relation) -%}
+{% macro duckdb__recent_rows_read(relation, anchor) -%}
+    {%- if anchor is not none and not relation_exists(anchor) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set branches = recent_rows_branches(
+        relation if anchor is none else anchor) -%}
     {%- if not branches -%}
         {{ return(none) }}
     {%- endif -%}

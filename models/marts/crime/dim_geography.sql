@@ -4,7 +4,21 @@
     'UNKNOWN' bucket when used, and the city itself (level 0). Levels, labels
     and order come from the profile, so a new city needs no dbt change.
 #}
-{%- set profile = source_profile() -%}
+{#-
+    The areas seen are counted from int_incidents_deduplicated with
+    int_incident_areas' rule (a level's area, 'UNKNOWN' when missing; the
+    city for level 0), not from that view (issue 16 P2): the view unpivots
+    every incident once per level through int_incidents_classified's type
+    joins, which cost most of this model's daily time at 1M, and the counts
+    here need only each level's area column and the date. The same rows:
+    the classified view has one row per deduplicated row (left joins on the
+    type maps' keys, unique in staging; its record_key test), and its areas
+    are these coalesces of the same table's columns. Still one pass over
+    every incident per level, so a cost that grows with history (about a
+    tenth of the view's); see BENCHMARKS.md g38 for why not incremental.
+-#}
+{%- set profile = source_profile() %}
+-- depends_on: {{ ref('int_incident_areas') }}
 
 with
 
@@ -14,9 +28,9 @@ official_areas as (
 
 ),
 
-areas as (
+incidents as (
 
-    select * from {{ ref('int_incident_areas') }}
+    select * from {{ ref('int_incidents_deduplicated') }}
 
 ),
 
@@ -36,14 +50,31 @@ levels as (
 
 observed_summary as (
 
+    {#- One aggregate per level: int_incident_areas' geo_level and geo,
+        with int_incidents_classified's 'UNKNOWN' for a missing area. #}
+    {%- for level in geo_levels() %}
+    {%- set geo = (
+        level['geo_expression'] if level['level'] == city_level()
+        else "coalesce(" ~ level['geo_expression'] ~ ", 'UNKNOWN')"
+    ) %}
     select
-        geo_level,
-        geo,
+        cast({{ sql_string(level['level']) }} as {{ dbt.type_string() }})
+            as geo_level,
+        cast({{ geo }} as {{ dbt.type_string() }}) as geo,
         count(*) as incidents,
         min(occurred_date) as first_occurred_date,
         max(occurred_date) as last_occurred_date
-    from areas
-    group by geo_level, geo
+    from incidents
+    {%- if level['level'] == city_level() %}
+    {#- One row for the whole city, none when there is no incident. #}
+    having count(*) > 0
+    {%- else %}
+    group by {{ geo }}
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 

@@ -9,13 +9,14 @@
     int_incident_areas' rule (a level's area, 'UNKNOWN' when missing; the
     city for level 0), not from that view (issue 16 P2): the view unpivots
     every incident once per level through int_incidents_classified's type
-    joins, which cost most of this model's daily time at 1M, and the counts
-    here need only each level's area column and the date. The same rows:
-    the classified view has one row per deduplicated row (left joins on the
+    joins, most of this model's daily time at 1M. The same rows: the
+    classified view has one row per deduplicated row (left joins on the
     type maps' keys, unique in staging; its record_key test), and its areas
-    are these coalesces of the same table's columns. Still one pass over
-    every incident per level, so a cost that grows with history (about a
-    tenth of the view's); see BENCHMARKS.md g38 for why not incremental.
+    are coalesces of the same table's columns. One pass groups the
+    incidents by their combination of areas; each level rolls that up
+    (sums, min of mins, max of maxes are exact). Still one pass over every
+    incident, so its cost grows with history, a third of the view's at 1M;
+    BENCHMARKS.md g38 says why it is not incremental.
 -#}
 {%- set profile = source_profile() %}
 -- depends_on: {{ ref('int_incident_areas') }}
@@ -31,6 +32,28 @@ official_areas as (
 incidents as (
 
     select * from {{ ref('int_incidents_deduplicated') }}
+
+),
+
+area_combinations as (
+
+    {#- One pass over the incidents: each combination of their areas (a few
+        dozen rows), which every level's summary below rolls up. #}
+    {%- set columns = [] %}
+    {%- for level in geo_levels(include_city=false) %}
+    {%- do columns.append(level['geo_expression']) %}
+    {%- endfor %}
+    select
+        count(*) as incidents,
+        min(occurred_date) as first_occurred_date,
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        max(occurred_date) as last_occurred_date
+    from incidents
+    {%- if columns %}
+    group by {{ columns | join(', ') }}
+    {%- endif %}
 
 ),
 
@@ -61,13 +84,13 @@ observed_summary as (
         cast({{ sql_string(level['level']) }} as {{ dbt.type_string() }})
             as geo_level,
         cast({{ geo }} as {{ dbt.type_string() }}) as geo,
-        count(*) as incidents,
-        min(occurred_date) as first_occurred_date,
-        max(occurred_date) as last_occurred_date
-    from incidents
+        sum(incidents) as incidents,
+        min(first_occurred_date) as first_occurred_date,
+        max(last_occurred_date) as last_occurred_date
+    from area_combinations
     {%- if level['level'] == city_level() %}
     {#- One row for the whole city, none when there is no incident. #}
-    having count(*) > 0
+    having sum(incidents) > 0
     {%- else %}
     group by {{ geo }}
     {%- endif %}

@@ -2,9 +2,10 @@
     Incidents unpivoted to the geography levels of the source profile: one
     row per incident and level, the city first (geo = the profile's
     city_name), then each level's area ('UNKNOWN' when the source has none).
-    The counts marts, dim_geography and fct_incident_areas read this instead
-    of fixed geography columns; source_updated_at is fct_incident_areas'
-    incremental window.
+    The counts marts and fct_incident_areas read this instead of fixed
+    geography columns (dim_geography applies the same rule to
+    int_incidents_deduplicated in one pass); source_updated_at is
+    fct_incident_areas' incremental window.
 #}
 with
 

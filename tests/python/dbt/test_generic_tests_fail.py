@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import dbt, project_with_models
+from conftest import dbt
+from project_copy import project_with_models
 
 from orchestration.dbt_runner import DbtRunResult
 

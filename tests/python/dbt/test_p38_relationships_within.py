@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DEV, dbt, project_with_models, query
+from conftest import DEV, dbt, query
+from project_copy import project_with_models
 from test_incremental_where import compiled, latest, literal
 
 from orchestration.dbt_runner import DbtRunResult

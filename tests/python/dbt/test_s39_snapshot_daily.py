@@ -53,9 +53,7 @@ def next_day(db: Path) -> tuple[str, datetime]:
         db, "select max(socrata_updated_at), max(_dlt_load_id) from raw.incidents"
     )
     new_load = f"{float(load) + 1:.6f}"
-    [(mover,)] = query(
-        db, "select max_by(case_number, socrata_updated_at) from raw.incidents"
-    )
+    [(mover,)] = query(db, "select max_by(case_number, socrata_updated_at) from raw.incidents")
     [(redated,)] = query(
         db,
         "select max_by(case_number, socrata_updated_at) from raw.incidents "

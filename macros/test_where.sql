@@ -8,7 +8,8 @@
     unbalanced; __recent_incidents__ the rows of a view over
     int_incidents_deduplicated (one row per incident, or per incident and
     level, with its source_updated_at and dlt_load_id) in the same window,
-    read from the table (the view's own max would read every incident).
+    read from the table (the view's own max would read every incident);
+    __built_keys__ the keys a snapshot wrote (built_keys_where).
     Only for tests whose full property the model guarantees by
     construction, or that hold for old rows because raw rows never change
     after their load; the YAML says why next to each use.
@@ -39,13 +40,15 @@
                 'int_incidents_deduplicated') or none)
         ) -%}
     {%- endif -%}
+    {%- set built = built_keys_where(relation, where) -%}
+    {%- set where = built.where -%}
     {%- if '__unreconciled_loads__' in where -%}
         {%- set where = where | replace(
             '__unreconciled_loads__', unreconciled_loads_predicate(relation)
         ) -%}
     {%- endif -%}
     {%- set filtered -%}
-        (select * from {{ relation }} where {{ where }}) dbt_subquery
+        ({{ built.with }}select * from {{ relation }} where {{ where }}) dbt_subquery
     {%- endset -%}
     {{ return(filtered) }}
 {%- endmacro %}

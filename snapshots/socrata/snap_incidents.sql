@@ -42,6 +42,14 @@
 {%- set start = incremental_lookback_start('dbt_updated_at') %}
 {%- set after = loaded_after('dlt_load_id') if start is not none else none %}
 {%- if after is none %}{% set start = none %}{% endif %}
+{#-
+    `final`'s filter, on the versions it adds (dbt_updated_at is their
+    revision_updated_at), kept for the uniqueness tests (__built_keys__).
+-#}
+{%- if start is not none %}
+    {%- do built_window_keep(this, [
+        'dbt_updated_at >= ' ~ start, 'dlt_load_id > ' ~ after]) %}
+{%- endif %}
 
 with
 

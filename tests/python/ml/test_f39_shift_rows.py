@@ -1,0 +1,121 @@
+"""f39: the gbm's training rows that a later-detected level shift makes misleading are left out.
+
+A row (series, origin, h) is left out of a fit when a shift onset found by the fit's cutoff lies
+in (origin, origin + h] (its target crosses the shift), or in the origin's level window while
+the level there is not re-based yet (the detector's delay: the level mixes both sides).
+Detections made before the seasonal index exists (a series' first year and a half) do not count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.config import FREQ_SPECS, ForecastConfig
+from ml.features import FeatureContext, level_shifts
+from ml.models import fit_gbm, predict_gbm
+from ml.panel import Panel
+from ml.shift_rows import ShiftRows
+
+WEEKLY = FREQ_SPECS["weekly"]  # level window 8
+
+
+def _rows(onset_at: dict[int, int], shifted_from: int, n: int = 60) -> ShiftRows:
+    """One series: each period in ``onset_at`` detects the shift starting at its value."""
+    onset = np.full((1, n), -1)
+    for at, start in onset_at.items():
+        onset[0, at] = start
+    shifted = np.zeros((1, n), dtype=bool)
+    shifted[0, shifted_from:] = True
+    return ShiftRows(shifted, onset, WEEKLY)
+
+
+def _kept(rows: ShiftRows, cutoff: int, origins: np.ndarray, h: int) -> np.ndarray:
+    counts = rows.cutoff(cutoff)
+    return rows.keep(counts, np.zeros(len(origins), dtype=int), origins, h)
+
+
+def test_rows_crossing_an_onset_or_inside_its_delay_are_left_out() -> None:
+    # Onset at 40 (first post-shift period), found at 42; the level is re-based from 42 on.
+    rows = _rows({42: 40, 43: 40}, shifted_from=42)
+    origins = np.arange(20, 58)
+    kept = dict(zip(origins.tolist(), _kept(rows, 59, origins, 4).tolist(), strict=True))
+    # Targets in (o, o + 4] past the onset: origins 36-39.
+    assert [o for o in range(30, 40) if not kept[o]] == [36, 37, 38, 39]
+    # Origins 40 and 41: after the onset, level not re-based yet (the detector's delay).
+    assert not kept[40] and not kept[41]
+    # From 42 on the level is the post-shift mean: kept. Earlier origins too.
+    assert all(kept[o] for o in range(42, 58)) and all(kept[o] for o in range(20, 36))
+
+
+def test_an_unrebased_origin_keeps_out_while_its_level_window_holds_the_onset() -> None:
+    # Found at 50 only (a late detection), so origins 40-49 mix both sides in their level.
+    rows = _rows({50: 40}, shifted_from=50)
+    origins = np.arange(40, 58)
+    kept = _kept(rows, 59, origins, 1)
+    # Level window of origin o: (o - 8, o]; it holds pre-shift periods up to o = 46.
+    assert kept.tolist() == [False] * 7 + [True] * 11
+
+
+def test_onsets_found_after_the_cutoff_do_not_count() -> None:
+    rows = _rows({45: 40}, shifted_from=45)
+    origins = np.arange(30, 40)
+    assert not _kept(rows, 45, origins, 4)[-4:].any()
+    assert _kept(rows, 44, origins, 4).all(), "the fit at 44 cannot know of a shift found at 45"
+
+
+def _panel(y: np.ndarray) -> Panel:
+    periods = pd.date_range("2015-01-05", periods=y.shape[1], freq="W-MON")
+    keys = pd.DataFrame({"geo_level": ["city"] + ["area"] * (len(y) - 1)})
+    keys["geo"] = ["City"] + [f"A{i}" for i in range(1, len(y))]
+    return Panel(freq="weekly", keys=keys, periods=periods, y=y)
+
+
+def _seasonal_panel(shift_at: int | None, n: int = 300, seed: int = 7) -> Panel:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    season = 1 + 0.25 * np.sin(2 * np.pi * t / 52)
+    mu = np.stack([200 * season, 80 * season, 120 * season])
+    if shift_at is not None:
+        mu[:, shift_at:] *= 0.6
+    y = rng.poisson(mu).astype(float)
+    y[0] = y[1:].sum(axis=0)
+    return _panel(y)
+
+
+def test_the_detector_reports_the_onset_and_skips_unseasoned_windows() -> None:
+    panel = _seasonal_panel(shift_at=250)
+    _, shifted, onset, seasoned = level_shifts(panel.y, WEEKLY, ForecastConfig())
+    found = np.flatnonzero(shifted[0] & seasoned[0])
+    assert found.min() >= 250 and abs(onset[0, found.min()] - 250) <= 1, onset[0, found]
+    assert (onset[0, found] >= 249).all(), "every re-detection lies at or after the shift"
+    # The seasonal index needs 1.5 years (78 weeks), the search window 28 weeks of it.
+    assert not seasoned[:, :78].any() and seasoned[:, 78 + 28 :].all()
+
+
+class _KeepAll:
+    """The old fit: every row kept."""
+
+    def cutoff(self, cutoff: int) -> None:
+        return None
+
+    def keep(self, counts: None, s: np.ndarray, o: np.ndarray, h: int) -> np.ndarray:
+        return np.ones(len(s), dtype=bool)
+
+
+def _gbm(ctx: FeatureContext, origin: int) -> np.ndarray:
+    config = ForecastConfig()
+    return predict_gbm(fit_gbm(ctx, origin, 12, config), ctx, origin, 12)
+
+
+def test_the_fit_leaves_rows_out_only_when_a_seasoned_shift_was_found() -> None:
+    config = ForecastConfig()
+    flat = FeatureContext(_seasonal_panel(None), config, 12)
+    step = FeatureContext(_seasonal_panel(250), config, 12)
+    origin = 299
+    assert flat.shift_rows.cutoff(origin)[:, -1].sum() == 0, "a stationary season: no shift"
+    assert step.shift_rows.cutoff(origin)[0, -1] >= 1, "the city's shift is found"
+    flat_new, step_new = _gbm(flat, origin), _gbm(step, origin)
+    flat.shift_rows = step.shift_rows = _KeepAll()
+    np.testing.assert_array_equal(_gbm(flat, origin), flat_new)
+    assert not np.allclose(_gbm(step, origin), step_new), "the step's fit left rows out"

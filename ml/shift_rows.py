@@ -35,15 +35,19 @@ class ShiftRows:
         import os  # F39 scratch switch
 
         s, at = np.nonzero(onset >= 0)
-        if os.environ.get("F39_ONSET", "interior") == "interior":
+        if os.environ.get("F39_ONSET", "interior") in ("interior", "first"):
             inside = at - onset[s, at] + 1 < spec.shift_max
             s, at = s[inside], at[inside]
+        if os.environ.get("F39_ONSET", "interior") == "first":  # a new episode only
+            new = (at == 0) | ~shifted[s, np.maximum(at - 1, 0)]
+            s, at = s[new], at[new]
         np.minimum.at(self.found, (s, onset[s, at]), at)
 
     def cutoff(self, cutoff: int) -> np.ndarray:
         """Onsets found at or before ``cutoff``, counted cumulatively: column k is the number
         of onsets before period k (series x (period + 1))."""
         known = self.found <= cutoff
+        self._cut = cutoff
         zero = np.zeros((known.shape[0], 1), dtype=int)
         return np.concatenate([zero, np.cumsum(known, axis=1)], axis=1)
 
@@ -62,4 +66,12 @@ class ShiftRows:
             return np.ones(len(s), dtype=bool)
         if mode == "cross":
             return ~crossing
+        if mode == "delay":  # only origins before the onset's detection
+            delay = np.zeros(len(s), dtype=bool)
+            for k in range(self.level_window - 1):
+                t0 = o - k
+                ok = t0 >= 0
+                f = self.found[s[ok], t0[ok]]
+                delay[ok] |= (f <= self._cut) & (f > o[ok])
+            return ~(crossing | (delay & ~self.shifted[s, o]))
         return ~(crossing | mixed)

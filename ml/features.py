@@ -202,7 +202,7 @@ class FeatureContext:
         self.spec = spec
         y = self.panel.y
         self.level, self.shifted, onset, seasoned = level_shifts(y, spec, self.config)
-        self.shift_rows = ShiftRows(self.shifted, np.where(seasoned, onset, -1), spec)
+        self.shift_rows = ShiftRows(np.where(seasoned, onset, -1), spec)
         self.stopped = stopped(y, spec)
         codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
         self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)[0]

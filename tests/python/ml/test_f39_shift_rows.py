@@ -1,9 +1,9 @@
-"""f39: the gbm's training rows that a later-detected level shift makes misleading are left out.
+"""f39: the gbm's training rows whose target crosses a later-detected level shift are left out.
 
-A row (series, origin, h) is left out of a fit when a shift onset found by the fit's cutoff lies
-in (origin, origin + h] (its target crosses the shift), or in the origin's level window while
-the level there is not re-based yet (the detector's delay: the level mixes both sides).
-Detections made before the seasonal index exists (a series' first year and a half) do not count.
+A row (series, origin, h) is left out of a fit when a shift onset located by the fit's cutoff
+lies in (origin, origin + h]. Detections made before the seasonal index exists (a series' first
+year and a half) do not count, nor those whose split lies at the edge of the detector's range
+(the onset is not located there).
 """
 
 from __future__ import annotations
@@ -17,17 +17,15 @@ from ml.models import fit_gbm, predict_gbm
 from ml.panel import Panel
 from ml.shift_rows import ShiftRows
 
-WEEKLY = FREQ_SPECS["weekly"]  # level window 8
+WEEKLY = FREQ_SPECS["weekly"]  # shift_max 12
 
 
-def _rows(onset_at: dict[int, int], shifted_from: int, n: int = 60) -> ShiftRows:
+def _rows(onset_at: dict[int, int], n: int = 60) -> ShiftRows:
     """One series: each period in ``onset_at`` detects the shift starting at its value."""
     onset = np.full((1, n), -1)
     for at, start in onset_at.items():
         onset[0, at] = start
-    shifted = np.zeros((1, n), dtype=bool)
-    shifted[0, shifted_from:] = True
-    return ShiftRows(shifted, onset, WEEKLY)
+    return ShiftRows(onset, WEEKLY)
 
 
 def _kept(rows: ShiftRows, cutoff: int, origins: np.ndarray, h: int) -> np.ndarray:
@@ -35,30 +33,28 @@ def _kept(rows: ShiftRows, cutoff: int, origins: np.ndarray, h: int) -> np.ndarr
     return rows.keep(counts, np.zeros(len(origins), dtype=int), origins, h)
 
 
-def test_rows_crossing_an_onset_or_inside_its_delay_are_left_out() -> None:
-    # Onset at 40 (first post-shift period), found at 42; the level is re-based from 42 on.
-    rows = _rows({42: 40, 43: 40}, shifted_from=42)
+def test_rows_whose_target_crosses_an_onset_are_left_out() -> None:
+    # Onset at 40 (first post-shift period), found at 42 and again at 43.
+    rows = _rows({42: 40, 43: 40})
     origins = np.arange(20, 58)
     kept = dict(zip(origins.tolist(), _kept(rows, 59, origins, 4).tolist(), strict=True))
-    # Targets in (o, o + 4] past the onset: origins 36-39.
-    assert [o for o in range(30, 40) if not kept[o]] == [36, 37, 38, 39]
-    # Origins 40 and 41: after the onset, level not re-based yet (the detector's delay).
-    assert not kept[40] and not kept[41]
-    # From 42 on the level is the post-shift mean: kept. Earlier origins too.
-    assert all(kept[o] for o in range(42, 58)) and all(kept[o] for o in range(20, 36))
+    # Targets in (o, o + 4] past the onset: origins 36-39. Every other origin is kept.
+    assert [o for o in origins.tolist() if not kept[o]] == [36, 37, 38, 39]
+    assert _kept(rows, 59, np.array([39]), 1).tolist() == [False]
+    assert _kept(rows, 59, np.array([38]), 1).tolist() == [True]
 
 
-def test_an_unrebased_origin_keeps_out_while_its_level_window_holds_the_onset() -> None:
-    # Found at 50 only (a late detection), so origins 40-49 mix both sides in their level.
-    rows = _rows({50: 40}, shifted_from=50)
-    origins = np.arange(40, 58)
-    kept = _kept(rows, 59, origins, 1)
-    # Level window of origin o: (o - 8, o]; it holds pre-shift periods up to o = 46.
-    assert kept.tolist() == [False] * 7 + [True] * 11
+def test_an_onset_at_the_edge_of_the_detectors_range_is_not_located() -> None:
+    # At 55 the best split keeps the last 12 = shift_max periods: onset 44 is only an edge.
+    rows = _rows({42: 40, 55: 44})
+    origins = np.arange(30, 50)
+    dropped = origins[~_kept(rows, 59, origins, 4)].tolist()
+    assert dropped == [36, 37, 38, 39], "only the located onset (40) leaves rows out"
+    assert not _kept(_rows({53: 44}), 59, origins, 4)[10:14].any(), "split 10 < 12: located"
 
 
 def test_onsets_found_after_the_cutoff_do_not_count() -> None:
-    rows = _rows({45: 40}, shifted_from=45)
+    rows = _rows({45: 40})
     origins = np.arange(30, 40)
     assert not _kept(rows, 45, origins, 4)[-4:].any()
     assert _kept(rows, 44, origins, 4).all(), "the fit at 44 cannot know of a shift found at 45"

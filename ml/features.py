@@ -18,6 +18,7 @@ from ml.calendar import calendar_features
 from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
 from ml.panel import Panel
 from ml.pooled_level import pooled_level
+from ml.shift_rows import ShiftRows
 from ml.smooth_season import SmoothSeason
 
 RATIO_CLIP = 10.0
@@ -76,8 +77,9 @@ def shift_right(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def seasonal_index(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
-    """Last year's seasonal factor of each period (1 where there is no year of history).
+def seasonal_known(y: np.ndarray, spec: FreqSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Last year's seasonal factor of each period (1 where there is no year of history), and
+    whether it was known (not that fallback).
 
     factor[t] = mean around t - year / yearly mean around t - year; it reads only data up
     to t - year / 2, so it is known at t.
@@ -87,7 +89,8 @@ def seasonal_index(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
     yearly = shift_right(trailing_mean(y, spec.year, min_frac=1.0), spec.year - spec.year // 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = local / yearly
-    return np.where(np.isfinite(factor) & (factor > 0), np.clip(factor, 0.2, 5.0), 1.0)
+    known = np.isfinite(factor) & (factor > 0)
+    return np.where(known, np.clip(factor, 0.2, 5.0), 1.0), known
 
 
 def last_nonzero(y: np.ndarray) -> np.ndarray:
@@ -113,7 +116,15 @@ def stopped(y: np.ndarray, spec: FreqSpec) -> np.ndarray:
 def shifted_level(
     y: np.ndarray, spec: FreqSpec, config: ForecastConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Level per series and period, re-based after a detected abrupt level shift.
+    """Level per series and period, re-based after a detected abrupt level shift
+    (``level_shifts``), and whether it was re-based."""
+    return level_shifts(y, spec, config)[:2]
+
+
+def level_shifts(y: np.ndarray, spec: FreqSpec, config: ForecastConfig) -> tuple[np.ndarray, ...]:
+    """Level per series and period, re-based after a detected abrupt level shift; whether it
+    was re-based; the detected shift's onset (first post-shift period, -1 where none); and
+    whether the search window was seasonally adjusted throughout (``seasonal_known``).
 
     The base level is the trailing mean over ``spec.level_window``. Shifts are searched on
     the seasonally adjusted series inside a window of ``shift_pre + shift_max`` periods: for
@@ -125,7 +136,7 @@ def shifted_level(
     re-seasonalised to the level window.
     """
     level = trailing_mean(y, spec.level_window)
-    factor = seasonal_index(y, spec)
+    factor, known = seasonal_known(y, spec)
     adj = y / factor
     window = spec.shift_pre + spec.shift_max
     lag = spec.season if spec.season == 7 else 1
@@ -137,6 +148,7 @@ def shifted_level(
     full = count == window
     best_z = np.zeros_like(level)
     best_post = np.full_like(level, np.nan)
+    best_j = np.zeros_like(level)
     step = spec.shift_step
     block = trailing_mean(adj, step, min_frac=1.0)  # whole weeks for daily data
     block_max = np.full_like(level, -np.inf)
@@ -159,6 +171,7 @@ def shifted_level(
         best = full & consistent & (z > best_z)
         candidate = best & (z > config.shift_z) & (rel > config.shift_min_rel)
         best_post = np.where(candidate, post, np.where(best, np.nan, best_post))
+        best_j = np.where(candidate, j, np.where(best, 0, best_j))
         best_z = np.where(best, z, best_z)
     rebased = best_post * trailing_mean(factor, spec.level_window)
     shifted = ~np.isnan(rebased)
@@ -170,7 +183,10 @@ def shifted_level(
     # passed: ~6 months after the stop for weekly data).
     yearly = trailing_mean(y, spec.year)
     silent = shifted | stopped(y, spec)
-    return np.where((level > 0) | np.isnan(yearly) | silent, level, yearly), shifted
+    onset = np.where(shifted, np.arange(y.shape[1]) - best_j + 1, -1).astype(int)
+    seasoned = trailing_sum_count(known.astype(float), window)[0] == window
+    level = np.where((level > 0) | np.isnan(yearly) | silent, level, yearly)
+    return level, shifted, onset, seasoned
 
 
 @dataclass
@@ -185,7 +201,8 @@ class FeatureContext:
         spec = FREQ_SPECS[self.panel.freq]
         self.spec = spec
         y = self.panel.y
-        self.level, self.shifted = shifted_level(y, spec, self.config)
+        self.level, self.shifted, onset, seasoned = level_shifts(y, spec, self.config)
+        self.shift_rows = ShiftRows(np.where(seasoned, onset, -1), spec)
         self.stopped = stopped(y, spec)
         codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
         self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)[0]

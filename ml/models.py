@@ -73,6 +73,7 @@ def fit_gbm(
 ) -> HistGradientBoostingRegressor | None:
     """Fit the global model on targets at or before ``cutoff`` (None if too little data)."""
     origins = training_origins(ctx, cutoff, horizon, config)
+    onsets = ctx.shift_rows.cutoff(cutoff)
     xs, ys, ws = [], [], []
     for h in range(1, horizon + 1):
         o = origins[origins + h <= cutoff]
@@ -82,7 +83,7 @@ def fit_gbm(
         o = np.tile(o, ctx.panel.n_series)
         x, lvl = ctx.rows(s, o, h)
         target = ctx.panel.y[s, o + h]
-        keep = (lvl > 0) & np.isfinite(target)
+        keep = (lvl > 0) & np.isfinite(target) & ctx.shift_rows.keep(onsets, s, o, h)
         recency = 0.5 ** ((cutoff - o[keep]) / ctx.spec.halflife)
         xs.append(x[keep])
         ys.append(target[keep] / lvl[keep])

@@ -22,11 +22,18 @@
     without a new load is not seen (dlt never does that; --full-refresh
     reads it). A table built before it had dlt_load_id merges every row
     once.
+
+    DuckDB deletes the batch's keys and inserts its rows (exact: the keys
+    are unique and never null in the batch) instead of MERGE: a MERGE
+    updates revised rows in place, and the next checkpoint then rewrites
+    every row group holding one, so the daily cost followed the history
+    (d39, issue 16: 0.5-0.9 s of checkpoint at 1M, 0.2 s at 100k). Deleted
+    rows only mark their row group, new ones are appended.
 #}
 {#- Geography columns follow the profile: drop the ones it no longer has. #}
 {{ config(
     materialized='incremental',
-    incremental_strategy='merge',
+    incremental_strategy='delete+insert' if target.type == 'duckdb' else 'merge',
     unique_key='record_key',
     on_schema_change='sync_all_columns',
 ) }}

@@ -118,10 +118,13 @@ def shifted_level(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Level per series and period, re-based after a detected abrupt level shift
     (``level_shifts``), and whether it was re-based."""
-    return level_shifts(y, spec, config)[:2]
+    level, shifted, _, _ = level_shifts(y, spec, config)
+    return level, shifted
 
 
-def level_shifts(y: np.ndarray, spec: FreqSpec, config: ForecastConfig) -> tuple[np.ndarray, ...]:
+def level_shifts(
+    y: np.ndarray, spec: FreqSpec, config: ForecastConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Level per series and period, re-based after a detected abrupt level shift; whether it
     was re-based; the detected shift's onset (first post-shift period, -1 where none); and
     whether the search window was seasonally adjusted throughout (``seasonal_known``).

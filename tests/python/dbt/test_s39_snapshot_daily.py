@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import dbt, query
+from conftest import copy_db, dbt, query
 from project_copy import project_with_models
 from test_daily_test_scope import OLD_LOAD, status
 
@@ -155,8 +155,6 @@ def test_staging_compares_the_query_keys_only_and_writes_what_dbt_writes(
 ) -> None:
     """The day's staging reads the current versions of the query's keys only; the snapshot it
     leaves equals the one dbt's own staging (the project without the override) leaves."""
-    from conftest import copy_db
-
     ours, dbts = (copy_db(built[0], tmp_path / name) for name in ("ours", "dbts"))
     (tmp_path / "project").mkdir()
     plain = project_with_models(tmp_path / "project", "s39", {})

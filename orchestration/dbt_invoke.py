@@ -40,7 +40,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from engines.duckdb import dbt as duckdb_dbt
 from orchestration.dbt_manifest import build_manifest, published_manifest, repoint_catalog
 from orchestration.dbt_runner import DbtRunResult, run_dbt
 from orchestration.logs import get_logger
+from orchestration.parse_folders import sweep_private_folders
 from orchestration.run import RunContext
 
 # The dbt project is the repository root; an installed (non-editable) package, as in the Docker
@@ -64,8 +64,6 @@ START_ENV = "BLOTTER_DBT_DATA_START"
 # DuckDB's saved parses, one directory per project, target and vars (see the module docstring).
 SAVED_PARSES = PROJECT_DIR / "target" / "blotter_parse"
 PARTIAL_PARSE = "partial_parse.msgpack"  # the file dbt saves its parse to, in its target path
-# A run killed mid-parse leaves its private folder behind; none is in use a day later.
-STALE_PARSE_SECONDS = 86_400
 log = get_logger("dbt")
 
 
@@ -160,18 +158,37 @@ def saved_parse_dir(ctx: RunContext) -> Path:
     return SAVED_PARSES / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def sweep_private_folders(where: Path, now: float | None = None) -> int:
-    """Remove private parse folders in ``where`` older than a day (killed runs'); how many."""
-    cutoff = (time.time() if now is None else now) - STALE_PARSE_SECONDS
-    removed = 0
-    for folder in where.glob("tmp*"):
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder)
-                removed += 1
-        except OSError:
-            continue  # another run swept it first, or it is not ours to remove: leave it
-    return removed
+def _parse_beside(ctx: RunContext, where: Path, reuse: bool) -> DbtRunResult | None:
+    """dbt's parse against ``where``'s fixed file, from its saved parse when ``reuse``; the
+    saved parse replaced by the new one. None when the saved parse cannot be read."""
+    saved = where / PARTIAL_PARSE
+    try:
+        private = Path(tempfile.mkdtemp(dir=where))
+        # A copy, so that dbt reads one whole saved parse while other runs replace it.
+        if reuse and saved.is_file():
+            shutil.copyfile(saved, private / PARTIAL_PARSE)
+        vars, env = _parse_vars(ctx)
+        env |= {
+            "BLOTTER_DUCKDB_PATH": str(duckdb_dbt.parse_path(where)),
+            "DBT_TARGET_PATH": str(private),
+        }
+    except OSError as exc:
+        log.info(f"dbt parses the whole project: its saved parse is unreadable ({exc})")
+        return None
+    try:
+        # No manifest.json: it would go to the private folder removed below (0.1-0.35 CPU s;
+        # the build writes target/manifest.json). dbt writes its saved parse regardless.
+        result = _call(
+            ctx, "parse", audit=True, env=env, vars=vars, extra_args=("--no-write-json",)
+        )
+        try:  # dbt writes its parse only when it parsed something; rename is atomic
+            if (private / PARTIAL_PARSE).is_file():
+                os.replace(private / PARTIAL_PARSE, saved)
+        except OSError as exc:
+            log.info(f"dbt's saved parse was not replaced ({exc})")
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    return result
 
 
 def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
@@ -188,37 +205,17 @@ def _saved_parse(ctx: RunContext) -> DbtRunResult | None:
     try:
         where.mkdir(parents=True, exist_ok=True)
         sweep_private_folders(where)
-        private = Path(tempfile.mkdtemp(dir=where))
     except OSError as exc:
         log.info(f"dbt parses the whole project: no directory for its saved parse ({exc})")
         return None
-    try:
-        # A copy, so that dbt reads one whole saved parse while other runs replace it.
-        if saved.is_file():
-            shutil.copyfile(saved, private / PARTIAL_PARSE)
-        vars, env = _parse_vars(ctx)
-        env |= {
-            "BLOTTER_DUCKDB_PATH": str(duckdb_dbt.parse_path(where)),
-            "DBT_TARGET_PATH": str(private),
-        }
-    except OSError as exc:
-        shutil.rmtree(private, ignore_errors=True)
-        log.info(f"dbt parses the whole project: its saved parse is unreadable ({exc})")
-        return None
-    try:
-        # No manifest.json: it would go to the private folder removed below (0.1-0.35 CPU s;
-        # the build writes target/manifest.json). dbt writes its saved parse regardless.
-        result = _call(
-            ctx, "parse", audit=True, env=env, vars=vars, extra_args=("--no-write-json",)
-        )
-        try:  # dbt writes its parse only when it parsed something; rename is atomic
-            if (private / PARTIAL_PARSE).is_file():
-                os.replace(private / PARTIAL_PARSE, saved)
-        except OSError as exc:
-            log.info(f"dbt's saved parse was not replaced ({exc})")
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-    if result.success and result.manifest is not None:
+    had_saved = saved.is_file()
+    result = _parse_beside(ctx, where, reuse=True)
+    if result is not None and not result.success and had_saved:
+        # A saved parse is only a shortcut: dbt's partial parsing can fail a project that
+        # parses (a macro's doc moved to another YAML file), so parse it whole, once.
+        log.warning(f"dbt's saved parse failed ({result.error}); parsing the whole project")
+        result = _parse_beside(ctx, where, reuse=False)
+    if result is not None and result.success and result.manifest is not None:
         try:
             repoint_catalog(result.manifest, duckdb_dbt.PARSE_CATALOG, real)
         except RuntimeError as exc:

@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engines.duckdb import dbt as duckdb_dbt
-from orchestration import dbt_invoke
+from orchestration import dbt_invoke, parse_folders
 from orchestration.cli import app
 from orchestration.dbt_manifest import repoint_catalog
 from orchestration.dbt_runner import run_dbt
@@ -190,7 +190,7 @@ def test_killed_runs_private_folders_are_swept_a_day_later(tmp_path: Path) -> No
         (folder / dbt_invoke.PARTIAL_PARSE).write_bytes(b"x")
     saved = tmp_path / dbt_invoke.PARTIAL_PARSE
     saved.write_bytes(b"saved")
-    day_ago = live.stat().st_mtime - dbt_invoke.STALE_PARSE_SECONDS - 1
+    day_ago = live.stat().st_mtime - parse_folders.STALE_PARSE_SECONDS - 1
     os.utime(old, (day_ago, day_ago))
     assert dbt_invoke.sweep_private_folders(tmp_path) == 1
     assert not old.exists() and live.is_dir() and saved.read_bytes() == b"saved"

@@ -3,7 +3,9 @@
     which day, from which load, under which classification basis. Only the
     counts marts write it, each its own rows (counted_by), in a post-hook
     inside the same transaction as its merge (counts_record_update), so it
-    always describes the counts as committed. A daily build reads it before
+    always describes the counts as committed. The two marts may run at the
+    same time (p40): DuckDB lets concurrent transactions delete and append
+    disjoint rows of one table. A daily build reads it before
     the merge to find the days the changed records left (their old
     occurred_date), which no other table holds once
     int_incidents_deduplicated has merged the new versions.

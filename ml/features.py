@@ -140,7 +140,7 @@ def level_shifts(
     re-seasonalised to the level window; the factor is the series' level's (``group_of``).
     """
     level = trailing_mean(y, spec.level_window)
-    factor, known = level_factor(y, spec, group_of, seasonal_known)
+    factor, known = level_factor(y, spec, group_of)
     adj = y / factor
     window = spec.shift_pre + spec.shift_max
     lag = spec.season if spec.season == 7 else 1

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.calendar import calendar_features
 from ml.config import FREQ_SPECS, ForecastConfig, FreqSpec
+from ml.level_season import level_factor
 from ml.panel import Panel
 from ml.pooled_level import pooled_level
 from ml.shift_rows import ShiftRows
@@ -123,7 +124,7 @@ def shifted_level(
 
 
 def level_shifts(
-    y: np.ndarray, spec: FreqSpec, config: ForecastConfig
+    y: np.ndarray, spec: FreqSpec, config: ForecastConfig, group_of: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Level per series and period, re-based after a detected abrupt level shift; whether it
     was re-based; the detected shift's onset (first post-shift period, -1 where none); and
@@ -136,10 +137,10 @@ def level_shifts(
     true change point maximises z. Only splits after which every block (week for daily
     data, else period) lies beyond the midpoint of the two means count. When the best split
     passes ``shift_z`` and ``shift_min_rel``, the level becomes the post-shift mean,
-    re-seasonalised to the level window.
+    re-seasonalised to the level window; the factor is the series' level's (``group_of``).
     """
     level = trailing_mean(y, spec.level_window)
-    factor, known = seasonal_known(y, spec)
+    factor, known = level_factor(y, spec, group_of)
     adj = y / factor
     window = spec.shift_pre + spec.shift_max
     lag = spec.season if spec.season == 7 else 1
@@ -204,10 +205,10 @@ class FeatureContext:
         spec = FREQ_SPECS[self.panel.freq]
         self.spec = spec
         y = self.panel.y
-        self.level, self.shifted, onset, seasoned = level_shifts(y, spec, self.config)
+        codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
+        self.level, self.shifted, onset, seasoned = level_shifts(y, spec, self.config, codes)
         self.shift_rows = ShiftRows(np.where(seasoned, onset, -1), spec)
         self.stopped = stopped(y, spec)
-        codes = self.level_codes = self._codes(self.panel.keys["geo_level"])
         self.pooled = pooled_level(y, self.level, self.shifted, self.stopped, codes, spec)[0]
         self.short = trailing_mean(y, spec.short_window)
         # level_forecast's fallback; column t equals that of y[:, : t + 1] (cumsum prefixes)

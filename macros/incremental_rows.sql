@@ -48,7 +48,7 @@
 
 {% macro duckdb__incremental_rows(relation, window) -%}
     {%- if not window['branches'] -%}
-        select * from {{ relation }}
+        select * from {{ relation }} where {{ window['where'] }}
     {%- else -%}
         {%- for branch in window['branches'] %}
         select * from {{ relation }} where {{ branch }}

@@ -33,17 +33,16 @@
     ),
 ) }}
 
-{#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-{%- set window = incremental_where(
-    'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
-) %}
+{#- Rows without :updated_at cannot be windowed; they are re-merged. The
+    window is incremental_where's, read branch by branch on DuckDB
+    (incremental_rows). #}
+{%- set window = incremental_window('source_updated_at', 'dlt_load_id') %}
 
 with
 
 areas as (
 
-    select * from {{ ref('int_incident_areas') }}
-    where {{ window }}
+    {{ incremental_rows(ref('int_incident_areas'), window) }}
 
 ),
 
@@ -58,8 +57,9 @@ incident_ids as (
     select
         record_key,
         {{ pseudonymise('record_key') }} as incident_id
-    from {{ ref('int_incidents_classified') }}
-    where {{ window }}
+    from (
+        {{ incremental_rows(ref('int_incidents_classified'), window) }}
+    ) as windowed
 
 ),
 

@@ -22,15 +22,16 @@
     ),
 ) }}
 
+{#- Rows without :updated_at cannot be windowed; they are re-merged. The
+    window is incremental_where's, read branch by branch on DuckDB
+    (incremental_rows). #}
+{%- set window = incremental_window('source_updated_at', 'dlt_load_id') %}
+
 with
 
 incidents as (
 
-    select * from {{ ref('int_incidents_classified') }}
-    {#- Rows without :updated_at cannot be windowed; they are re-merged. #}
-    where {{ incremental_where(
-        'source_updated_at', keep_nulls=true, load_column='dlt_load_id'
-    ) }}
+    {{ incremental_rows(ref('int_incidents_classified'), window) }}
 
 ),
 

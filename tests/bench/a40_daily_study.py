@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.bench.context import FULL, Context, copy_home
 from tests.bench.data import replay, scale_for
-from tests.bench.p2_daily import _ANSI, _NODE, dbt_log_lines
+from tests.bench.p2_daily import _ANSI, _NODE, dbt_log_lines, run_args
 from tests.bench.proc import run_measured
 
 NODES = (
@@ -67,13 +67,7 @@ def one_run(ctx: Context, kept: Path, home: Path, repo: Path, url: str, nodes: t
     summary_file = home / "summary.json"
     argv = [
         str(repo / ".venv" / "bin" / "blotter"),
-        "run",
-        "--as-of",
-        ctx.plan.next_day.isoformat(),
-        "--retries",
-        "0",
-        "--log-format",
-        "text",
+        *run_args(ctx.plan.next_day.isoformat()),
         "--summary-file",
         str(summary_file),
     ]

@@ -25,24 +25,18 @@ TARGET_RATIO = 1.1
 BLOTTER = str(Path(PYTHON).parent / "blotter")
 
 
+def run_args(as_of: str) -> list[str]:
+    """``blotter``'s arguments for one measured daily run: no retries, plain text logs."""
+    return ["run", "--as-of", as_of, "--retries", "0", "--log-format", "text"]
+
+
 def _blotter_run(
     ctx: Context, home: Path, url: str, as_of: str, name: str
 ) -> tuple[float, float, dict]:
     """One ``blotter run``; returns (wall seconds, peak RSS MiB, summary with step seconds)."""
     summary_file = home / f"summary-{as_of}.json"
     env = ctx.env(home, BLOTTER_SOURCE=url)
-    argv = [
-        BLOTTER,
-        "run",
-        "--as-of",
-        as_of,
-        "--retries",
-        "0",
-        "--log-format",
-        "text",
-        "--summary-file",
-        str(summary_file),
-    ]
+    argv = [BLOTTER, *run_args(as_of), "--summary-file", str(summary_file)]
     got = ctx.command(argv, name, env)
     summary = json.loads(summary_file.read_text())
     summary["cpu_seconds"] = round(got.cpu, 1)  # noisy machines: compare CPU too
@@ -158,13 +152,7 @@ def _profiled_run(ctx: Context, home: Path, url: str, name: str) -> None:
         str(out),
         "-m",
         "orchestration.cli",
-        "run",
-        "--as-of",
-        ctx.plan.next_day.isoformat(),
-        "--retries",
-        "0",
-        "--log-format",
-        "text",
+        *run_args(ctx.plan.next_day.isoformat()),
     ]
     ctx.command(argv, name, ctx.env(home, BLOTTER_SOURCE=url))
     text = [

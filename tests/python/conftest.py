@@ -46,7 +46,7 @@ _PER_PARAM = ("realdata/test_real_cities.py",)
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "dbt": 2270,  # + s39 test_s39_snapshot_daily (23 s quiet), d39 test_d39_history_rewrite (60 s)
+    "dbt": 2320,  # + s39 (23 s), d39 (60 s), p40 test_p40_counts_side_by_side (30 s), a40 (19 s)
     "bigquery/test_bq_daily_run.py": 1230,
     "orchestration/test_end_to_end.py": 911,
     "trust/test_operator_scenarios.py": 849,

@@ -120,3 +120,18 @@ def kill_and_rerun(sc: Scenario, runner: CliRunner) -> None:
     sc.results["second_run"] = Finished(second.returncode, second_err, second.pid)
     _, rerun_err = rerun.communicate(timeout=900)
     sc.results["day2"] = Finished(rerun.returncode, rerun_err, rerun.pid)
+
+
+def expect_ok(sc: Scenario, name: str) -> None:
+    """The scenario's command ``name`` exited 0 (its output's tail otherwise)."""
+    result = sc.results[name]
+    assert result.exit_code == 0, f"{name}: {result.output[-3000:]}"
+
+
+def expect_refused(sc: Scenario, name: str, needle: str) -> str:
+    """``name`` was refused: exit 2 and one stderr line holding ``needle`` (returned)."""
+    result = sc.results[name]
+    assert result.exit_code == 2, f"{name}: {result.output[-3000:]}"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    return lines[0]

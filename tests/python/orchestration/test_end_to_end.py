@@ -24,6 +24,8 @@ import json
 
 import duckdb
 from e2e_life import DAY1, DAY2, DAY3, KEY_A, KEY_B, START, TOKEN, VISIBLE, Scenario
+from e2e_life import expect_ok as _ok
+from e2e_life import expect_refused as _refused
 from e2e_scenario import TRANSFORM_TARGET
 
 from engines.base import PUBLISHED_SCHEMAS
@@ -31,19 +33,6 @@ from ml.tables import ML_TABLES
 from orchestration import dbt_jinja
 from orchestration.dbt_manifest import CONTINUED
 from orchestration.dbt_runner import PROJECT_DIR
-
-
-def _ok(sc: Scenario, name: str) -> None:
-    result = sc.results[name]
-    assert result.exit_code == 0, f"{name}: {result.output[-3000:]}"
-
-
-def _refused(sc: Scenario, name: str, needle: str) -> str:
-    result = sc.results[name]
-    assert result.exit_code == 2, f"{name}: {result.output[-3000:]}"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0], result.stderr
-    return lines[0]
 
 
 def test_two_days_publish(scenario: Scenario) -> None:

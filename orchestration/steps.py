@@ -14,11 +14,10 @@ Environment variables read here: ``DBT_TARGET_PATH`` (where dbt writes the docs 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engines.base import PUBLISHED_SCHEMAS, PublishBlocked, landing_state_dir
+from engines.base import PUBLISHED_SCHEMAS, landing_state_dir
 from orchestration import continued, dbt_invoke, dbt_manifest, pseudonym, unit_test_memo
 from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, invoke_dbt
 from orchestration.logs import get_logger
@@ -100,44 +99,6 @@ def ingest_notes(result: IngestResult) -> list[str]:
     return notes
 
 
-def build(
-    ctx: RunContext,
-    full_refresh: bool = False,
-    select: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-) -> dict[str, Any]:
-    """``dbt build`` into the build schemas, its unit tests left out when this code already
-    passed them in this warehouse (``orchestration.unit_test_memo``); raise unless every node
-    and test passed. The ledger gets one note on the unit tests.
-
-    Raises:
-        PublishBlocked: error-severity tests (unit or data) failed: publish must not happen.
-        RuntimeError: a model, seed or snapshot failed.
-    """
-    scope = {"select": sorted(select), "exclude": sorted(exclude), "full_refresh": full_refresh}
-    run_parts = unit_test_memo.parts(
-        dbt_invoke.run_vars(ctx, audit=True), ctx.target, PROJECT_DIR, scope
-    )
-    memo = unit_test_memo.plan(ctx.ledger, dbt_invoke.project(ctx), run_parts)
-    result = invoke_dbt(
-        ctx,
-        "build",
-        full_refresh=full_refresh,
-        select=select,
-        exclude=[*exclude, *memo.exclude],
-    )
-    note = unit_test_memo.settle(ctx.ledger, memo, result, ctx.run_id)
-    log.info(note)
-    out = {**dbt_invoke.outputs(result), "notes": [note]}
-    if result.failing_tests:
-        raise PublishBlocked(result.failing_tests, outputs=out)
-    if not result.success:
-        raise RuntimeError(
-            "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
-        )
-    return out
-
-
 def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
     """Reset the build schemas, then build and test everything but ML.
 
@@ -156,7 +117,7 @@ def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
         levelled=continued.levelled_tables(ctx),
         basis=continued.build_basis(ctx),
     )
-    out = build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
+    out = unit_test_memo.build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 
 
@@ -204,7 +165,7 @@ def step_forecast_when_complete(ctx: RunContext) -> dict[str, Any]:
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
     """Build and test the forecasting marts and the tests on the build's ``ml`` sources."""
-    return build(ctx, select=[FORECASTING])
+    return unit_test_memo.build(ctx, select=[FORECASTING])
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:

@@ -18,7 +18,8 @@ Unit tests whose model (or a macro it calls) reads the run's dates from the envi
 environment variables dbt reads name the warehouse (``BLOTTER_BQ_DATASET_PREFIX``): the same
 for every build of one warehouse, where the digests are recorded.
 
-``dbt build`` and ``dbt test`` run by hand are unchanged: only the daily graph's steps plan.
+``dbt build`` and ``dbt test`` run by hand are unchanged: only the daily graph's build steps
+(:func:`build`, ``orchestration.steps``) plan.
 
 Environment variables read here: none.
 """
@@ -32,11 +33,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from engines.base import PublishBlocked
+from orchestration import dbt_invoke
 from orchestration.dbt_manifest import code_basis
 from orchestration.dbt_runner import DbtRunResult
+from orchestration.logs import get_logger
+from orchestration.run import RunContext
 
+log = get_logger("dbt")
 # The selector that leaves every unit test out of ``dbt build`` (data tests still run).
 UNIT_TESTS = "test_type:unit"
+# dbt's resource type of a unit test (``--exclude-resource-type unit_test``).
+RESOURCE = "unit_test"
 # Code that reads the run's dates from the environment (macros/data_window.sql).
 RUN_ENVIRONMENT = ("date_var(", "BLOTTER_DBT_")
 # What a unit test's outcome depends on in its parsed definition (not where it would be built
@@ -155,13 +163,19 @@ def unit_test_basis(
     return code_basis(manifest, ["unit tests", *extra])
 
 
-def plan(store: MemoStore, manifest: Any, run_parts: Sequence[str]) -> Memo:
-    """Skip the unit tests when ``store`` recorded this build's digest as passed."""
+def plan(
+    store: MemoStore,
+    manifest: Any,
+    run_parts: Sequence[str],
+    found: Mapping[str, str] | None = None,
+) -> Memo:
+    """Skip the unit tests when ``store`` recorded this build's digest as passed (``found``:
+    the versions, as in :func:`unit_test_basis`)."""
     if not manifest.unit_tests:
         return Memo(None, why="the project has none")
     if reads_environment(manifest):
         return Memo(None, why="a unit-tested model reads the run's dates from the environment")
-    basis = unit_test_basis(manifest, run_parts)
+    basis = unit_test_basis(manifest, run_parts, found)
     passed = store.unit_tests_passed(basis)
     if passed is None:
         return Memo(basis, why="no earlier build passed them on this code, dbt and adapter")
@@ -169,21 +183,72 @@ def plan(store: MemoStore, manifest: Any, run_parts: Sequence[str]) -> Memo:
 
 
 def settle(store: MemoStore, memo: Memo, result: DbtRunResult, run_id: str) -> str:
-    """Record ``memo``'s digest when every unit test the build ran passed; the note line."""
+    """Record ``memo``'s digest when every unit test the build ran passed; the note line (with
+    the data tests the build ran, which never depend on the memo)."""
+    tested = sum(1 for n in result.nodes if n.resource_type == "test" and n.status != "skipped")
+    data = f"{tested} data tests ran"
     if memo.passed_in:
         return (
             f"unit tests: {memo.count} skipped, run {memo.passed_in} passed them on this "
-            "code, dbt and adapter"
+            f"code, dbt and adapter; {data}"
         )
-    ran = [n for n in result.nodes if n.resource_type == "unit_test"]
+    ran = [n for n in result.nodes if n.resource_type == RESOURCE]
     failed = [n for n in ran if n.status != "pass"]
     passed = bool(ran) and not failed and result.success and result.error is None
     if passed and memo.basis is not None:
         store.record_unit_tests_passed(memo.basis, run_id, len(ran))
-        return f"unit tests: {len(ran)} ran and passed ({memo.why}); recorded for later runs"
+        return f"unit tests: {len(ran)} ran and passed ({memo.why}), recorded; {data}"
     if failed or not result.success:
         return (
-            f"unit tests: {len(ran)} ran, {len(failed)} did not pass; nothing recorded, "
-            "the next build runs them again"
+            f"unit tests: {len(ran)} ran, {len(failed)} did not pass: nothing recorded, "
+            f"the next build runs them again; {data}"
         )
-    return f"unit tests: {len(ran)} ran ({memo.why})"
+    return f"unit tests: {len(ran)} ran ({memo.why}); {data}"
+
+
+def unit_test_parts(
+    ctx: RunContext, select: Sequence[str], exclude: Sequence[str], full_refresh: bool
+) -> list[str]:
+    """The run-level inputs of a build's unit-test digest (``parts``)."""
+    scope = {"select": sorted(select), "exclude": sorted(exclude), "full_refresh": full_refresh}
+    vars = dbt_invoke.run_vars(ctx, audit=True)
+    return parts(vars, ctx.target, dbt_invoke.PROJECT_DIR, scope)
+
+
+def build(
+    ctx: RunContext,
+    full_refresh: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> dict[str, Any]:
+    """``dbt build`` into the build schemas (``dbt_invoke.build`` with the memo): its unit tests
+    left out when this code already passed them in this warehouse; raise unless every node and
+    test passed. The ledger gets one note on the unit tests.
+
+    Raises:
+        PublishBlocked: error-severity tests (unit or data) failed: publish must not happen.
+        RuntimeError: a model, seed or snapshot failed.
+    """
+    if RESOURCE in ctx.engine.dbt_extra_args("build"):
+        # BigQuery's builds leave every unit test out (each would be a query job): no lookup.
+        memo = Memo(None, why="this engine's builds leave them out")
+    else:
+        run_parts = unit_test_parts(ctx, select, exclude, full_refresh)
+        memo = plan(ctx.ledger, dbt_invoke.project(ctx), run_parts)
+    result = dbt_invoke.invoke_dbt(
+        ctx,
+        "build",
+        full_refresh=full_refresh,
+        select=select,
+        exclude=[*exclude, *memo.exclude],
+    )
+    note = settle(ctx.ledger, memo, result, ctx.run_id)
+    log.info(note)
+    out = {**dbt_invoke.outputs(result), "notes": [note]}
+    if result.failing_tests:
+        raise PublishBlocked(result.failing_tests, outputs=out)
+    if not result.success:
+        raise RuntimeError(
+            "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
+        )
+    return out

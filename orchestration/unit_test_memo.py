@@ -198,9 +198,14 @@ def settle(store: MemoStore, memo: Memo, result: DbtRunResult, run_id: str) -> s
     if passed and memo.basis is not None:
         store.record_unit_tests_passed(memo.basis, run_id, len(ran))
         return f"unit tests: {len(ran)} ran and passed ({memo.why}), recorded; {data}"
-    if failed or not result.success:
+    if failed:
         return (
             f"unit tests: {len(ran)} ran, {len(failed)} did not pass: nothing recorded, "
+            f"the next build runs them again; {data}"
+        )
+    if not result.success:
+        return (
+            f"unit tests: {len(ran)} ran and passed, but the build failed: nothing recorded, "
             f"the next build runs them again; {data}"
         )
     return f"unit tests: {len(ran)} ran ({memo.why}); {data}"

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from engines import local_ledger
 from orchestration import dbt_invoke, unit_test_memo
 from orchestration.cli import app
+from orchestration.dbt_runner import DbtRunResult, NodeResult
 from orchestration.run import RunContext, new_run_id
 from orchestration.settings import Settings
 from replay.server import running_replay
@@ -200,3 +201,32 @@ def test_another_dbt_version_string_invalidates_the_memo(days: Days) -> None:
     assert other.passed_in is None and other.exclude == ()
     assert other.basis != installed.basis
     assert local_ledger(days.path).unit_tests_passed(str(other.basis)) is None
+
+
+def _result(success: bool, *statuses: str) -> DbtRunResult:
+    nodes = [
+        NodeResult(f"unit_test.b.m.t{i}", f"t{i}", "unit_test", s, None, None, 0.1)
+        for i, s in enumerate(statuses)
+    ]
+    nodes.append(NodeResult("test.b.x", "x", "test", "pass", None, 0, 0.1))
+    return DbtRunResult("build", success, 1.0, nodes)
+
+
+def test_only_a_build_whose_unit_tests_all_passed_records(tmp_path: Path) -> None:
+    """``settle`` on a real ledger file: a failed, an errored or a skipped unit test, or a
+    build that failed after they passed, records nothing."""
+    store = local_ledger(tmp_path / "w.duckdb")
+    memo = unit_test_memo.Memo("b" * 64, why="first")
+    for result in (
+        _result(False, "pass", "fail"),
+        _result(False, "pass", "error"),
+        _result(False, "pass", "skipped"),
+        _result(False, "pass", "pass"),
+        _result(True),  # no unit test ran
+    ):
+        note = unit_test_memo.settle(store, memo, result, "r-1")
+        assert note.endswith("; 1 data tests ran") and "recorded;" not in note, note
+        assert store.unit_tests_passed(memo.basis) is None
+    note = unit_test_memo.settle(store, memo, _result(True, "pass", "pass"), "r-2")
+    assert note == "unit tests: 2 ran and passed (first), recorded; 1 data tests ran"
+    assert store.unit_tests_passed(memo.basis) == ("r-2", 2)

@@ -162,6 +162,13 @@ class LedgerStore(Protocol):
     def abandon(self, run_id: str, ended_at: Any, steps_json: str, reason: str) -> None:
         """Mark a ``running`` row abandoned, appending ``reason`` to its error."""
 
+    def unit_tests_passed(self, basis: str) -> tuple[str, int] | None:
+        """``(run id, unit tests)`` of the build that recorded ``basis`` in
+        ``ops.unit_test_passes``, or None (``orchestration.unit_test_memo``)."""
+
+    def record_unit_tests_passed(self, basis: str, run_id: str, unit_tests: int) -> None:
+        """Record that ``unit_tests`` dbt unit tests passed on ``basis`` in ``run_id``."""
+
 
 class Engine(Protocol):
     """Everything engine-specific for one target (see the module docstring)."""

@@ -40,6 +40,8 @@ LEDGER = pa.schema(
 )
 COLUMNS: tuple[str, ...] = tuple(LEDGER.names)
 KEY = "run_id"
+# Digests of code whose dbt unit tests passed, one row per digest (orchestration.unit_test_memo).
+PASSES = "unit_test_passes"
 
 
 def is_json(field: pa.Field) -> bool:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engines.base import PUBLISHED_SCHEMAS, landing_state_dir
-from orchestration import continued, dbt_invoke, dbt_manifest, pseudonym
-from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, build, invoke_dbt
+from orchestration import continued, dbt_invoke, dbt_manifest, pseudonym, unit_test_memo
+from orchestration.dbt_invoke import FORECASTING, PROJECT_DIR, invoke_dbt
 from orchestration.logs import get_logger
 from orchestration.run import RunContext, Step
 
@@ -117,7 +117,7 @@ def step_build_warehouse(ctx: RunContext) -> dict[str, Any]:
         levelled=continued.levelled_tables(ctx),
         basis=continued.build_basis(ctx),
     )
-    out = build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
+    out = unit_test_memo.build(ctx, full_refresh=ctx.full_refresh, exclude=[FORECASTING])
     return {**out, "audit_tables_seeded": copied}
 
 
@@ -165,7 +165,7 @@ def step_forecast_when_complete(ctx: RunContext) -> dict[str, Any]:
 
 def step_build_ml(ctx: RunContext) -> dict[str, Any]:
     """Build and test the forecasting marts and the tests on the build's ``ml`` sources."""
-    return build(ctx, select=[FORECASTING])
+    return unit_test_memo.build(ctx, select=[FORECASTING])
 
 
 def step_publish(ctx: RunContext) -> dict[str, Any]:

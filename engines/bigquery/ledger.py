@@ -1,4 +1,5 @@
-"""The run ledger store on BigQuery: the table ``<prefix>ops.run_ledger``.
+"""The run ledger store on BigQuery: the tables ``<prefix>ops.run_ledger`` and
+``<prefix>ops.unit_test_passes`` (the digests of code whose unit tests passed).
 
 The row declared once in ``engines/ledger_table.py``; JSON columns are STRING holding JSON
 text, timestamps are TIMESTAMP (UTC). Every value is a query parameter: an upsert is one
@@ -15,7 +16,7 @@ from typing import Any
 from engines.base import WarehouseError, checked_identifier
 from engines.bigquery.ml_store import field_type
 from engines.errors import WarehouseUnreachable
-from engines.ledger_table import COLUMNS, LEDGER, SCHEMA, TABLE, is_json
+from engines.ledger_table import COLUMNS, LEDGER, PASSES, SCHEMA, TABLE, is_json
 
 # BigQuery's type of each column of the one declaration (JSON is STRING holding JSON text).
 _TYPES = {f.name: "STRING" if is_json(f) else field_type(f.type) for f in LEDGER}
@@ -32,6 +33,7 @@ class BigQueryLedger:
         self.location = location
         self.where = f"BigQuery table {self.dataset}.{TABLE}"
         self._ref = f"`{project}`.`{dataset_prefix}{SCHEMA}`.`{TABLE}`"
+        self._passes = f"`{project}`.`{dataset_prefix}{SCHEMA}`.`{PASSES}`"
         self._ready = False
 
     def _ensure(self) -> None:
@@ -113,5 +115,47 @@ class BigQueryLedger:
                 "steps": ("STRING", steps_json),
                 "reason": ("STRING", reason),
                 "run_id": ("STRING", run_id),
+            },
+        )
+
+    def unit_tests_passed(self, basis: str) -> tuple[str, int] | None:
+        """``(run id, unit tests)`` recorded for ``basis``; no table yet means none."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            rows = list(
+                self._query(
+                    f"select run_id, unit_tests from {self._passes} where basis = @basis limit 1",
+                    {"basis": ("STRING", basis)},
+                )
+            )
+        except NotFound:
+            return None
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def record_unit_tests_passed(self, basis: str, run_id: str, unit_tests: int) -> None:
+        """Record (or replace) the pass of ``basis`` by ``run_id`` (one MERGE)."""
+        from google.cloud import bigquery
+
+        self._ensure()
+        schema = [
+            bigquery.SchemaField("basis", "STRING"),
+            bigquery.SchemaField("run_id", "STRING"),
+            bigquery.SchemaField("unit_tests", "INT64"),
+            bigquery.SchemaField("recorded_at", "TIMESTAMP"),
+        ]
+        self.client.create_table(
+            bigquery.Table(f"{self.dataset}.{PASSES}", schema=schema), exists_ok=True
+        )
+        self._query(
+            f"merge {self._passes} t using (select @basis as basis) s on t.basis = s.basis "
+            "when matched then update set run_id = @run_id, unit_tests = @unit_tests, "
+            "recorded_at = current_timestamp() "
+            "when not matched then insert (basis, run_id, unit_tests, recorded_at) "
+            "values (@basis, @run_id, @unit_tests, current_timestamp())",
+            {
+                "basis": ("STRING", basis),
+                "run_id": ("STRING", run_id),
+                "unit_tests": ("INT64", unit_tests),
             },
         )

@@ -1,4 +1,5 @@
-"""The run ledger store in a DuckDB file: the table ``ops.run_ledger``.
+"""The run ledger store in a DuckDB file: the tables ``ops.run_ledger`` and
+``ops.unit_test_passes`` (the digests of code whose unit tests passed).
 
 Rows are plain dicts in ``COLUMNS`` order, the row declared once in ``engines/ledger_table.py``;
 what they mean (statuses, abandoned runs) is ``orchestration.ledger``'s business.
@@ -12,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engines.duckdb.connect import connect
+from engines.duckdb.connect import connect, table_exists
 from engines.duckdb.ml_store import sql_type
-from engines.ledger_table import COLUMNS, KEY, LEDGER, SCHEMA, TABLE, is_json
+from engines.ledger_table import COLUMNS, KEY, LEDGER, PASSES, SCHEMA, TABLE, is_json
 
 
 def _ddl() -> str:
@@ -99,4 +100,30 @@ class DuckDBLedger:
                 f"update {SCHEMA}.{TABLE} set status = ?, ended_at = ?, steps = ?, "
                 "error = coalesce(error || '; ', '') || ? where run_id = ?",
                 ["abandoned", ended_at, steps_json, reason, run_id],
+            )
+
+    def unit_tests_passed(self, basis: str) -> tuple[str, int] | None:
+        """``(run id, unit tests)`` recorded for ``basis``; None also for a new warehouse."""
+        if not self.path.exists():
+            return None
+        with connect(self.path, read_only=True) as con:
+            if not table_exists(con, SCHEMA, PASSES):
+                return None
+            row = con.execute(
+                f"select run_id, unit_tests from {SCHEMA}.{PASSES} where basis = ?", [basis]
+            ).fetchone()
+        return (str(row[0]), int(row[1])) if row else None
+
+    def record_unit_tests_passed(self, basis: str, run_id: str, unit_tests: int) -> None:
+        """Record (or replace) the pass of ``basis`` by ``run_id``."""
+        with self._writer() as con:
+            con.execute(
+                f"create table if not exists {SCHEMA}.{PASSES} (basis varchar primary key, "
+                "run_id varchar not null, unit_tests integer not null, "
+                "recorded_at timestamp with time zone not null default current_timestamp)"
+            )
+            con.execute(
+                f"insert or replace into {SCHEMA}.{PASSES} (basis, run_id, unit_tests) "
+                "values (?, ?, ?)",
+                [basis, run_id, unit_tests],
             )

@@ -204,6 +204,12 @@ def test_ledger_records_every_outcome(scenario: Scenario) -> None:
     first_notes = runs[-1]["notes"]  # the first run says it created the file and the landing
     assert first_notes[0] == f"created new warehouse {scenario.path}", first_notes
     assert any(n.startswith("raw landing created in a new warehouse") for n in first_notes)
+    # u41: day 1 ran dbt's unit tests and recorded their pass; day 2, on the same code, skipped
+    # them, naming day 1's run, and ran the same data tests (orchestration.unit_test_memo).
+    ran, skipped = ([n for n in r["notes"] if n.startswith("unit tests: ")] for r in (runs[-1], ok))
+    assert len(ran) == 2 and all(" ran and passed (" in n for n in ran), ran
+    assert all(f"skipped, run {runs[-1]['run_id']} passed" in n for n in skipped), skipped
+    assert [n.split("; ")[-1] for n in skipped] == [n.split("; ")[-1] for n in ran] != []
 
 
 def test_webhook_got_every_outcome_with_basic_auth(scenario: Scenario) -> None:

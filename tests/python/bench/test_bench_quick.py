@@ -107,6 +107,10 @@ def test_every_benchmark_has_medians_memory_and_its_reference(quick_run) -> None
         assert benches[bid]["reference"], f"{bid} has no same-run reference"
     assert benches["P1"]["rows"] > 1000
     assert benches["P4-2×geo"]["notes"]["series"] > benches["P4"]["notes"]["series"]
+    # u41: P3 measures the daily build's selection: the full build ran the unit tests and
+    # recorded them, so the incremental build on the same code left them out.
+    assert " ran and passed " in benches["P3-full"]["notes"]["unit tests"]
+    assert " skipped, run bench " in benches["P3-incremental"]["notes"]["unit tests"]
 
 
 @pytest.mark.parametrize(

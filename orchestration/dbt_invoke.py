@@ -273,23 +273,19 @@ def invoke_dbt(
     )
 
 
-def build(
-    ctx: RunContext,
-    full_refresh: bool = False,
-    select: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-) -> dict:
-    """``dbt build`` into the audit schemas; raise unless every node and test passed.
+def checked(result: DbtRunResult, notes: Sequence[str] = ()) -> dict:
+    """A ``dbt build``'s outputs (with the ledger ``notes``, if any); raise unless every node
+    and test passed (``unit_test_memo.build``, the daily graph's builds).
 
     Raises:
         PublishBlocked: error-severity tests failed (publish must not happen).
         RuntimeError: a model, seed or snapshot failed.
     """
-    result = invoke_dbt(ctx, "build", full_refresh=full_refresh, select=select, exclude=exclude)
+    out = {**outputs(result), "notes": list(notes)} if notes else outputs(result)
     if result.failing_tests:
-        raise PublishBlocked(result.failing_tests, outputs=outputs(result))
+        raise PublishBlocked(result.failing_tests, outputs=out)
     if not result.success:
         raise RuntimeError(
             "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
         )
-    return outputs(result)
+    return out

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from engines.base import PublishBlocked
 from orchestration import dbt_invoke
 from orchestration.dbt_manifest import code_basis
 from orchestration.dbt_runner import DbtRunResult
@@ -47,6 +46,10 @@ UNIT_TESTS = "test_type:unit"
 RESOURCE = "unit_test"
 # Code that reads the run's dates from the environment (macros/data_window.sql).
 RUN_ENVIRONMENT = ("date_var(", "BLOTTER_DBT_")
+# The one environment variable unit-tested code may read and still be memoised: it names the
+# warehouse's datasets (the same for every build of one warehouse), never a row. Any other
+# ``env_var`` makes the unit tests run every build, since its value is not in the digest.
+_NAMES_ONLY = "env_var('BLOTTER_BQ_DATASET_PREFIX'"
 # What a unit test's outcome depends on in its parsed definition (not where it would be built
 # nor when it was parsed: ``schema``, ``created_at``).
 _DEFINITION = (
@@ -127,12 +130,14 @@ def _reachable_macros(manifest: Any, names: Iterable[str]) -> Iterable[Any]:
 
 
 def _reads(code: str | None) -> bool:
-    return any(pattern in (code or "") for pattern in RUN_ENVIRONMENT)
+    code = code or ""
+    other_env = code.count("env_var(") > code.count(_NAMES_ONLY)
+    return other_env or any(pattern in code for pattern in RUN_ENVIRONMENT)
 
 
 def reads_environment(manifest: Any) -> bool:
     """True when a unit-tested model, or a macro it reaches, reads the run's dates from the
-    environment (:data:`RUN_ENVIRONMENT`)."""
+    environment (:data:`RUN_ENVIRONMENT`) or any variable but the dataset prefix."""
     for test in manifest.unit_tests.values():
         for uid in test.depends_on.nodes:
             node = manifest.nodes.get(uid)
@@ -174,7 +179,10 @@ def plan(
     if not manifest.unit_tests:
         return Memo(None, why="the project has none")
     if reads_environment(manifest):
-        return Memo(None, why="a unit-tested model reads the run's dates from the environment")
+        return Memo(
+            None,
+            why="a unit-tested model reads the environment (the run's dates, or a variable the digest cannot hold)",
+        )
     basis = unit_test_basis(manifest, run_parts, found)
     passed = store.unit_tests_passed(basis)
     if passed is None:
@@ -226,9 +234,9 @@ def build(
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``dbt build`` into the build schemas (``dbt_invoke.build`` with the memo): its unit tests
-    left out when this code already passed them in this warehouse; raise unless every node and
-    test passed. The ledger gets one note on the unit tests.
+    """``dbt build`` into the build schemas, its unit tests left out when this code already
+    passed them in this warehouse; raise unless every node and test passed
+    (``dbt_invoke.checked``). The ledger gets one note on the unit tests.
 
     Raises:
         PublishBlocked: error-severity tests (unit or data) failed: publish must not happen.
@@ -249,11 +257,4 @@ def build(
     )
     note = settle(ctx.ledger, memo, result, ctx.run_id)
     log.info(note)
-    out = {**dbt_invoke.outputs(result), "notes": [note]}
-    if result.failing_tests:
-        raise PublishBlocked(result.failing_tests, outputs=out)
-    if not result.success:
-        raise RuntimeError(
-            "; ".join(result.failing_nodes[:5]) or result.error or "dbt build failed"
-        )
-    return out
+    return dbt_invoke.checked(result, [note])

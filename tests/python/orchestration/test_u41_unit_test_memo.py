@@ -86,6 +86,9 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         out["reverted"] = plan()
         _edit_fixture(project)
         out["fixture edited"] = plan()
+        # A unit-tested model reading a variable whose value the digest cannot hold.
+        model.write_text(original + "\n{% set _other = env_var('U41_OTHER', '') %}\n")
+        out["reads another env_var"] = plan()
     finally:
         mp.undo()
     return out
@@ -133,3 +136,11 @@ def test_only_a_build_whose_unit_tests_all_passed_records(tmp_path: Path) -> Non
     note = unit_test_memo.settle(store, memo, _result(True, "pass", "pass"), "r-2")
     assert note == "unit tests: 2 ran and passed (first), recorded; 1 data tests ran"
     assert store.unit_tests_passed(memo.basis) == ("r-2", 2)
+
+
+def test_a_unit_tested_model_reading_another_env_var_always_runs_them(
+    plans: dict[str, Any],
+) -> None:
+    memo = plans["reads another env_var"]
+    assert memo.basis is None and memo.passed_in is None and memo.exclude == ()
+    assert "environment" in memo.why

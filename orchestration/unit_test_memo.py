@@ -181,7 +181,8 @@ def plan(
     if reads_environment(manifest):
         return Memo(
             None,
-            why="a unit-tested model reads the environment (the run's dates, or a variable the digest cannot hold)",
+            why="a unit-tested model reads the environment (the run's dates, or a variable "
+            "the digest cannot hold)",
         )
     basis = unit_test_basis(manifest, run_parts, found)
     passed = store.unit_tests_passed(basis)

@@ -80,7 +80,7 @@ windowed as (
 
 ),
 
-{#-
+{#
     The third disjunct, less the keys already windowed: current versions
     dated in the window whose record is not (re-dated ones, p26). The
     view's record keys are unique (int_incidents_deduplicated keeps one

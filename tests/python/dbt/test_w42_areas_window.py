@@ -100,3 +100,33 @@ def test_an_area_lost_in_each_branch_fails_daily_and_an_old_one_on_full_refresh(
     assert "or source_updated_at is null" not in text, text
 
     assert failures(db, full_refresh=True) == in_window | {(OLDER_LOAD, levels[old], 1)}
+
+
+def test_relationships_fail_once_per_orphan_row_and_probe_each_value_once(
+    built_copy: Path,
+) -> None:
+    """The relationships override (tests/dbt/generic/test_relationships.sql) groups the child's
+    values before the join on DuckDB, and still fails with one row per orphan child row."""
+    db = built_copy
+    ids = [r[0] for r in query(db, f"select incident_id from {FCT} order by incident_id limit 5")]
+    # Three area rows of one missing geography, two of another: five failing rows, two values.
+    for orphan, incident_ids in (("no-such-area-a", ids[:3]), ("no-such-area-b", ids[3:])):
+        query(
+            db,
+            f"update {AREAS} set geography_id = ? where incident_id in "
+            f"({', '.join('?' * len(incident_ids))}) and geo_level = 'city'",
+            [orphan, *incident_ids],
+        )
+    prefix = "relationships_fct_incident_areas_geography_id"
+    result = dbt(db, "test", select=[f"{prefix}*"], extra_args=("--quiet", "--store-failures"))
+    [node] = [n for n in result.nodes if n.name.startswith(prefix)]
+    assert node.status == "fail" and node.rows == 5 and node.relation, node
+    found = query(db, f"select from_field, count(*) from {node.relation} group by all")
+    assert sorted(found) == [("no-such-area-a", 3), ("no-such-area-b", 2)]
+    # dbt shortens the file names of long test names.
+    [text] = [
+        " ".join(path.read_text().split()).lower()
+        for path in Path(os.environ["DBT_TARGET_PATH"], "compiled").rglob("relationships_*.sql")
+        if "fct_incident_areas" in path.read_text() and "dim_geography" in path.read_text()
+    ]
+    assert "group by geography_id" in text and "range(child.child_rows)" in text, text

@@ -130,3 +130,40 @@ def test_relationships_fail_once_per_orphan_row_and_probe_each_value_once(
         if "fct_incident_areas" in path.read_text() and "dim_geography" in path.read_text()
     ]
     assert "group by geography_id" in text and "range(child.child_rows)" in text, text
+
+
+def test_within_bbox_fails_once_per_point_outside(built_copy: Path) -> None:
+    """On DuckDB within_bbox reads the points outside as four disjoint selects (pushed into the
+    scan): each point outside fails once (a corner is south and west), a NaN too, as with the
+    one `not (... between ...)` predicate it replaces."""
+    db = built_copy
+    rows = query(
+        db,
+        f"select incident_id, grid_latitude from {FCT} where grid_latitude is not null "
+        "and grid_longitude is not null order by incident_id limit 6",
+    )
+    inside_lat = rows[0][1]
+    points = (  # (latitude, longitude): south, north, west, east, south-west corner, NaN
+        (0.0, -78.85),
+        (89.0, -78.85),
+        (inside_lat, -179.0),
+        (inside_lat, 179.0),
+        (0.0, -179.0),
+        (float("nan"), -78.85),
+    )
+    for (incident_id, _), (lat, lon) in zip(rows, points, strict=True):
+        query(
+            db,
+            f"update {FCT} set grid_latitude = ?, grid_longitude = ? where incident_id = ?",
+            [lat, lon, incident_id],
+        )
+    prefix = "within_bbox_fct_incidents_grid_latitude"
+    result = dbt(db, "test", select=[f"{prefix}*"], extra_args=("--quiet",))
+    [node] = [n for n in result.nodes if n.name.startswith(prefix)]
+    assert node.status == "fail" and node.rows == len(points), node
+    [text] = [
+        " ".join(path.read_text().split()).lower()
+        for path in Path(os.environ["DBT_TARGET_PATH"], "compiled").rglob("within_bbox_*.sql")
+        if "fct_incidents" in path.read_text()
+    ]
+    assert text.count("union all") == 3 and "not (" not in text, text

@@ -167,3 +167,32 @@ def test_within_bbox_fails_once_per_point_outside(built_copy: Path) -> None:
         if "fct_incidents" in path.read_text()
     ]
     assert text.count("union all") == 3 and "not (" not in text, text
+
+
+def test_reporting_lag_reads_the_numerically_latest_load(built_copy: Path) -> None:
+    """assert_reporting_lag_within_allowance casts each distinct load id once and still picks
+    the latest load by number: here an id that sorts first as text (11 digits) holds the only
+    late reports, and the test warns; without them in that load it passes."""
+    db = built_copy
+    name = "assert_reporting_lag_within_allowance"
+    keys = [r[0] for r in query(db, "select case_number from raw.incidents limit 40")]
+    marks = ", ".join("?" * len(keys))
+    query(
+        db,
+        f"update raw.incidents set _dlt_load_id = '10000000000.5' where case_number in ({marks})",
+        keys,
+    )
+    assert dbt(db, "test", select=[name]).node(name).status == "pass"
+    query(
+        db,
+        "update raw.incidents set created_at = strftime(cast(incident_datetime as timestamp) "
+        f"+ interval 7 day, '%Y-%m-%dT%H:%M:%S.000') where case_number in ({marks})",
+        keys,
+    )
+    result = dbt(db, "test", select=[name])
+    assert result.node(name).status == "warn", result.node(name)
+    [text] = [
+        " ".join(path.read_text().split()).lower()
+        for path in Path(os.environ["DBT_TARGET_PATH"], "compiled").rglob(f"{name}.sql")
+    ]
+    assert "from ( select distinct dlt_load_id" in text, text

@@ -17,7 +17,7 @@
     checks every incident. The window is read through recent_rows_read
     where the engine has one: on DuckDB one select per disjoint branch of
     recent_rows_predicate, each pushed into the scan, so the same rows are
-    counted without reading the whole history (0.85 -> 0.14 CPU s at 10M
+    counted without reading the whole history (0.94 -> 0.15 CPU s at 10M
     incidents, BENCHMARKS.md w42).
 #}
 {%- set incidents = ref('fct_incidents') -%}

@@ -19,7 +19,7 @@ with
     (or on a computed load number) made every run parse the whole history.
     A latest load whose rows all lack a time is checked as empty. The ids
     are cast after `distinct` (the rows of one id cast alike, so the same
-    load comes first): one cast per load, not per row (10M incidents: 0.32
+    load comes first): one cast per load, not per row (10M incidents: 0.31
     -> 0.06 CPU s, BENCHMARKS.md w42).
 #}
 latest_load as (

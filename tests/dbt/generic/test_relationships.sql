@@ -6,7 +6,7 @@
     value without a parent is repeated once per child row that holds it
     (range of its count): the same failing rows, but the join probes each
     distinct value once instead of every row (fct_incident_areas'
-    geography_id at 10M incidents: 0.51 -> 0.15 CPU s, BENCHMARKS.md w42).
+    geography_id at 10M incidents: 0.56 -> 0.16 CPU s, BENCHMARKS.md w42).
     Other engines run dbt's own SQL.
 -#}
 {% test relationships(model, column_name, to, field) %}

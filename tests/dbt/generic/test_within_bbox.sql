@@ -6,7 +6,7 @@
     On DuckDB the points outside are read as four disjoint selects (south,
     north, then west and east within the box's latitudes), whose plain
     comparisons DuckDB pushes into the scan: its row-group statistics skip
-    every group inside the box (10M incidents: 0.15 -> 0.00 CPU s per test,
+    every group inside the box (10M incidents: 0.15-0.17 -> 0.00 CPU s each,
     BENCHMARKS.md w42), where `not (... between ...)` reads every row. The
     branches hold the same rows as that predicate, also when the box is
     empty (min above max). BigQuery, which bills each select's columns,

@@ -3,8 +3,9 @@ continued.
 
 The operator mistake: a hand ``dbt run --vars '{"schema_prefix": "<kept colour>_"}'`` (or any
 SQL write) into the colour the next build continues from leaves its record ``published`` with
-the same basis. Two warehouses live the same days through the real CLI (``test_w32_catch_up``'s
-``Life``): ``caught`` with this code, ``copied`` on the seed-copy path. Between two runs
+the same basis. Two warehouses live the same days through the real CLI (``w32_life``'s ``Life``;
+the first two days shared with ``test_w32_catch_up``): ``caught`` with this code, ``copied`` on
+the seed-copy path. Between two runs
 ``caught``'s kept colour is written by a real dbt run (``fct_incidents`` rebuilt with another
 grid) and later by SQL (one snapshot version's end moved, one count changed: the row counts
 stay the same). After each next run every published relation must equal ``copied``'s, and the

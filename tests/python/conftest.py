@@ -32,6 +32,9 @@ _SHARED = (
     ("bigquery/", "bigquery"),
     ("dashboard/", "dashboard"),
     ("dbt/", "dbt"),
+    # The first two days of their two lives are one session fixture (orchestration/w32_life.py).
+    ("orchestration/test_w32_catch_up.py", "orchestration/w32_lives"),
+    ("orchestration/test_w33_fingerprint.py", "orchestration/w32_lives"),
     ("ml/test_ml_cli.py", "ml/pipeline_run"),
     ("ml/test_ml_dbt.py", "ml/pipeline_run"),
     ("ml/test_ml_pipeline.py", "ml/pipeline_run"),
@@ -39,47 +42,60 @@ _SHARED = (
 # Modules whose module-scoped fixture is parametrised (one `blotter run` per city): each
 # parameter is its own group, so the cities spread over the workers.
 _PER_PARAM = ("realdata/test_real_cities.py",)
-# Seconds each group took on one worker: s30's run of main at 65668d1 (2026-11-30 21:39-22:41
-# UTC, `pytest tests/python --junitxml`, setup + call + teardown per test; 646 passed, 2,395 CPU
-# s) beside two other helpers' benchmarks (load 5-9), so only the proportions count; groups under
-# 10 s left out.
+# Seconds each group took on one worker: t42's run of 6896a3b (2026-12-03 17:54-18:25 UTC,
+# `pytest tests/python --group-times FILE`, setup + call + teardown per test; 773 passed in
+# 1,869 s on 2 workers, 3,682 s of groups) beside two helpers' 10M DuckDB queries (load 5-9), so
+# only the proportions count; groups under 8 s left out. A simulated schedule of that run's test
+# times gives each worker 1,843 s with these weights and with s30's, so the balance is no better:
+# the many short groups fill the tail. The weights matter for a new or grown group (without one
+# it counts as short and starts last).
 # The scheduler starts the longest first (LPT), so the workers finish together; a group not
 # listed counts as short and keeps its collection order after the listed ones.
 _GROUP_SECONDS = {
-    "dbt": 2320,  # + s39 (23 s), d39 (60 s), p40 test_p40_counts_side_by_side (30 s), a40 (19 s)
-    "bigquery/test_bq_daily_run.py": 1230,
-    "orchestration/test_end_to_end.py": 911,
-    "trust/test_operator_scenarios.py": 849,
-    "dashboard": 562,
-    "bench/test_bench_quick.py": 238,
-    "orchestration/test_parse_reuse.py": 220,
-    "orchestration/test_w32_catch_up.py": 200,  # measured alone (195 s), not by --group-times
-    "orchestration/test_w33_fingerprint.py": 110,  # measured alone (107 s)
-    "ml/pipeline_run": 183,
-    "ml/test_ml_engine.py": 129,
-    "realdata/test_real_cities.py[sf]": 105,
-    "ingestion/test_faults.py": 90,
-    "bigquery": 125,  # + u41 test_u41_memo_store (45 s)
-    "realdata/test_real_cities.py[chicago_homicides]": 71,
-    "ingestion/test_cli.py": 53,
-    "ml/test_ml_forecast_file.py": 48,
-    "realdata/test_real_cities.py[buffalo_2019]": 47,
-    "realdata/test_real_cities.py[chicago]": 46,
-    "ingestion/test_incremental.py": 42,
-    "orchestration/test_dbt_manifest.py": 40,
-    "ingestion/test_operator_errors.py": 38,
-    "ingestion/test_real_samples.py": 33,
-    "ingestion/test_pages.py": 26,
-    "orchestration/test_t28_dbt_overhead.py": 24,
-    "replay/test_replay_cli.py": 23,
-    "ml/test_ml_replay.py": 23,
-    "ingestion/test_drift.py": 21,
-    "ml/test_ml_cost_same.py": 18,
-    "orchestration/test_ingest_errors_in_run.py": 15,
-    "ingestion/test_lineage.py": 13,
-    "settings/test_settings.py": 13,
-    "replay/test_replay_faults.py": 13,
-    "ml/test_ml_horizons.py": 12,
+    "dbt": 667,
+    "orchestration/w32_lives": 919,  # w32 483 + w33 436 before t42 shared their first days
+    "bigquery/test_bq_daily_run.py": 359,
+    "orchestration/test_end_to_end.py": 209,
+    "trust/test_operator_scenarios.py": 194,
+    "dashboard": 151,
+    "ingestion/test_k31_interrupted_load.py": 113,
+    "ml/pipeline_run": 98,
+    "bench/test_bench_quick.py": 78,
+    "ingestion/test_faults.py": 71,
+    "bigquery": 49,
+    "ml/test_ml_engine.py": 47,
+    "realdata/test_real_cities.py[sf]": 46,
+    "orchestration/test_u41_unit_test_memo.py": 40,
+    "ingestion/test_incremental.py": 33,
+    "realdata/test_real_cities.py[chicago_homicides]": 33,
+    "realdata/test_real_cities.py[chicago]": 32,
+    "realdata/test_real_cities.py[buffalo_2019]": 31,
+    "orchestration/test_dbt_manifest.py": 30,
+    "orchestration/test_parse_reuse.py": 29,
+    "orchestration/test_s39_saved_parse_fallback.py": 27,
+    "orchestration/test_w32_colour_state.py": 26,
+    "ingestion/test_operator_errors.py": 25,
+    "ingestion/test_real_samples.py": 25,
+    "ingestion/test_cli.py": 24,
+    "orchestration/test_t28_dbt_overhead.py": 21,
+    "orchestration/test_l37_level.py": 18,
+    "ml/test_ml_forecast_file.py": 17,
+    "ingestion/test_pages.py": 16,
+    "orchestration/test_g31_blue_green.py": 14,
+    "ml/test_ml_cost_same.py": 13,
+    "replay/test_replay_faults.py": 12,
+    "orchestration/test_g31_build_manifest.py": 12,
+    "orchestration/test_ingest_errors_in_run.py": 11,
+    "ml/test_ml_replay.py": 10,
+    "ml/test_ml_selection.py": 9,
+    "replay/test_packaging.py": 9,
+    "ingestion/test_drift.py": 9,
+    "ingestion/test_lineage.py": 8,
+    "orchestration/test_units_trust.py": 8,
+    "replay/test_replay_cli.py": 8,
+    "orchestration/test_publish.py": 8,
+    "ml/test_f29_bench_origins.py": 8,
+    "replay/test_export.py": 8,
 }
 
 

@@ -3,8 +3,9 @@ continued.
 
 The operator mistake: a hand ``dbt run --vars '{"schema_prefix": "<kept colour>_"}'`` (or any
 SQL write) into the colour the next build continues from leaves its record ``published`` with
-the same basis. Two warehouses live the same days through the real CLI (``test_w32_catch_up``'s
-``Life``): ``caught`` with this code, ``copied`` on the seed-copy path. Between two runs
+the same basis. Two warehouses live the same days through the real CLI (``w32_life``'s ``Life``;
+the first two days shared with ``test_w32_catch_up``): ``caught`` with this code, ``copied`` on
+the seed-copy path. Between two runs
 ``caught``'s kept colour is written by a real dbt run (``fct_incidents`` rebuilt with another
 grid) and later by SQL (one snapshot version's end moved, one count changed: the row counts
 stay the same). After each next run every published relation must equal ``copied``'s, and the
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_w32_catch_up import DAYS, START, Life, differences, mp, seeded  # noqa: F401
+from w32_life import DAYS, START, FirstDays, Life, both, differences, mp, seeded  # noqa: F401
 
 from engines.duckdb.colours import live_prefixes, other
 from orchestration import continued, dbt_manifest
@@ -65,28 +66,25 @@ def reseeded(stderr: str) -> list[str]:
 
 
 def test_a_kept_colour_written_by_hand_is_reseeded_and_publishes_what_the_copy_does(
+    first_days: FirstDays,
     tmp_path: Path,
     mp: pytest.MonkeyPatch,  # noqa: F811 - the fixture imported above
 ) -> None:
-    caught, copied = Life(tmp_path / "caught", mp), Life(tmp_path / "copied", mp)
+    # Blue, green (w32_life.first_days, shared with test_w32_catch_up), then blue continued from
+    # day 1's published state.
+    caught, copied = first_days.lives(tmp_path, mp)
     everything = len(dbt_manifest.CATCH_UP) + 1 + len(continued.ML_LEVEL_KEYS)
 
-    def both(day: str) -> tuple[str, str]:
-        mine = caught.run(day)
-        with mp.context() as patch:
-            patch.setattr(dbt_manifest, "CATCH_UP", frozenset())
-            patch.setattr(continued, "levelled_tables", lambda ctx: {})
-            theirs = copied.run(day)
-        return mine, theirs
+    def run_both(day: str) -> tuple[str, str]:
+        return both(caught, copied, mp, lambda life: life.run(day))
 
-    for day in DAYS[:3]:  # blue, green, then blue continued from day 1's published state
-        both(day)
+    run_both(DAYS[2])
     assert differences(caught.path, copied.path) == {}
 
     # A real dbt run into the kept marts colour, then the next run.
     colour = kept_colour(caught.path, "marts")
     hand_dbt_run(caught, colour)
-    mine, theirs = both(DAYS[3])
+    mine, theirs = run_both(DAYS[3])
     assert differences(caught.path, copied.path) == {}, DAYS[3]
     assert reseeded(mine) == [f"{colour}marts"]
     # Only marts' continued tables copied again: the other schemas still continue.
@@ -104,11 +102,11 @@ def test_a_kept_colour_written_by_hand_is_reseeded_and_publishes_what_the_copy_d
             f"update {marts}marts.fct_incident_counts set incidents = incidents + 1 "
             f"where rowid = (select min(rowid) from {marts}marts.fct_incident_counts)"
         )
-    mine, theirs = both(DAYS[4])
+    mine, theirs = run_both(DAYS[4])
     assert differences(caught.path, copied.path) == {}, DAYS[4]
     assert sorted(reseeded(mine)) == sorted([f"{marts}marts", f"{snapshots}snapshots"])
 
     # Untouched: the next run continues everything again, silently.
-    mine, theirs = both(DAYS[5])
+    mine, theirs = run_both(DAYS[5])
     assert reseeded(mine) == [] and seeded(mine) == seeded(theirs) - everything
     assert differences(caught.path, copied.path) == {}, DAYS[5]

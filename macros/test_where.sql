@@ -12,7 +12,8 @@
     __built_keys__ the keys a snapshot wrote (built_keys_where).
     Only for tests whose full property the model guarantees by
     construction, or that hold for old rows because raw rows never change
-    after their load; the YAML says why next to each use.
+    after their load (the YAML says why); every row off the published
+    basis (basis_as_published: e.g. an edited source profile).
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -62,7 +63,7 @@
     window: rows a late load brought in with an old :updated_at
     (incremental_where's load_column). `anchor`: the table whose rows
     `relation` shows with the same two columns, read instead of it. `true`
-    on a --full-refresh, at parse time and when the anchor does not exist.
+    on --full-refresh, at parse time, off the published basis, without anchor.
 -#}
 {% macro recent_rows_predicate(
     relation, column='source_updated_at', load_column='dlt_load_id',
@@ -286,9 +287,9 @@
 {#-
     int_incidents_deduplicated's relation while staging's load-restricted
     tests may use it, else none (every row is checked): none on
-    --full-refresh, outside `dbt build` (`dbt test` checks everything) and
-    at parse time. Found in the graph, not by ref(): the tests that use it
-    do not all depend on the model.
+    --full-refresh, outside `dbt build` (`dbt test` checks everything), at
+    parse time and off its published colour's basis (basis_as_published).
+    Found in the graph, not by ref(): not every test using it depends on it.
 -#}
 {% macro merged_incidents() -%}
     {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' -%}
@@ -296,52 +297,4 @@
     {%- endif -%}
     {%- set merged = graph_relation('int_incidents_deduplicated') -%}
     {{ return(merged if merged is not none and basis_as_published(merged) else none) }}
-{%- endmacro %}
-
-
-{#-
-    False when the build writing `relation` is not of the basis its
-    published colour was (every row is then checked): the restricted tests
-    rely on old rows having passed these same tests over the same staging,
-    but staging reads raw through the landed source profile, and a changed
-    profile, test, model, var or key changes what old rows are or how they
-    are checked without changing a load or a window. The basis is what a
-    blotter command recorded in ops.colour_contents when it prepared the
-    colour (orchestration.continued.build_basis with the landed profile,
-    engines.duckdb.seed.with_source_profile): a daily build restricts only
-    while its colour's basis equals that of the other colour of the same
-    schema, published. True without that record (a plain `dbt build`,
-    BigQuery: the restriction as before).
--#}
-{% macro basis_as_published(relation) -%}
-    {%- set record = adapter.get_relation(
-        database=target.database, schema='ops', identifier='colour_contents') -%}
-    {%- if record is none -%}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set cache = invocation_cache() -%}
-    {%- set key = 'basis_as_published ' ~ relation.schema -%}
-    {%- if key not in cache -%}
-        {%- set query -%}
-            select count(*) from {{ record }} as building
-            where building.colour_prefix || building.schema_name
-                = {{ sql_string(relation.schema) }}
-                and building.state = 'building'
-                and exists (
-                    select 1 from {{ record }} as live
-                    where live.schema_name = building.schema_name
-                        and live.colour_prefix != building.colour_prefix
-                        and live.state = 'published'
-                        and live.basis = building.basis
-                )
-        {%- endset -%}
-        {%- set same = run_query(query).columns[0].values()[0] | int > 0 -%}
-        {%- if not same -%}
-            {%- do log(relation.schema ~ ': built from another basis than its published '
-                ~ 'colour (profile, code, vars or key changed): its restricted tests '
-                ~ 'check every row', info=true) -%}
-        {%- endif -%}
-        {%- do cache.update({key: same}) -%}
-    {%- endif -%}
-    {{ return(cache[key]) }}
 {%- endmacro %}

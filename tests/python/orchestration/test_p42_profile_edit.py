@@ -10,8 +10,8 @@ incident has no area row at that level, yet the windowed test that every inciden
 looked at recent incidents only, and the run published (old code): UNKNOWN held 1577 of 1789
 incidents at the new level, 55 at the police district it copies. Now a build whose basis (code,
 vars, key and landed profile, ``ops.colour_contents``) differs from its published colour's checks
-every row: the run stops and the published tables stay as they were. A day without an edit keeps
-the restriction.
+every row (staging's record-key tests too): the run stops and the published tables stay as they
+were. A day without an edit keeps the restriction.
 
 A record-key edit cannot do this: the profile's key must be the record key, and a new key makes
 dlt re-merge raw (old loads lose rows, so they no longer reconcile and are checked).
@@ -58,6 +58,14 @@ def dbt_log(life: Life) -> str:
     return (life.base / "logs" / "dbt.log").read_text()
 
 
+def staging_unique_check(life: Life) -> str:
+    """The rows the last build's unique test on staging's record key read (its compiled SQL)."""
+    [compiled] = (life.base / "target" / "compiled").rglob(
+        "unique_stg_socrata__incidents_record_key.sql"
+    )
+    return compiled.read_text()
+
+
 def with_a_new_level(base: Path) -> Path:
     """A copy of the shipped profiles where the demo city has one geography level more."""
     folder = base / "profiles"
@@ -78,6 +86,7 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
     logged = len(dbt_log(life))
     life.run(DAYS[1])  # same code and profile as the published colour: restricted as before
     assert EVERY_ROW not in dbt_log(life)[logged:]
+    assert "where (dlt_load_id in ('" in staging_unique_check(life)  # the new load only
     before = published(life.path)
     assert ("police_district", before[1][0][1]) in before[1] and before[1][0][1] > 1000
 
@@ -88,6 +97,7 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
     # counts that put every older incident in UNKNOWN at that level.
     assert "assert_every_incident_has_its_areas" in failing_tests(stopped)
     assert EVERY_ROW in dbt_log(life)[logged:]
+    assert 'stg_socrata__incidents" where true)' in staging_unique_check(life)  # every load
     with duckdb.connect(str(life.path), read_only=True) as con:
         [(landed,)] = con.execute("select profile_json from raw.source_profile").fetchall()
     assert "sector" in [g["level"] for g in json.loads(landed)["geographies"]]

@@ -38,8 +38,8 @@
         {%- if not same -%}
             {%- do log(relation.schema ~ ': built from another basis than its published '
                 ~ 'colour (profile, code, vars or key changed): its restricted tests '
-                ~ 'check every row (old rows a profile edit changed need '
-                ~ '`blotter transform --full-refresh`)', info=true) -%}
+                ~ 'check every row (rows built before a profile edit are rebuilt '
+                ~ 'only by a full refresh)', info=true) -%}
         {%- endif -%}
         {%- do cache.update({key: same}) -%}
     {%- endif -%}

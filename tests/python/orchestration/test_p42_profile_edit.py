@@ -11,7 +11,7 @@ looked at recent incidents only, and the run published (old code): UNKNOWN held 
 incidents at the new level, 55 at the police district it copies. Now a build whose basis (code,
 vars, key and landed profile, ``ops.colour_contents``) differs from its published colour's checks
 every row (staging's record-key tests too): the run stops and the published tables stay as they
-were. A day without an edit keeps the restriction.
+were. A day without an edit, before or after (the edit reverted), keeps the restriction.
 
 A record-key edit cannot do this: the profile's key must be the record key, and a new key makes
 dlt re-merge raw (old loads lose rows, so they no longer reconcile and are checked).
@@ -90,6 +90,7 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
     before = published(life.path)
     assert ("police_district", before[1][0][1]) in before[1] and before[1][0][1] > 1000
 
+    shipped = loader.PROFILE_DIR
     mp.setattr(loader, "PROFILE_DIR", with_a_new_level(tmp_path))
     logged = len(dbt_log(life))
     stopped = life.run(DAYS[2], ok=False)
@@ -102,3 +103,13 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
         [(landed,)] = con.execute("select profile_json from raw.source_profile").fetchall()
     assert "sector" in [g["level"] for g in json.loads(landed)["geographies"]]
     assert published(life.path) == before  # nothing published
+
+    # Each next run stops the same way; reverting the edit lets the daily run publish again
+    # (`blotter rekey` cannot rebuild with the new level: it does not forecast, and the level
+    # has no forecasts, so assert_forecasts_cover_every_active_geography stops it).
+    mp.setattr(loader, "PROFILE_DIR", shipped)
+    logged = len(dbt_log(life))
+    life.run(DAYS[2])
+    assert EVERY_ROW not in dbt_log(life)[logged:]
+    after = published(life.path)
+    assert after[0] != before[0] and after[1][-1][1] > before[1][-1][1]  # one day more

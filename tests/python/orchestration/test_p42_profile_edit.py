@@ -10,8 +10,9 @@ incident has no area row at that level, yet the windowed test that every inciden
 looked at recent incidents only, and the run published (old code): UNKNOWN held 1577 of 1789
 incidents at the new level, 55 at the police district it copies. Now a build whose basis (code,
 vars, key and landed profile, ``ops.colour_contents``) differs from its published colour's checks
-every row (staging's record-key tests too): the run stops and the published tables stay as they
-were. A day without an edit, before or after (the edit reverted), keeps the restriction.
+every row (all but ``__built_keys__``; staging's record-key tests too): the run stops and the
+published tables stay as they were. A day without an edit, before or after (the edit reverted),
+keeps the restriction.
 
 A record-key edit cannot do this: the profile's key must be the record key, and a new key makes
 dlt re-merge raw (old loads lose rows, so they no longer reconcile and are checked).
@@ -36,7 +37,7 @@ LEVEL = "\n  - level: sector\n    label: Sector\n    columns: [police_district]\
 
 
 def published(path: Path) -> tuple[dict[str, str], list[tuple]]:
-    """The live colours and the published incidents and area rows per level."""
+    """The live colours and the published area rows per level."""
     with duckdb.connect(str(path), read_only=True) as con:
         live = live_prefixes(con)
         rows = con.execute(

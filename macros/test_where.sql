@@ -12,7 +12,8 @@
     __built_keys__ the keys a snapshot wrote (built_keys_where).
     Only for tests whose full property the model guarantees by
     construction, or that hold for old rows because raw rows never change
-    after their load; the YAML says why next to each use.
+    after their load (the YAML says why); every row off the published
+    basis (basis_as_published: e.g. an edited source profile).
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -62,13 +63,13 @@
     window: rows a late load brought in with an old :updated_at
     (incremental_where's load_column). `anchor`: the table whose rows
     `relation` shows with the same two columns, read instead of it. `true`
-    on a --full-refresh, at parse time and when the anchor does not exist.
+    on --full-refresh, at parse time, off the published basis, without anchor.
 -#}
 {% macro recent_rows_predicate(
     relation, column='source_updated_at', load_column='dlt_load_id',
     anchor=none
 ) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
+    {%- if not execute or flags.FULL_REFRESH or not basis_as_published(relation) -%}
         {{ return('true') }}
     {%- endif -%}
     {%- if anchor is not none -%}
@@ -93,7 +94,7 @@
 {% macro recent_rows_branches(
     relation, column='source_updated_at', load_column='dlt_load_id'
 ) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
+    {%- if not execute or flags.FULL_REFRESH or not basis_as_published(relation) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set cache = invocation_cache() -%}
@@ -286,13 +287,14 @@
 {#-
     int_incidents_deduplicated's relation while staging's load-restricted
     tests may use it, else none (every row is checked): none on
-    --full-refresh, outside `dbt build` (`dbt test` checks everything) and
-    at parse time. Found in the graph, not by ref(): the tests that use it
-    do not all depend on the model.
+    --full-refresh, outside `dbt build` (`dbt test` checks everything), at
+    parse time and off its published colour's basis (basis_as_published).
+    Found in the graph, not by ref(): not every test using it depends on it.
 -#}
 {% macro merged_incidents() -%}
     {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(graph_relation('int_incidents_deduplicated')) }}
+    {%- set merged = graph_relation('int_incidents_deduplicated') -%}
+    {{ return(merged if merged is not none and basis_as_published(merged) else none) }}
 {%- endmacro %}

@@ -39,7 +39,7 @@
             {%- do log(relation.schema ~ ': built from another basis than its published '
                 ~ 'colour (profile, code, vars or key changed): its restricted tests '
                 ~ 'check every row (rows built before a profile edit are rebuilt '
-                ~ 'only by a full refresh)', info=true) -%}
+                ~ 'only by a full refresh: blotter rekey)', info=true) -%}
         {%- endif -%}
         {%- do cache.update({key: same}) -%}
     {%- endif -%}

@@ -224,12 +224,15 @@ def default_steps(docs: bool = True) -> list[tuple[str, Step]]:
 
 
 def rekey_steps() -> list[tuple[str, Step]]:
-    """``blotter rekey``: full-refresh build with the new key, tests, publish.
+    """``blotter rekey``: full-refresh build with the new key, forecasts, tests, publish.
 
     No ingest (the data stays as published) and no docs (models and columns do not change).
+    It forecasts like the daily run: after a source-profile edit (a geography level added),
+    the rebuilt marts have areas the published forecasts do not cover (p42).
     """
     return [
         ("build_warehouse", step_build_warehouse),
+        ("forecast", step_forecast_when_complete),
         ("build_ml", step_build_ml),
         ("publish", step_publish),
     ]

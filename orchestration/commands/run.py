@@ -131,10 +131,11 @@ def rekey_command(
     log_format: LogFormat = None,
     summary_file: SummaryFile = None,
 ) -> None:
-    """Rebuild every pseudonymised table with the current BLOTTER_PSEUDONYM_KEY and publish.
+    """Rebuild every table with the current BLOTTER_PSEUDONYM_KEY and source profile; publish.
 
-    After a key rotation: a full-refresh dbt build in the audit schemas, every test, then
-    publish; the published incident ids all change to the new key's.
+    After a key rotation or a source-profile edit: a full-refresh dbt build in the audit
+    schemas, forecasts, every test, then publish; the published incident ids all change to the
+    new key's, and rows built before a profile edit follow it.
     """
     settings = settings_or_exit()
     engine, fmt = _options(settings, target, log_format)

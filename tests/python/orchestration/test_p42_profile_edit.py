@@ -11,8 +11,9 @@ looked at recent incidents only, and the run published (old code): UNKNOWN held 
 incidents at the new level, 55 at the police district it copies. Now a build whose basis (code,
 vars, key and landed profile, ``ops.colour_contents``) differs from its published colour's checks
 every row (all but ``__built_keys__``; staging's record-key tests too): the run stops and the
-published tables stay as they were. A day without an edit, before or after (the edit reverted),
-keeps the restriction.
+published tables stay as they were. `blotter rekey` then rebuilds every row with the new level,
+forecasts it and publishes, and the daily run goes on from it. A day without an edit keeps the
+restriction.
 
 A record-key edit cannot do this: the profile's key must be the record key, and a new key makes
 dlt re-merge raw (old loads lose rows, so they no longer reconcile and are checked).
@@ -91,7 +92,6 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
     before = published(life.path)
     assert ("police_district", before[1][0][1]) in before[1] and before[1][0][1] > 1000
 
-    shipped = loader.PROFILE_DIR
     mp.setattr(loader, "PROFILE_DIR", with_a_new_level(tmp_path))
     logged = len(dbt_log(life))
     stopped = life.run(DAYS[2], ok=False)
@@ -105,12 +105,20 @@ def test_a_profile_edit_that_changes_old_rows_stops_the_daily_run(
     assert "sector" in [g["level"] for g in json.loads(landed)["geographies"]]
     assert published(life.path) == before  # nothing published
 
-    # Each next run stops the same way; reverting the edit lets the daily run publish again
-    # (`blotter rekey` cannot rebuild with the new level: it does not forecast, and the level
-    # has no forecasts, so assert_forecasts_cover_every_active_geography stops it).
-    mp.setattr(loader, "PROFILE_DIR", shipped)
-    logged = len(dbt_log(life))
-    life.run(DAYS[2])
-    assert EVERY_ROW not in dbt_log(life)[logged:]
+    # `blotter rekey` (a full refresh) rebuilds the old rows with the new level, forecasts it and
+    # publishes (before, it did not forecast: assert_forecasts_cover_every_active_geography
+    # stopped it, and the daily run stopped every day). The next daily run publishes (it checks
+    # every row once more: a full refresh records no basis to continue from).
+    life.cli("rekey", "--as-of", DAYS[2])  # raw holds the stopped day's load
+    live, areas = published(life.path)
+    per_level = dict(areas)
+    assert live != before[0] and per_level["sector"] == per_level["police_district"]
+    with duckdb.connect(str(life.path), read_only=True) as con:
+        unknown = con.execute(
+            f"select geo_level, count(*) from {live['marts']}marts.fct_incident_areas "
+            "where geo = 'UNKNOWN' group by all"
+        ).fetchall()
+    assert dict(unknown).get("sector") == dict(unknown).get("police_district")
+    life.run("2024-06-13")
     after = published(life.path)
-    assert after[0] != before[0] and after[1][-1][1] > before[1][-1][1]  # one day more
+    assert after[0] != live and dict(after[1])["sector"] > per_level["sector"]  # one day more

@@ -38,6 +38,12 @@ class StartDateError(IngestError):
     exit_code = 2
 
 
+class KeyChangedError(IngestError):
+    """The profile's merge key is not the one the warehouse's raw landing was merged on."""
+
+    exit_code = 2
+
+
 class NoIncidentsError(IngestError):
     """A first load found no incidents in its window: nothing downstream can run."""
 

@@ -10,6 +10,7 @@ Environment variables read here: none.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from typing import Any
 
 from dlt.common.destination.exceptions import DestinationUndefinedEntity
 
-from ingestion.errors import SourceMismatchError, StartDateError
+from ingestion.errors import KeyChangedError, SourceMismatchError, StartDateError
 from ingestion.socrata import INCIDENTS_TABLE
 from ingestion.socrata.profile_tables import SOURCE_PROFILE
 
@@ -33,6 +34,7 @@ class Landing:
         source_id: Source recorded in ``raw.source_profile`` (None: none recorded).
         profile_name: Profile recorded with it.
         start_date: Start date of the warehouse's backfill.
+        record_key: Merge key of ``raw.incidents`` in the recorded profile (its ``key``).
         has_table: ``raw.incidents`` exists.
         has_incidents: ``raw.incidents`` holds at least one row.
     """
@@ -40,6 +42,7 @@ class Landing:
     source_id: str | None = None
     profile_name: str | None = None
     start_date: date | None = None
+    record_key: str | None = None
     has_table: bool = False
     has_incidents: bool = False
 
@@ -71,16 +74,19 @@ def read_landing(pipeline: Any) -> Landing:
     """Read the landing of ``pipeline``'s destination (raises what the destination raises)."""
     with pipeline.sql_client() as client:
         profile_table = client.make_qualified_table_name(SOURCE_PROFILE)
-        recorded = _rows(client, f"select source_id, profile_name, start_date from {profile_table}")
+        recorded = _rows(
+            client, f"select source_id, profile_name, start_date, profile_json from {profile_table}"
+        )
         incidents = client.make_qualified_table_name(INCIDENTS_TABLE)
         has_rows = _rows(client, f"select 1 from {incidents} limit 1")
-    source_id, profile_name, start = (recorded or [(None, None, None)])[0]
+    source_id, profile_name, start, landed = (recorded or [(None, None, None, None)])[0]
     if isinstance(start, str):
         start = date.fromisoformat(start[:10])
     return Landing(
         source_id=source_id,
         profile_name=profile_name,
         start_date=start,
+        record_key=json.loads(landed).get("key") if landed else None,
         has_table=has_rows is not None,
         has_incidents=bool(has_rows),
     )
@@ -93,6 +99,7 @@ def check_landing(
     start_date: date,
     full_refresh: bool,
     where: str = "this warehouse",
+    record_key: str | None = None,
 ) -> None:
     """Refuse an ingest that would mix sources or backfill windows in one warehouse.
 
@@ -101,6 +108,8 @@ def check_landing(
     Raises:
         SourceMismatchError: the warehouse holds another source or another profile's layout.
         StartDateError: ``start_date`` differs from the backfill's start (without full refresh).
+        KeyChangedError: the profile's ``record_key`` is not the key raw was landed on (without
+            full refresh): dlt would merge raw on it and delete the rows sharing a value.
     """
     if landing.source_id is not None and (
         landing.source_id != source_id or landing.profile_name != profile_name
@@ -121,6 +130,13 @@ def check_landing(
             "raw.incidents has no recorded source; adopting it for %s (profile %s)",
             source_id,
             profile_name,
+        )
+    if landing.record_key not in (None, record_key) and record_key and not full_refresh:
+        raise KeyChangedError(
+            f"the profile {profile_name} keys records on {record_key}, but {where} was landed "
+            f"on {landing.record_key}: merging on a new key would delete every raw row sharing "
+            f"its value. Set the profile's key back to {landing.record_key}, or run `blotter "
+            f"ingest --full-refresh` to re-land everything on {record_key}"
         )
     if landing.start_date not in (None, start_date) and not full_refresh:
         raise StartDateError(

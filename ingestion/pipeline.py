@@ -221,7 +221,7 @@ def _run(
         landing = read_landing(pipeline)
     except Exception as exc:
         raise IngestError(f"cannot read the warehouse {where}: {root_cause(exc)}") from exc
-    check_landing(landing, source_id, profile.name, start_date, full_refresh, where)
+    check_landing(landing, source_id, profile.name, start_date, full_refresh, where, profile.key)
     if landing.is_new:
         log.warning("new warehouse: %s holds no raw landing; backfilling %s", where, source_id)
     plan = FetchPlan(

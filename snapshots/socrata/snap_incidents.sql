@@ -51,6 +51,19 @@
         'dbt_updated_at >= ' ~ start, 'dlt_load_id > ' ~ after]) %}
 {%- endif %}
 
+{#- The current versions dated in the window (re-dated ones, p26). -#}
+{%- if start is not none %}
+{%- set redated_in_window -%}
+    select current_version.record_key
+    from {{ this }} as current_version
+    where
+        current_version.dbt_valid_to is null
+        and current_version.dbt_valid_from
+        >= cast({{ dbt.dateadd('second', -1, start) }}
+            as {{ dbt.type_timestamp() }})
+{%- endset %}
+{%- endif %}
+
 with
 
 {% if start is not none and snapshot_exists and target.type == 'duckdb' -%}
@@ -90,13 +103,7 @@ windowed as (
 -#}
 redated as (
 
-    select current_version.record_key
-    from {{ this }} as current_version
-    where
-        current_version.dbt_valid_to is null
-        and current_version.dbt_valid_from
-        >= cast({{ dbt.dateadd('second', -1, start) }}
-            as {{ dbt.type_timestamp() }})
+    {{ redated_in_window }}
         and not exists (
             select 1 from windowed
             where windowed.record_key = current_version.record_key
@@ -123,13 +130,7 @@ incidents as (
         >= {{ start }}
         or dlt_load_id > {{ after }}
         or record_key in (
-            select current_version.record_key
-            from {{ this }} as current_version
-            where
-                current_version.dbt_valid_to is null
-                and current_version.dbt_valid_from
-                >= cast({{ dbt.dateadd('second', -1, start) }}
-                    as {{ dbt.type_timestamp() }})
+            {{ redated_in_window }}
         )
     {%- endif %}
 
